@@ -1,0 +1,188 @@
+// The one contract through which the rest of the package reaches the kernel.
+// Two implementations keep it: the native addon (src/binding/native.ts) and the
+// in-memory twin (src/binding/simulated.ts). The contract suite in test/contract
+// runs the same assertions against both, so anything written here is a promise
+// that both keep.
+
+import type { EventEmitter } from 'node:events';
+
+/** Address family, as the kernel numbers it (AF_INET, AF_INET6). */
+export type Family = 4 | 6;
+
+export interface OpenOptions {
+  /**
+   * Interface name (1–15 bytes, no '/', ':', whitespace, not '.' or '..').
+   * A name holding one '%d' lets the kernel choose (e.g. 'tun%d').
+   * Default: 'tun%d'.
+   */
+  name?: string;
+  /** Number of queue fds. More than 1 sets IFF_MULTI_QUEUE. Default 1. */
+  queues?: number;
+  /** Set IFF_MULTI_QUEUE even with a single queue (so more can attach later). */
+  multiQueue?: boolean;
+  /** TUNSETPERSIST: the interface outlives its fds. Default false. */
+  persist?: boolean;
+  /** TUNSETOWNER / TUNSETGROUP for a persistent interface. */
+  owner?: number;
+  group?: number;
+  /**
+   * Attach to an interface that already exists (a persistent TUN).
+   * Without it, an existing name fails with EEXIST naming the interface.
+   */
+  attachExisting?: boolean;
+}
+
+export interface LinkStats {
+  rxPackets: bigint;
+  txPackets: bigint;
+  rxBytes: bigint;
+  txBytes: bigint;
+  rxErrors: bigint;
+  txErrors: bigint;
+  rxDropped: bigint;
+  txDropped: bigint;
+}
+
+export interface LinkInfo {
+  name: string;
+  ifindex: number;
+  /** IFF_* flags word (IFF_UP = 0x1, IFF_RUNNING = 0x40, IFF_LOWER_UP = 0x10000 …). */
+  flags: number;
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  /** Carrier present (IFF_LOWER_UP). */
+  carrier: boolean;
+  mtu: number;
+  /** RFC 2863 operstate, lower-case: 'up', 'down', 'unknown', 'lowerlayerdown', … */
+  operstate: string;
+  /** IFLA_IFALIAS, '' when unset. */
+  alias: string;
+  /** IFLA_GROUP. */
+  group: number;
+  stats: LinkStats;
+}
+
+export interface AddressInfo {
+  family: Family;
+  /** Textual address, canonical form ('10.0.0.1', 'fd00::1'). */
+  address: string;
+  prefixLength: number;
+  /** `${address}/${prefixLength}` */
+  cidr: string;
+}
+
+export interface RouteSpec {
+  /** Destination in CIDR form; 'default' is not accepted (use 0.0.0.0/0 or ::/0). */
+  destination: string;
+  /** Route metric (RTA_PRIORITY). Default 0 for IPv4; the kernel's 1024 for IPv6 when 0. */
+  metric?: number;
+}
+
+export interface RouteInfo {
+  family: Family;
+  /** Canonical network CIDR ('10.1.0.0/16'). */
+  destination: string;
+  metric: number;
+}
+
+export interface QueueStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  /** Packets refused before or at the syscall (bad size, queue closed, write error). */
+  txErrors: number;
+  rxErrors: number;
+  /** Writes currently waiting for the fd to become writable. */
+  pendingWrites: number;
+}
+
+/**
+ * One TUN queue fd. Starts paused: call resume() (or attach a 'packets'
+ * listener, which resumes) to begin reading. Events:
+ *  - 'packets' (packets: Buffer[]) — one call per batch read from the fd
+ *  - 'drain' () — the write backlog has been flushed after write() returned false
+ *  - 'error' (err: TunSystemError) — a read/write error that ends the queue (e.g. EBADFD
+ *    after the interface was deleted under it); the queue is closed after it
+ *  - 'close' () — once, when the queue closes for any reason
+ */
+export interface PacketQueue extends EventEmitter {
+  readonly index: number;
+  readonly closed: boolean;
+  /**
+   * Write one IP packet. Returns false when it had to be queued (backpressure);
+   * wait for 'drain'. Throws TypeError/RangeError for a packet that is not
+   * bytes, is empty, exceeds the MTU, or is not IPv4/IPv6 — before any syscall.
+   * Throws TunSystemError (EBADF) when the queue is closed.
+   */
+  write(packet: Uint8Array): boolean;
+  pause(): void;
+  resume(): void;
+  stats(): QueueStats;
+  /** Idempotent. Stops polling, closes the fd, emits 'close'. */
+  close(): void;
+}
+
+export interface TunDevice {
+  /** The real name (the kernel's choice when a pattern was given). */
+  readonly name: string;
+  readonly ifindex: number;
+  readonly queues: readonly PacketQueue[];
+  readonly persistent: boolean;
+  readonly closed: boolean;
+  /** MTU the device validates packet sizes against (kept current by setMtu). */
+  readonly mtu: number;
+  /** TUNSETPERSIST on (or off) through the first queue's fd. */
+  setPersist(persist: boolean): Promise<void>;
+  /** Closes every queue fd. Idempotent. A non-persistent interface then vanishes. */
+  close(): void;
+}
+
+export type LinkEvent =
+  | { type: 'deleted'; ifindex: number; name: string }
+  | { type: 'admin'; ifindex: number; name: string; up: boolean }
+  | { type: 'carrier'; ifindex: number; name: string; carrier: boolean }
+  | { type: 'mtu'; ifindex: number; name: string; mtu: number }
+  | { type: 'address-added'; ifindex: number; name: string; address: AddressInfo }
+  | { type: 'address-removed'; ifindex: number; name: string; address: AddressInfo };
+
+export interface LinkMonitor {
+  /** Idempotent. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/**
+ * Every method validates its arguments first (TypeError / RangeError with a
+ * Node-style `code`, naming the argument) and only then talks to the kernel.
+ * Kernel failures reject with TunSystemError (code = errno name).
+ */
+export interface TunBinding {
+  /** 'native' or 'simulated'. */
+  readonly kind: 'native' | 'simulated';
+  open(options?: OpenOptions): Promise<TunDevice>;
+  /** By name or ifindex. ENODEV when absent. */
+  getLink(link: string | number): Promise<LinkInfo>;
+  /** Every link in the namespace (name + ifindex), for leak checks and reclaiming. */
+  listLinks(): Promise<LinkInfo[]>;
+  setMtu(ifindex: number, mtu: number): Promise<void>;
+  setUp(ifindex: number, up: boolean): Promise<void>;
+  /** IFLA_IFALIAS; '' clears it. Used to tag interfaces this package made. */
+  setAlias(ifindex: number, alias: string): Promise<void>;
+  /** IFLA_GROUP, so a set of links can be deleted by one request. */
+  setGroup(ifindex: number, group: number): Promise<void>;
+  addAddress(ifindex: number, cidr: string): Promise<void>;
+  deleteAddress(ifindex: number, cidr: string): Promise<void>;
+  listAddresses(ifindex: number): Promise<AddressInfo[]>;
+  addRoute(ifindex: number, route: RouteSpec): Promise<void>;
+  deleteRoute(ifindex: number, route: RouteSpec): Promise<void>;
+  /** Routes whose output interface is ifindex, in the main table, IPv4 and IPv6 unicast. */
+  listRoutes(ifindex: number): Promise<RouteInfo[]>;
+  deleteLink(ifindex: number): Promise<void>;
+  /** One RTM_DELLINK carrying IFLA_GROUP: deletes every link of that group. group must be > 0. */
+  deleteLinkGroup(group: number): Promise<void>;
+  /** Link and address notifications about one interface. */
+  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor;
+  /** Number of fds this binding holds open (queues + netlink sockets), for leak checks. */
+  openFdCount(): number;
+}

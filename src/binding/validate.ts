@@ -1,0 +1,240 @@
+// Argument checks shared by both bindings. They run before any syscall, so
+// bad input never reaches the kernel and never leaves anything half made.
+// Errors follow Node's conventions: TypeError for a wrong type or value
+// (code ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE), RangeError for a number
+// out of range (ERR_OUT_OF_RANGE), each message naming the argument.
+
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Family, RouteSpec } from './types.js';
+
+export class InvalidArgumentTypeError extends TypeError {
+  readonly code = 'ERR_INVALID_ARG_TYPE';
+  constructor(argument: string, expected: string, actual: unknown) {
+    super(`The "${argument}" argument must be ${expected}. Received ${describe(actual)}`);
+    this.name = 'TypeError';
+  }
+}
+
+export class InvalidArgumentValueError extends TypeError {
+  readonly code = 'ERR_INVALID_ARG_VALUE';
+  constructor(argument: string, reason: string, actual: unknown) {
+    super(`The "${argument}" argument ${reason}. Received ${describe(actual)}`);
+    this.name = 'TypeError';
+  }
+}
+
+export class OutOfRangeError extends RangeError {
+  readonly code = 'ERR_OUT_OF_RANGE';
+  constructor(argument: string, range: string, actual: unknown) {
+    super(`The value of "${argument}" is out of range. It must be ${range}. Received ${describe(actual)}`);
+    this.name = 'RangeError';
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return `type ${typeof value}${value && typeof value === 'object' ? ` (${value.constructor?.name ?? 'Object'})` : ''}`;
+}
+
+/** IFNAMSIZ is 16 including the NUL. */
+export const MAX_NAME_BYTES = 15;
+/** The smallest MTU IPv4 allows (RFC 791) and the TUN driver's maximum. */
+export const MIN_MTU = 68;
+export const MAX_MTU = 65535;
+/** IPv6 needs at least this MTU (RFC 8200); the kernel drops IPv6 from a link below it. */
+export const MIN_IPV6_MTU = 1280;
+
+/**
+ * A Linux interface name: 1–15 bytes, no '/', ':', whitespace or NUL, not '.'
+ * or '..'. With allowPattern, a single '%d' lets the kernel pick the number.
+ */
+export function validateInterfaceName(name: unknown, argument = 'name', allowPattern = false): string {
+  if (typeof name !== 'string') throw new InvalidArgumentTypeError(argument, 'a string', name);
+  if (name.length === 0) throw new InvalidArgumentValueError(argument, 'must not be empty', name);
+  const bytes = Buffer.byteLength(name);
+  if (bytes > MAX_NAME_BYTES) {
+    throw new InvalidArgumentValueError(argument, `must be at most ${MAX_NAME_BYTES} bytes (IFNAMSIZ - 1), it is ${bytes}`, name);
+  }
+  if (name === '.' || name === '..') throw new InvalidArgumentValueError(argument, "must not be '.' or '..'", name);
+  if (/[\s/:\0]/u.test(name)) {
+    throw new InvalidArgumentValueError(argument, "must not contain '/', ':', whitespace or NUL", name);
+  }
+  const percents = name.split('%').length - 1;
+  if (percents > 0) {
+    if (!allowPattern) throw new InvalidArgumentValueError(argument, "must not contain '%' here", name);
+    if (percents !== 1 || !name.includes('%d')) {
+      throw new InvalidArgumentValueError(argument, "may hold '%' only as a single '%d' pattern", name);
+    }
+  }
+  return name;
+}
+
+export function validateInteger(value: unknown, argument: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw new InvalidArgumentTypeError(argument, 'a number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new OutOfRangeError(argument, `an integer >= ${min} and <= ${max}`, value);
+  }
+  return value;
+}
+
+export function validateMtu(mtu: unknown, argument = 'mtu'): number {
+  return validateInteger(mtu, argument, MIN_MTU, MAX_MTU);
+}
+
+export function validateIfindex(ifindex: unknown, argument = 'ifindex'): number {
+  return validateInteger(ifindex, argument, 1, 0x7fffffff);
+}
+
+export function validateBoolean(value: unknown, argument: string): boolean {
+  if (typeof value !== 'boolean') throw new InvalidArgumentTypeError(argument, 'a boolean', value);
+  return value;
+}
+
+export interface ParsedCidr {
+  family: Family;
+  /** canonical textual address */
+  address: string;
+  prefixLength: number;
+  /** 4 or 16 bytes, network order */
+  bytes: Buffer;
+  /** `${address}/${prefixLength}` */
+  cidr: string;
+}
+
+export function parseIPv4(text: string): Buffer | undefined {
+  if (!isIPv4(text)) return undefined;
+  return Buffer.from(text.split('.').map(Number));
+}
+
+export function parseIPv6(text: string): Buffer | undefined {
+  if (!isIPv6(text)) return undefined;
+  const out = Buffer.alloc(16);
+  let head = text;
+  let tail4: Buffer | undefined;
+  const lastColon = text.lastIndexOf(':');
+  if (text.slice(lastColon + 1).includes('.')) {
+    tail4 = parseIPv4(text.slice(lastColon + 1));
+    if (!tail4) return undefined;
+    head = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const [left, right] = head.includes('::') ? head.split('::') : [head, undefined];
+  const leftGroups = left ? left.split(':') : [];
+  const rightGroups = right ? right.split(':') : [];
+  const groups = right === undefined
+    ? leftGroups
+    : [...leftGroups, ...new Array<string>(8 - leftGroups.length - rightGroups.length).fill('0'), ...rightGroups];
+  if (groups.length !== 8) return undefined;
+  groups.forEach((group, i) => out.writeUInt16BE(parseInt(group, 16), i * 2));
+  if (tail4) tail4.copy(out, 12);
+  return out;
+}
+
+export function formatAddress(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  // The WHATWG URL serializer compresses IPv6 exactly as RFC 5952 asks.
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1);
+}
+
+/** Parse 'a.b.c.d/n' or 'x::y/n'. A bare address is refused: the prefix must be said. */
+export function parseCidr(value: unknown, argument: string): ParsedCidr {
+  if (typeof value !== 'string') throw new InvalidArgumentTypeError(argument, 'a CIDR string such as "10.0.0.1/24"', value);
+  const slash = value.indexOf('/');
+  if (slash < 0) throw new InvalidArgumentValueError(argument, 'must be in CIDR form address/prefix (e.g. "10.0.0.1/24")', value);
+  const addressText = value.slice(0, slash);
+  const prefixText = value.slice(slash + 1);
+  const v4 = parseIPv4(addressText);
+  const v6 = v4 ? undefined : parseIPv6(addressText);
+  const bytes = v4 ?? v6;
+  if (!bytes) throw new InvalidArgumentValueError(argument, 'must hold a valid IPv4 or IPv6 address', value);
+  if (addressText.includes('%')) throw new InvalidArgumentValueError(argument, 'must not carry a zone index', value);
+  const family: Family = v4 ? 4 : 6;
+  const maxPrefix = family === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/u.test(prefixText) || Number(prefixText) > maxPrefix) {
+    throw new InvalidArgumentValueError(argument, `must have a prefix length from 0 to ${maxPrefix}`, value);
+  }
+  const prefixLength = Number(prefixText);
+  const address = formatAddress(bytes);
+  return { family, address, prefixLength, bytes, cidr: `${address}/${prefixLength}` };
+}
+
+/** Zero the host bits. */
+export function networkOf(parsed: ParsedCidr): ParsedCidr {
+  const bytes = Buffer.from(parsed.bytes);
+  for (let bit = parsed.prefixLength; bit < bytes.length * 8; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  const address = formatAddress(bytes);
+  return { ...parsed, bytes, address, cidr: `${address}/${parsed.prefixLength}` };
+}
+
+export interface NormalizedRoute {
+  family: Family;
+  destination: ParsedCidr;
+  metric: number;
+}
+
+/** A route destination must be a network: host bits set is refused, as `ip route` does. */
+export function normalizeRoute(route: unknown, argument = 'route'): NormalizedRoute {
+  const spec: RouteSpec = typeof route === 'string' ? { destination: route } : (route as RouteSpec);
+  if (spec === null || typeof spec !== 'object') {
+    throw new InvalidArgumentTypeError(argument, 'a CIDR string or an object { destination, metric? }', route);
+  }
+  const destination = parseCidr(spec.destination, `${argument}.destination`);
+  const network = networkOf(destination);
+  if (network.address !== destination.address) {
+    throw new InvalidArgumentValueError(`${argument}.destination`, `has host bits set; did you mean "${network.cidr}"?`, spec.destination);
+  }
+  const metric = spec.metric === undefined ? 0 : validateInteger(spec.metric, `${argument}.metric`, 0, 0xffffffff);
+  return { family: destination.family, destination: network, metric };
+}
+
+/**
+ * A packet for a TUN without packet information: bytes, not empty, no larger
+ * than the MTU, and an IP version nibble of 4 or 6 (the kernel answers any
+ * other with EINVAL).
+ */
+export function validatePacket(packet: unknown, mtu: number, argument = 'packet'): Uint8Array {
+  if (!(packet instanceof Uint8Array)) throw new InvalidArgumentTypeError(argument, 'a Buffer or Uint8Array', packet);
+  if (packet.length === 0) throw new OutOfRangeError(`${argument}.length`, `>= 1 and <= ${mtu} (the MTU)`, 0);
+  if (packet.length > mtu) throw new OutOfRangeError(`${argument}.length`, `>= 1 and <= ${mtu} (the MTU)`, packet.length);
+  const version = packet[0]! >> 4;
+  if (version !== 4 && version !== 6) {
+    throw new InvalidArgumentValueError(argument, `must be an IPv4 or IPv6 packet (version nibble ${version})`, packet);
+  }
+  return packet;
+}
+
+/** Most queues a TUN accepts (MAX_TAP_QUEUES in the kernel). */
+export const MAX_QUEUES = 256;
+
+export interface NormalizedOpenOptions {
+  name: string;
+  queues: number;
+  multiQueue: boolean;
+  persist: boolean;
+  owner: number | undefined;
+  group: number | undefined;
+  attachExisting: boolean;
+}
+
+export function validateOpenOptions(options: unknown): NormalizedOpenOptions {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentTypeError('options', 'an object', options);
+  const o = options as Record<string, unknown>;
+  const name = o.name === undefined ? 'tun%d' : validateInterfaceName(o.name, 'options.name', true);
+  const queues = o.queues === undefined ? 1 : validateInteger(o.queues, 'options.queues', 1, MAX_QUEUES);
+  const multiQueue = o.multiQueue === undefined ? queues > 1 : validateBoolean(o.multiQueue, 'options.multiQueue');
+  if (queues > 1 && !multiQueue) {
+    throw new InvalidArgumentValueError('options.multiQueue', 'cannot be false with more than one queue', o.multiQueue);
+  }
+  const persist = o.persist === undefined ? false : validateBoolean(o.persist, 'options.persist');
+  const owner = o.owner === undefined ? undefined : validateInteger(o.owner, 'options.owner', 0, 0xfffffffe);
+  const group = o.group === undefined ? undefined : validateInteger(o.group, 'options.group', 0, 0xfffffffe);
+  const attachExisting = o.attachExisting === undefined ? false : validateBoolean(o.attachExisting, 'options.attachExisting');
+  return { name, queues, multiQueue, persist, owner, group, attachExisting };
+}
