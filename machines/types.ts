@@ -1,0 +1,98 @@
+// Types of the lifecycle statechart: what it remembers, what it reacts to, and
+// what its named actors take and give. Kept apart so src/ can implement the
+// actors against them without importing the machine.
+
+/** The six lifecycle states (the reference design's names beside them). */
+export const InterfaceState = {
+  /** StateUninitialized — constructed, nothing touched yet. */
+  Uninitialized: 'uninitialized',
+  /** StateInitializing — creating and configuring (attempt / backoff). */
+  Initializing: 'initializing',
+  /** StateReady — configured and verified; packets flow. */
+  Ready: 'ready',
+  /** StateStopping — cleanup running under its deadline. */
+  Stopping: 'stopping',
+  /** StateStopped — everything released and verified gone (final). */
+  Stopped: 'stopped',
+  /** StateError — a failure; recovery may be running; cleanup() is allowed. */
+  Error: 'error',
+} as const;
+export type InterfaceState = (typeof InterfaceState)[keyof typeof InterfaceState];
+
+/** Timing and retry policy the machine needs (the rest of the options live in src/). */
+export interface LifecyclePolicy {
+  /** Retries after the first failed attempt (so at most retryAttempts + 1 attempts). */
+  retryAttempts: number;
+  /** First backoff, ms; doubles per retry. */
+  retryDelay: number;
+  /** Cap on one backoff, ms. */
+  retryDelayMax: number;
+  /** 0..1, share of each backoff taken off at random (0 = exact delays). */
+  retryJitter: number;
+  /** Deadline for cleanup, ms. */
+  cleanupTimeout: number;
+  /** Every this many consecutive failures raises an 'alert'. */
+  alertThreshold: number;
+}
+
+export interface TunLifecycleInput {
+  policy?: Partial<LifecyclePolicy>;
+  /** For error messages. */
+  interfaceName?: string;
+}
+
+/** Where the last failure happened. 'error' means during recovery. */
+export type FailureOrigin = 'initializing' | 'ready' | 'stopping' | 'error';
+
+export interface TunLifecycleContext {
+  policy: LifecyclePolicy;
+  interfaceName: string;
+  /** Attempts made in the current create/recover episode (1 during the first). */
+  attempt: number;
+  /** cleanup() arrived while an attempt was in flight: clean up once it settles. */
+  cleanupRequested: boolean;
+  lastError: Error | undefined;
+  /** The state the last failure happened in. */
+  errorFrom: FailureOrigin | undefined;
+  ifindex: number | undefined;
+  consecutiveFailures: number;
+  counters: LifecycleCounters;
+}
+
+export interface LifecycleCounters {
+  attempts: number;
+  retries: number;
+  failures: number;
+  faults: number;
+  recoveries: number;
+  cleanups: number;
+  alerts: number;
+}
+
+export type FaultReason = 'deleted' | 'down' | 'address-removed' | 'queue-error' | string;
+
+export type TunLifecycleEvent =
+  | { type: 'START' }
+  | { type: 'CLEANUP' }
+  /** Sent by the link monitor: the interface changed under us. */
+  | { type: 'FAULT'; reason: FaultReason; error?: Error }
+  /** Try recovery again from error (not after a failed cleanup). */
+  | { type: 'RECOVER' };
+
+/** What the create and recover actors resolve with. */
+export interface CreateOutput {
+  name: string;
+  ifindex: number;
+}
+
+export interface AttemptInput {
+  /** 1-based attempt number within the episode. */
+  attempt: number;
+}
+
+export interface AlertEvent {
+  type: 'alert';
+  consecutiveFailures: number;
+  error: Error | undefined;
+  state: FailureOrigin | undefined;
+}

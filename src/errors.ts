@@ -1,0 +1,92 @@
+// The errors the lifecycle raises. Each has a stable `code` to branch on, says
+// the lifecycle state it happened in, and carries the kernel's error (a
+// TunSystemError with code/errno/syscall) as `cause` when there is one.
+//
+// Reference names (the design this package replaces) beside ours:
+//   ErrInvalidStateTransition → InvalidStateTransitionError  ERR_INVALID_STATE_TRANSITION
+//   ErrInterfaceNotReady      → InterfaceNotReadyError       ERR_INTERFACE_NOT_READY
+//   ErrCleanupTimeout         → CleanupTimeoutError          ERR_CLEANUP_TIMEOUT
+//   ErrConfigurationFailed    → ConfigurationFailedError     ERR_CONFIGURATION_FAILED
+// Extensions (no reference name): InterfaceFaultError ERR_INTERFACE_FAULT,
+// CleanupFailedError ERR_CLEANUP_FAILED.
+
+export interface TunErrorOptions {
+  /** The lifecycle state the error happened in ('initializing', 'ready', …). */
+  state: string;
+  /** The interface the error is about. */
+  interfaceName?: string | undefined;
+  /** The underlying (kernel) error. */
+  cause?: unknown;
+}
+
+export class TunError extends Error {
+  readonly code: string;
+  readonly state: string;
+  readonly interfaceName: string | undefined;
+
+  constructor(code: string, message: string, options: TunErrorOptions) {
+    const where = options.interfaceName ? `${options.interfaceName}: ` : '';
+    super(`${where}${message} (in state ${options.state})`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.state = options.state;
+    this.interfaceName = options.interfaceName;
+  }
+}
+
+/** An operation that the current state does not allow (e.g. cleanup() once stopped). */
+export class InvalidStateTransitionError extends TunError {
+  /** What was asked for ('cleanup', 'start', …). */
+  readonly operation: string;
+  constructor(operation: string, options: TunErrorOptions) {
+    super('ERR_INVALID_STATE_TRANSITION', `${operation}() is not allowed in state ${options.state}`, options);
+    this.operation = operation;
+  }
+}
+
+/** Packet I/O attempted outside `ready`. */
+export class InterfaceNotReadyError extends TunError {
+  constructor(operation: string, options: TunErrorOptions) {
+    super('ERR_INTERFACE_NOT_READY', `${operation}() needs state ready`, options);
+  }
+}
+
+/** Cleanup did not finish within `cleanupTimeout`; it keeps running and still releases everything. */
+export class CleanupTimeoutError extends TunError {
+  readonly timeout: number;
+  constructor(timeout: number, options: TunErrorOptions) {
+    super('ERR_CLEANUP_TIMEOUT', `cleanup did not finish within ${timeout} ms`, options);
+    this.timeout = timeout;
+  }
+}
+
+/** Creating or re-configuring the interface failed: a permanent errno, or retries exhausted. */
+export class ConfigurationFailedError extends TunError {
+  /** How many attempts were made. */
+  readonly attempts: number;
+  constructor(attempts: number, options: TunErrorOptions) {
+    const cause = options.cause as { message?: string } | undefined;
+    const why = cause?.message ? `: ${cause.message}` : '';
+    super('ERR_CONFIGURATION_FAILED', `configuration failed after ${attempts} attempt${attempts === 1 ? '' : 's'}${why}`, options);
+    this.attempts = attempts;
+  }
+}
+
+/** The interface changed under us while ready (deleted, set down, an address removed, a queue failed). */
+export class InterfaceFaultError extends TunError {
+  readonly reason: string;
+  constructor(reason: string, options: TunErrorOptions) {
+    super('ERR_INTERFACE_FAULT', `interface fault: ${reason}`, options);
+    this.reason = reason;
+  }
+}
+
+/** Cleanup finished but verification found something left (or a step failed permanently). */
+export class CleanupFailedError extends TunError {
+  /** What verification found still present. */
+  readonly leftovers: string[];
+  constructor(leftovers: string[], options: TunErrorOptions) {
+    super('ERR_CLEANUP_FAILED', `cleanup left ${leftovers.length ? leftovers.join(', ') : 'an error'}`, options);
+    this.leftovers = leftovers;
+  }
+}
