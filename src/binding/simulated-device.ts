@@ -1,0 +1,55 @@
+// A simulated TUN device: the set of queue fds one open() attached.
+
+import { TunSystemError } from './system-error.js';
+import { validateBoolean } from './validate.js';
+import type { SimKernel, SimLink } from './simulated-kernel.js';
+import { SimulatedPacketQueue } from './simulated-queue.js';
+import type { TunDevice } from './types.js';
+
+export class SimulatedTunDevice implements TunDevice {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly queues: readonly SimulatedPacketQueue[];
+  readonly #kernel: SimKernel;
+  readonly #link: SimLink;
+  #lastMtu: number;
+
+  constructor(kernel: SimKernel, link: SimLink, queues: SimulatedPacketQueue[]) {
+    this.#kernel = kernel;
+    this.#link = link;
+    this.name = link.name;
+    this.ifindex = link.ifindex;
+    this.queues = Object.freeze([...queues]);
+    this.#lastMtu = link.mtu;
+  }
+
+  get persistent(): boolean {
+    return this.#link.persistent;
+  }
+
+  get closed(): boolean {
+    return this.queues.every((q) => q.closed);
+  }
+
+  /** The link's MTU while it exists (so changes made by anyone count), the last one seen after. */
+  get mtu(): number {
+    if (this.#kernel.find(this.ifindex) === this.#link) this.#lastMtu = this.#link.mtu;
+    return this.#lastMtu;
+  }
+
+  async setPersist(persist: boolean): Promise<void> {
+    validateBoolean(persist, 'persist');
+    await Promise.resolve();
+    if (!this.queues.some((q) => !q.closed)) {
+      throw new TunSystemError({ code: 'EBADF', syscall: 'ioctl(TUNSETPERSIST)', interfaceName: this.name });
+    }
+    if (this.#kernel.find(this.ifindex) !== this.#link) {
+      throw new TunSystemError({ code: 'EBADFD', syscall: 'ioctl(TUNSETPERSIST)', interfaceName: this.name });
+    }
+    this.#kernel.setPersist(this.#link, persist);
+  }
+
+  close(): void {
+    for (const queue of this.queues) queue.close();
+  }
+}

@@ -1,0 +1,233 @@
+// SimulatedBinding: the TunBinding contract kept in memory, for tests, demos
+// and users' own tests without root. Same argument validation as the native
+// binding (it runs first, so bad input never counts as a kernel call), same
+// errnos where the kernel gives them, link events delivered asynchronously
+// like netlink, and two test-side handles:
+//   binding.faults — make an operation fail, hang or answer late; count calls
+//   binding.world  — change things as an admin with `ip` would, look at the
+//                    namespace, push packets in and see what the app wrote
+
+import { TunSystemError } from './system-error.js';
+import {
+  InvalidArgumentTypeError, InvalidArgumentValueError, normalizeRoute, parseCidr, validateIfindex,
+  validateInteger, validateInterfaceName, validateBoolean, validateMtu, validateOpenOptions,
+} from './validate.js';
+import { FaultInjector, syscallOf, type BindingOp } from './simulated-faults.js';
+import { SimKernel, type SimLink, type SimKernelOptions } from './simulated-kernel.js';
+import { SimulatedPacketQueue } from './simulated-queue.js';
+import { SimulatedTunDevice } from './simulated-device.js';
+import { SimulatedWorld } from './simulated-world.js';
+import type {
+  AddressInfo, LinkEvent, LinkInfo, LinkMonitor, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
+} from './types.js';
+
+/** IFALIASZ is 256 including the NUL. */
+const MAX_ALIAS_BYTES = 255;
+
+/** Operations that need CAP_NET_ADMIN; reads do not. */
+const PRIVILEGED_OPS: ReadonlySet<BindingOp> = new Set<BindingOp>([
+  'open', 'setMtu', 'setUp', 'setAlias', 'setGroup', 'addAddress', 'deleteAddress', 'addRoute', 'deleteRoute',
+  'deleteLink', 'deleteLinkGroup',
+]);
+
+export interface SimulatedBindingOptions extends SimKernelOptions {
+  /** false: act like a process without CAP_NET_ADMIN (changes fail with EPERM). Default true. */
+  privileged?: boolean;
+  /** uid/gid of the simulated process, for attaching to a persistent TUN it owns without privilege. */
+  uid?: number;
+  gid?: number;
+  /** Share one simulated namespace between several bindings (like two processes in one netns). */
+  kernel?: SimKernel;
+}
+
+export class SimulatedBinding implements TunBinding {
+  readonly kind = 'simulated' as const;
+  readonly faults = new FaultInjector();
+  readonly kernel: SimKernel;
+  readonly world: SimulatedWorld;
+  readonly #privileged: boolean;
+  readonly #uid: number;
+  readonly #gid: number;
+  #openFds = 0;
+
+  constructor(options: SimulatedBindingOptions = {}) {
+    this.kernel = options.kernel ?? new SimKernel(options);
+    this.world = new SimulatedWorld(this.kernel);
+    this.#privileged = options.privileged ?? true;
+    this.#uid = options.uid ?? 1000;
+    this.#gid = options.gid ?? 1000;
+  }
+
+  /** Count the call, apply injected faults, then check privilege: what the kernel would do first. */
+  async #enter(op: BindingOp, interfaceName?: string): Promise<void> {
+    await this.faults.enter(op, interfaceName);
+    if (!this.#privileged && PRIVILEGED_OPS.has(op)) {
+      throw new TunSystemError({ code: 'EPERM', syscall: syscallOf(op), ...(interfaceName ? { interfaceName } : {}) });
+    }
+  }
+
+  #link(ifindex: number, op: BindingOp): SimLink {
+    return this.kernel.require(ifindex, syscallOf(op));
+  }
+
+  async open(options?: OpenOptions): Promise<TunDevice> {
+    const opts = validateOpenOptions(options);
+    const fixedName = opts.name.includes('%d') ? undefined : opts.name;
+    await this.faults.enter('open', fixedName);
+    if (!this.#privileged) {
+      // Without CAP_NET_ADMIN only an existing persistent TUN owned by us may be attached (tun_not_capable).
+      const existing = fixedName === undefined ? undefined : this.kernel.find(fixedName);
+      const owned = existing !== undefined && opts.attachExisting
+        && (existing.owner === this.#uid || existing.ownerGroup === this.#gid);
+      if (!owned) throw new TunSystemError({ code: 'EPERM', syscall: 'ioctl(TUNSETIFF)', ...(fixedName ? { interfaceName: fixedName } : {}) });
+    }
+    let device: SimulatedTunDevice | undefined;
+    const queues: SimulatedPacketQueue[] = [];
+    const link = this.kernel.openTun(opts, (joined) => {
+      for (let i = 0; i < opts.queues; i++) {
+        queues.push(new SimulatedPacketQueue(this.kernel, joined, i, () => device?.mtu ?? joined.mtu, () => { this.#openFds -= 1; }));
+      }
+      return queues;
+    });
+    this.#openFds += queues.length;
+    device = new SimulatedTunDevice(this.kernel, link, queues);
+    return device;
+  }
+
+  async getLink(link: string | number): Promise<LinkInfo> {
+    const key = validateLinkKey(link);
+    await this.#enter('getLink', typeof key === 'string' ? key : undefined);
+    return this.kernel.info(this.kernel.require(key, syscallOf('getLink')));
+  }
+
+  async listLinks(): Promise<LinkInfo[]> {
+    await this.#enter('listLinks');
+    return this.kernel.all().map((link) => this.kernel.info(link));
+  }
+
+  async setMtu(ifindex: number, mtu: number): Promise<void> {
+    validateIfindex(ifindex);
+    validateMtu(mtu);
+    await this.#enter('setMtu');
+    this.kernel.setMtu(this.#link(ifindex, 'setMtu'), mtu);
+  }
+
+  async setUp(ifindex: number, up: boolean): Promise<void> {
+    validateIfindex(ifindex);
+    validateBoolean(up, 'up');
+    await this.#enter('setUp');
+    this.kernel.setUp(this.#link(ifindex, 'setUp'), up);
+  }
+
+  async setAlias(ifindex: number, alias: string): Promise<void> {
+    validateIfindex(ifindex);
+    if (typeof alias !== 'string') throw new InvalidArgumentTypeError('alias', 'a string', alias);
+    if (Buffer.byteLength(alias) > MAX_ALIAS_BYTES || alias.includes('\0')) {
+      throw new InvalidArgumentValueError('alias', `must be at most ${MAX_ALIAS_BYTES} bytes without NUL`, alias);
+    }
+    await this.#enter('setAlias');
+    this.kernel.setAlias(this.#link(ifindex, 'setAlias'), alias);
+  }
+
+  async setGroup(ifindex: number, group: number): Promise<void> {
+    validateIfindex(ifindex);
+    validateInteger(group, 'group', 0, 0xffffffff);
+    await this.#enter('setGroup');
+    this.kernel.setGroup(this.#link(ifindex, 'setGroup'), group);
+  }
+
+  async addAddress(ifindex: number, cidr: string): Promise<void> {
+    validateIfindex(ifindex);
+    const parsed = parseCidr(cidr, 'cidr');
+    await this.#enter('addAddress');
+    this.kernel.addAddress(this.#link(ifindex, 'addAddress'), parsed);
+  }
+
+  async deleteAddress(ifindex: number, cidr: string): Promise<void> {
+    validateIfindex(ifindex);
+    const parsed = parseCidr(cidr, 'cidr');
+    await this.#enter('deleteAddress');
+    this.kernel.deleteAddress(this.#link(ifindex, 'deleteAddress'), parsed);
+  }
+
+  async listAddresses(ifindex: number): Promise<AddressInfo[]> {
+    validateIfindex(ifindex);
+    await this.#enter('listAddresses');
+    return this.kernel.addresses(this.#link(ifindex, 'listAddresses'));
+  }
+
+  async addRoute(ifindex: number, route: RouteSpec): Promise<void> {
+    validateIfindex(ifindex);
+    const normalized = normalizeRoute(route);
+    await this.#enter('addRoute');
+    this.kernel.addRoute(this.#link(ifindex, 'addRoute'), normalized);
+  }
+
+  async deleteRoute(ifindex: number, route: RouteSpec): Promise<void> {
+    validateIfindex(ifindex);
+    const normalized = normalizeRoute(route);
+    await this.#enter('deleteRoute');
+    this.kernel.deleteRoute(this.#link(ifindex, 'deleteRoute'), normalized);
+  }
+
+  async listRoutes(ifindex: number): Promise<RouteInfo[]> {
+    validateIfindex(ifindex);
+    await this.#enter('listRoutes');
+    return this.kernel.routes(this.#link(ifindex, 'listRoutes'));
+  }
+
+  async deleteLink(ifindex: number): Promise<void> {
+    validateIfindex(ifindex);
+    await this.#enter('deleteLink');
+    this.kernel.deleteLink(this.#link(ifindex, 'deleteLink'));
+  }
+
+  async deleteLinkGroup(group: number): Promise<void> {
+    validateInteger(group, 'group', 1, 0xffffffff);
+    await this.#enter('deleteLinkGroup');
+    this.kernel.deleteLinkGroup(group);
+  }
+
+  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
+    validateIfindex(ifindex);
+    if (typeof onEvent !== 'function') throw new InvalidArgumentTypeError('onEvent', 'a function', onEvent);
+    if (onError !== undefined && typeof onError !== 'function') throw new InvalidArgumentTypeError('onError', 'a function', onError);
+    this.faults.enterSync('monitor');
+    this.#openFds += 1;
+    let closed = false;
+    const unsubscribe = this.kernel.subscribe(ifindex, (event) => {
+      if (!closed) onEvent(event);
+    });
+    const release = () => { this.#openFds -= 1; };
+    return {
+      get closed() {
+        return closed;
+      },
+      close() {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        release();
+      },
+    };
+  }
+
+  openFdCount(): number {
+    return this.#openFds;
+  }
+}
+
+function validateLinkKey(link: unknown): string | number {
+  if (typeof link === 'string') return validateInterfaceName(link, 'link');
+  if (typeof link === 'number') return validateIfindex(link, 'link');
+  throw new InvalidArgumentTypeError('link', 'an interface name or an ifindex', link);
+}
+
+export { SimKernel } from './simulated-kernel.js';
+export type { SimulatedLinkSnapshot, AddressScope } from './simulated-kernel.js';
+export { FaultInjector } from './simulated-faults.js';
+export type { BindingOp } from './simulated-faults.js';
+export { SimulatedWorld } from './simulated-world.js';
+export type { OpenFdInfo } from './simulated-world.js';
+export { SimulatedPacketQueue, READ_BATCH } from './simulated-queue.js';
+export { SimulatedTunDevice } from './simulated-device.js';

@@ -1,0 +1,11 @@
+// The `tun-lifecycle/testing` entry: the simulated binding and its controls,
+// so apps can test their own TUN handling without root or a kernel.
+
+export {
+  SimulatedBinding, SimKernel, SimulatedWorld, FaultInjector, SimulatedPacketQueue, SimulatedTunDevice, READ_BATCH,
+} from './binding/simulated.js';
+export type {
+  SimulatedBindingOptions, SimulatedLinkSnapshot, AddressScope, BindingOp, OpenFdInfo,
+} from './binding/simulated.js';
+export { TunSystemError, isTunSystemError } from './binding/system-error.js';
+export type * from './binding/types.js';
