@@ -64,6 +64,8 @@ function checkOp(op: unknown, allowSync: boolean): BindingOp {
 export class FaultInjector {
   readonly #fails = new Map<BindingOp, FailRule>();
   readonly #hangs = new Map<BindingOp, Gate[]>();
+  /** gates a call is waiting on right now, so clear() can let it go */
+  readonly #holding = new Map<BindingOp, Set<Gate>>();
   readonly #delays = new Map<BindingOp, number[]>();
   readonly #calls = new Map<BindingOp, number>();
 
@@ -108,14 +110,17 @@ export class FaultInjector {
 
   /** Forget pending fail/hang/delay rules (of one op, or all). Pending hangs are released. Counts stay. */
   clear(op?: BindingOp): void {
-    const ops = op === undefined ? [...new Set([...this.#fails.keys(), ...this.#hangs.keys(), ...this.#delays.keys()])] : [checkOp(op, true)];
+    const ops = op === undefined
+      ? [...new Set([...this.#fails.keys(), ...this.#hangs.keys(), ...this.#holding.keys(), ...this.#delays.keys()])]
+      : [checkOp(op, true)];
     for (const each of ops) {
       this.#fails.delete(each);
-      for (const gate of this.#hangs.get(each) ?? []) {
+      for (const gate of [...(this.#hangs.get(each) ?? []), ...(this.#holding.get(each) ?? [])]) {
         gate.released = true;
         gate.wake?.();
       }
       this.#hangs.delete(each);
+      this.#holding.delete(each);
       this.#delays.delete(each);
     }
   }
@@ -141,7 +146,13 @@ export class FaultInjector {
   async enter(op: BindingOp, interfaceName?: string): Promise<void> {
     this.#count(op);
     const gate = this.#hangs.get(op)?.shift();
-    if (gate && !gate.released) await new Promise<void>((resolve) => { gate.wake = resolve; });
+    if (gate && !gate.released) {
+      const holding = this.#holding.get(op) ?? new Set<Gate>();
+      holding.add(gate);
+      this.#holding.set(op, holding);
+      await new Promise<void>((resolve) => { gate.wake = resolve; });
+      holding.delete(gate);
+    }
     const ms = this.#delays.get(op)?.shift();
     if (ms !== undefined) await new Promise<void>((resolve) => setTimeout(resolve, ms));
     this.#maybeFail(op, interfaceName);
