@@ -1,0 +1,474 @@
+// TunAdapter: the public face of one TUN interface. Every state change goes
+// through the statechart's actor (so interleaved calls are serialized by it);
+// this class turns snapshots into promises, events, a packet iterator and a
+// stream, and hands the machine its real actors (src/lifecycle) via provide().
+
+import { EventEmitter } from 'node:events';
+import { Duplex } from 'node:stream';
+import { createActor, fromPromise } from 'xstate';
+import type { Actor, SnapshotFrom } from 'xstate';
+import { tunLifecycleMachine, topLevelState } from '../machines/tunLifecycle.js';
+import type { AlertEvent, AttemptInput, CreateOutput, LifecycleCounters } from '../machines/types.js';
+import { InterfaceState } from '../machines/types.js';
+import type { LinkStats, QueueStats, TunBinding } from './binding/types.js';
+import { InterfaceNotReadyError, InvalidStateTransitionError } from './errors.js';
+import { cleanupInterface } from './lifecycle/cleanup.js';
+import { createInterface } from './lifecycle/create.js';
+import { loadDefaultBinding } from './lifecycle/default-binding.js';
+import { registerForExit, unregisterForExit } from './lifecycle/exit-hooks.js';
+import type { ExitParticipant } from './lifecycle/exit-hooks.js';
+import { linkMonitorActor } from './lifecycle/monitor.js';
+import { recoverInterface } from './lifecycle/recover.js';
+import { InterfaceSession } from './lifecycle/session.js';
+import { createLog } from './log.js';
+import type { Log } from './log.js';
+import { resolveOptions, validateName } from './options.js';
+import type { AdapterOptions, ResolvedOptions } from './options.js';
+
+type LifecycleActor = Actor<typeof tunLifecycleMachine>;
+type LifecycleSnapshot = SnapshotFrom<typeof tunLifecycleMachine>;
+
+export interface AlertInfo {
+  interfaceName: string;
+  consecutiveFailures: number;
+  /** The latest failure. */
+  error: Error | undefined;
+  /** Where it happened ('initializing', 'ready', 'stopping', 'error' = during recovery). */
+  state: string | undefined;
+}
+
+export interface AdapterStats extends LifecycleCounters {
+  state: InterfaceState;
+  name: string;
+  ifindex: number | undefined;
+  /** The kernel's 64-bit link counters (undefined when there is no link to ask). */
+  kernel: LinkStats | undefined;
+  /** Per-queue library counters. */
+  queues: QueueStats[];
+}
+
+export interface PacketIteratorOptions {
+  /** Packets buffered before the queues are paused (backpressure). Default 1024. */
+  highWaterMark?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Events:
+ *  - 'state' (to: InterfaceState, from: InterfaceState) — every top-level transition
+ *  - 'packet' (packet: Buffer, queue: number) — one per packet read while ready
+ *  - 'alert' (info: AlertInfo) — every alertThreshold-th consecutive failure
+ *  - 'drain' (queue: number) — a queue flushed its write backlog
+ */
+export class TunAdapter extends EventEmitter implements AsyncDisposable {
+  /** The running XState actor: subscribe to it, inspect it. */
+  readonly actor: LifecycleActor;
+  readonly #options: ResolvedOptions;
+  readonly #log: Log;
+  #session: InterfaceSession | undefined;
+  #binding: TunBinding | undefined;
+  #state: InterfaceState;
+  #value: string;
+  #startPromise: Promise<this> | undefined;
+  #cleanupPromise: Promise<void> | undefined;
+  readonly #exit: ExitParticipant;
+  #onAbort: (() => void) | undefined;
+
+  constructor(name: string, options: AdapterOptions = {}) {
+    super();
+    validateName(name);
+    this.#options = resolveOptions(options);
+    this.#log = createLog(this.#options.logger);
+    this.#binding = this.#options.binding;
+    const requestedName = name;
+    const session = (): InterfaceSession => {
+      this.#session ??= new InterfaceSession(this.#binding!, this.#options, requestedName, this.#log);
+      return this.#session;
+    };
+
+    const machine = tunLifecycleMachine.provide({
+      actors: {
+        create: fromPromise<CreateOutput, AttemptInput>(async () => {
+          if (!this.#binding) this.#binding = await loadDefaultBinding();
+          return createInterface(session());
+        }),
+        recover: fromPromise<CreateOutput, AttemptInput>(() => recoverInterface(session())),
+        // No binding means nothing was ever opened: the cleanup is trivially complete.
+        cleanup: fromPromise<void, void>(async () => { if (this.#binding) await cleanupInterface(session()); }),
+        linkMonitor: linkMonitorActor(session),
+      },
+    });
+
+    const { retryAttempts, retryDelay, retryDelayMax, retryJitter, cleanupTimeout, alertThreshold } = this.#options;
+    const inspect = this.#options.inspect;
+    this.actor = createActor(machine, {
+      input: {
+        policy: { retryAttempts, retryDelay, retryDelayMax, retryJitter, cleanupTimeout, alertThreshold },
+        interfaceName: name,
+      },
+      ...(inspect === undefined ? {} : { inspect }),
+    });
+
+    const initial = this.actor.getSnapshot();
+    this.#state = topLevelState(initial.value);
+    this.#value = JSON.stringify(initial.value);
+    this.actor.subscribe({
+      next: (snapshot) => this.#onSnapshot(snapshot),
+      error: (error) => this.#log('error', { interface: this.name, error }, `tun-lifecycle: ${this.name} actor failed`),
+    });
+    this.actor.on('alert', (event: AlertEvent) => {
+      const info: AlertInfo = {
+        interfaceName: this.name, consecutiveFailures: event.consecutiveFailures, error: event.error, state: event.state,
+      };
+      this.#log('error', { interface: this.name, ...info }, `tun-lifecycle: ${this.name} alert: ${event.consecutiveFailures} consecutive failures`);
+      this.emit('alert', info);
+    });
+
+    const adapter = this;
+    this.#exit = {
+      get handlesSignals() { return adapter.#options.handleSignals; },
+      teardownSync: () => { try { this.#session?.closeFds(); } catch { /* best effort at exit */ } },
+      cleanupForExit: () => this.#cleanupIfNeeded(),
+    };
+    this.actor.start();
+  }
+
+  /** The top-level lifecycle state. */
+  get state(): InterfaceState {
+    return this.#state;
+  }
+
+  /** The interface name (the kernel's choice once created, when a 'tun%d' pattern was given). */
+  get name(): string {
+    return this.#session?.name ?? this.actor.getSnapshot().context.interfaceName;
+  }
+
+  get ifindex(): number | undefined {
+    return this.#session?.ifindex;
+  }
+
+  /** The last failure (kept while in error and after). */
+  get lastError(): Error | undefined {
+    return this.actor.getSnapshot().context.lastError;
+  }
+
+  /** uninitialized → initializing → ready. Rejects with ConfigurationFailedError (the machine is then in error). */
+  start(): Promise<this> {
+    if (this.#startPromise) return this.#startPromise;
+    if (this.#state !== InterfaceState.Uninitialized) {
+      return Promise.reject(new InvalidStateTransitionError('start', { state: this.#state, interfaceName: this.name }));
+    }
+    this.#startPromise = new Promise<this>((resolve, reject) => {
+      const done = this.#watch((state) => {
+        if (state === InterfaceState.Ready) resolve(this);
+        else if (state === InterfaceState.Error) reject(this.lastError);
+        else if (state === InterfaceState.Stopping || state === InterfaceState.Stopped) reject(abortError(this.name));
+        else return false;
+        return true;
+      });
+      void done;
+    });
+    this.#startPromise.catch(() => undefined);
+    registerForExit(this.#exit);
+    const signal = this.#options.signal;
+    if (signal) {
+      this.#onAbort = () => { void this.#cleanupIfNeeded().catch(() => undefined); };
+      if (signal.aborted) queueMicrotask(this.#onAbort);
+      else signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    this.actor.send({ type: 'START' });
+    return this.#startPromise;
+  }
+
+  /**
+   * ready|error|initializing → stopping → stopped. While stopping (or asked
+   * during initializing): the same promise. Once stopped, or before start():
+   * InvalidStateTransitionError. Rejects with CleanupTimeoutError or
+   * CleanupFailedError when cleanup fails; calling again retries.
+   */
+  cleanup(): Promise<void> {
+    if (this.#cleanupPromise) return this.#cleanupPromise;
+    const snapshot = this.actor.getSnapshot();
+    if (!snapshot.can({ type: 'CLEANUP' })) {
+      return Promise.reject(new InvalidStateTransitionError('cleanup', { state: this.#state, interfaceName: this.name }));
+    }
+    let enteredStopping = false;
+    const promise = new Promise<void>((resolve, reject) => {
+      this.#watch((state) => {
+        if (state === InterfaceState.Stopping) enteredStopping = true;
+        if (state === InterfaceState.Stopped) resolve();
+        else if (state === InterfaceState.Error && enteredStopping) reject(this.lastError);
+        else return false;
+        return true;
+      });
+    });
+    this.#cleanupPromise = promise;
+    const forget = () => { if (this.#cleanupPromise === promise) this.#cleanupPromise = undefined; };
+    promise.then(forget, forget);
+    this.actor.send({ type: 'CLEANUP' });
+    return promise;
+  }
+
+  /** error → recovery → ready, on demand (not after a failed cleanup). */
+  recover(): Promise<this> {
+    if (!this.actor.getSnapshot().can({ type: 'RECOVER' })) {
+      return Promise.reject(new InvalidStateTransitionError('recover', { state: this.#state, interfaceName: this.name }));
+    }
+    const promise = new Promise<this>((resolve, reject) => {
+      this.#watch(() => {
+        const snapshot = this.actor.getSnapshot();
+        if (snapshot.matches('ready')) resolve(this);
+        else if (snapshot.matches({ error: 'halted' })) reject(this.lastError);
+        else if (snapshot.matches('stopping') || snapshot.matches('stopped')) reject(abortError(this.name));
+        else return false;
+        return true;
+      }, true);
+    });
+    this.actor.send({ type: 'RECOVER' });
+    return promise;
+  }
+
+  /**
+   * Write one IP packet on a queue (default 0). Returns false when the
+   * packet had to be queued (wait for 'drain'). Throws InterfaceNotReadyError
+   * outside ready; TypeError/RangeError for a malformed packet.
+   */
+  write(packet: Uint8Array, queue = 0): boolean {
+    const device = this.#session?.device;
+    if (this.#state !== InterfaceState.Ready || !device) {
+      throw new InterfaceNotReadyError('write', { state: this.#state, interfaceName: this.name });
+    }
+    const target = device.queues[queue];
+    if (!target) throw new RangeError(`The value of "queue" is out of range. It must be >= 0 and < ${device.queues.length}. Received ${queue}`);
+    return target.write(packet);
+  }
+
+  /** Packets read from the interface, until it stops (or the loop breaks). */
+  packets(options: PacketIteratorOptions = {}): AsyncIterableIterator<Buffer> {
+    const highWaterMark = options.highWaterMark ?? 1024;
+    const buffered: Buffer[] = [];
+    let waiting: ((result: IteratorResult<Buffer>) => void) | undefined;
+    let ended = false;
+    let paused = false;
+    const onPacket = (packet: Buffer) => {
+      if (waiting) {
+        const wake = waiting;
+        waiting = undefined;
+        wake({ value: packet, done: false });
+        return;
+      }
+      buffered.push(packet);
+      if (buffered.length >= highWaterMark && !paused) {
+        paused = true;
+        this.#session?.pause();
+      }
+    };
+    const finish = () => {
+      if (ended) return;
+      ended = true;
+      this.off('packet', onPacket);
+      this.off('state', onState);
+      options.signal?.removeEventListener('abort', finish);
+      if (paused) this.#session?.resume();
+      if (waiting) {
+        const wake = waiting;
+        waiting = undefined;
+        wake({ value: undefined, done: true });
+      }
+    };
+    const onState = (to: InterfaceState) => { if (to === InterfaceState.Stopped) finish(); };
+    this.on('packet', onPacket);
+    this.on('state', onState);
+    options.signal?.addEventListener('abort', finish, { once: true });
+    if (this.#state === InterfaceState.Stopped) finish();
+
+    const iterator: AsyncIterableIterator<Buffer> = {
+      next: () => {
+        const packet = buffered.shift();
+        if (packet) {
+          if (paused && buffered.length <= highWaterMark / 2) {
+            paused = false;
+            this.#session?.resume();
+          }
+          return Promise.resolve({ value: packet, done: false });
+        }
+        if (ended) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => { waiting = resolve; });
+      },
+      return: () => {
+        finish();
+        buffered.length = 0;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      [Symbol.asyncIterator]() { return iterator; },
+    };
+    return iterator;
+  }
+
+  /**
+   * An object-mode Duplex: readable side yields packets (pausing the queues
+   * under backpressure), writable side writes them (waiting for 'drain').
+   * Ends when the adapter stops.
+   */
+  stream(): Duplex {
+    let reading = true;
+    const adapter = this;
+    const duplex = new Duplex({
+      objectMode: true,
+      read() {
+        if (!reading) {
+          reading = true;
+          adapter.#session?.resume();
+        }
+      },
+      write(chunk: Uint8Array, _encoding, callback) {
+        try {
+          if (adapter.write(chunk)) callback();
+          else adapter.once('drain', () => callback());
+        } catch (error) {
+          callback(error as Error);
+        }
+      },
+    });
+    const onPacket = (packet: Buffer) => {
+      if (!duplex.push(packet) && reading) {
+        reading = false;
+        this.#session?.pause();
+      }
+    };
+    const onState = (to: InterfaceState) => {
+      if (to === InterfaceState.Stopped) {
+        detach();
+        duplex.push(null);
+      }
+    };
+    const detach = () => {
+      this.off('packet', onPacket);
+      this.off('state', onState);
+    };
+    this.on('packet', onPacket);
+    this.on('state', onState);
+    duplex.once('close', detach);
+    if (this.#state === InterfaceState.Stopped) onState(InterfaceState.Stopped);
+    return duplex;
+  }
+
+  /** Kernel link counters (64-bit) and the library's own counters. */
+  async stats(): Promise<AdapterStats> {
+    const context = this.actor.getSnapshot().context;
+    const session = this.#session;
+    let kernel: LinkStats | undefined;
+    if (session?.ifindex !== undefined && session.fdsOpen) {
+      kernel = await session.binding.getLink(session.ifindex).then((link) => link.stats, () => undefined);
+    }
+    return {
+      ...context.counters,
+      state: this.#state,
+      name: this.name,
+      ifindex: this.ifindex,
+      kernel,
+      queues: session?.device?.queues.map((queue) => queue.stats()) ?? [],
+    };
+  }
+
+  /** `await using iface = await createAdapter(...)`: cleans up unless already stopped. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#cleanupIfNeeded();
+  }
+
+  #cleanupIfNeeded(): Promise<void> {
+    if (this.#cleanupPromise) return this.#cleanupPromise;
+    if (this.#state === InterfaceState.Stopped || this.#state === InterfaceState.Uninitialized) return Promise.resolve();
+    return this.cleanup();
+  }
+
+  /**
+   * Call check(state) on every top-level change (or, with everyStep, every
+   * snapshot) until it returns true. Runs inside the snapshot listener.
+   */
+  #watch(check: (state: InterfaceState) => boolean, everyStep = false): void {
+    let lastState: InterfaceState | undefined = this.#state;
+    const sub = this.actor.subscribe((snapshot) => {
+      const state = topLevelState(snapshot.value);
+      if (!everyStep && state === lastState) return;
+      lastState = state;
+      if (check(state)) sub.unsubscribe();
+    });
+  }
+
+  #onSnapshot(snapshot: LifecycleSnapshot): void {
+    const value = JSON.stringify(snapshot.value);
+    if (value === this.#value) return;
+    const fromValue = this.#value;
+    this.#value = value;
+    const from = this.#state;
+    const to = topLevelState(snapshot.value);
+    this.#state = to;
+    const fields = { interface: this.name, from: JSON.parse(fromValue), to: snapshot.value, attempt: snapshot.context.attempt };
+    if (from === to) {
+      this.#log('debug', fields, `tun-lifecycle: ${this.name} ${fromValue} → ${value}`);
+      return;
+    }
+    if (to === InterfaceState.Error) {
+      this.#log('warn', { ...fields, error: snapshot.context.lastError }, `tun-lifecycle: ${this.name} ${from} → error: ${snapshot.context.lastError?.message}`);
+    } else {
+      this.#log('info', fields, `tun-lifecycle: ${this.name} ${from} → ${to}`);
+    }
+    if (to === InterfaceState.Ready) this.#attachPackets();
+    if (from === InterfaceState.Ready) this.#detachPackets();
+    if (to === InterfaceState.Stopped) this.#finish();
+    this.emit('state', to, from);
+  }
+
+  #packetListener: ((batch: Buffer[], queue: number) => void) | undefined;
+  #drainListener: ((queue: number) => void) | undefined;
+
+  #attachPackets(): void {
+    const session = this.#session;
+    if (!session || this.#packetListener) return;
+    this.#packetListener = (batch, queue) => {
+      for (const packet of batch) this.emit('packet', packet, queue);
+    };
+    this.#drainListener = (queue) => this.emit('drain', queue);
+    session.on('packets', this.#packetListener);
+    session.on('drain', this.#drainListener);
+  }
+
+  #detachPackets(): void {
+    if (this.#packetListener) this.#session?.off('packets', this.#packetListener);
+    if (this.#drainListener) this.#session?.off('drain', this.#drainListener);
+    this.#packetListener = undefined;
+    this.#drainListener = undefined;
+  }
+
+  #finish(): void {
+    unregisterForExit(this.#exit);
+    if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
+  }
+}
+
+function abortError(name: string): Error {
+  const error = new Error(`${name}: cleanup() was called before the interface became ready`);
+  error.name = 'AbortError';
+  (error as Error & { code: string }).code = 'ABORT_ERR';
+  return error;
+}
+
+/**
+ * Create, configure and verify an interface; resolves when it is ready.
+ * On failure rejects with ConfigurationFailedError after making sure nothing
+ * is left in the kernel.
+ */
+export async function createAdapter(name: string, options: AdapterOptions = {}): Promise<TunAdapter> {
+  const adapter = new TunAdapter(name, options);
+  try {
+    return await adapter.start();
+  } catch (error) {
+    if (adapter.state === InterfaceState.Error) {
+      await adapter.cleanup().catch((cleanupError: unknown) => {
+        throw new AggregateError([error, cleanupError], `${name}: start failed and so did the cleanup after it`);
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,23 @@
+// Public API of tun-lifecycle. The simulated binding for tests lives in the
+// 'tun-lifecycle/testing' entry.
+
+export { createAdapter, TunAdapter } from './adapter.js';
+export type { AdapterStats, AlertInfo, PacketIteratorOptions } from './adapter.js';
+export { DEFAULT_OPTIONS } from './options.js';
+export type { AdapterOptions } from './options.js';
+export type { Logger } from './log.js';
+export {
+  TunError, InvalidStateTransitionError, InterfaceNotReadyError, CleanupTimeoutError, ConfigurationFailedError,
+  InterfaceFaultError, CleanupFailedError,
+} from './errors.js';
+export type { TunErrorOptions } from './errors.js';
+export { TunSystemError, isTunSystemError } from './binding/system-error.js';
+export type * from './binding/types.js';
+export { tunLifecycleMachine, DEFAULT_POLICY, ActorId } from '../machines/tunLifecycle.js';
+export type { TunLifecycleMachine } from '../machines/tunLifecycle.js';
+export { InterfaceState } from '../machines/types.js';
+export type {
+  LifecyclePolicy, TunLifecycleContext, TunLifecycleEvent, TunLifecycleInput, LifecycleCounters, FailureOrigin, AlertEvent,
+} from '../machines/types.js';
+export { toMermaid } from '../machines/diagram.js';
+export { TRANSIENT_ERRNOS, PERMANENT_ERRNOS, isTransientError, backoffDelay } from './lifecycle/retry-policy.js';

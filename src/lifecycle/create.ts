@@ -1,0 +1,99 @@
+// One create attempt: reclaim a tagged leftover, open the device, tag it,
+// configure it (MTU, addresses, link up, routes), then read the kernel back.
+// Any failure rolls back what this attempt made before the error goes up to
+// the statechart, which decides between retrying and giving up.
+
+import type { CreateOutput } from '../../machines/types.js';
+import type { InterfaceSession } from './session.js';
+import { TAG_PREFIX, ownTag } from './session.js';
+import { isGone } from './kernel-errors.js';
+import { rollback } from './release.js';
+import { verifyConfigured } from './verify.js';
+
+export async function createInterface(session: InterfaceSession): Promise<CreateOutput> {
+  const { binding, options } = session;
+  await reclaimLeftover(session);
+  const device = await binding.open({
+    name: session.requestedName,
+    queues: options.queues,
+    multiQueue: options.multiQueue,
+    persist: options.persist,
+    ...(options.owner === undefined ? {} : { owner: options.owner }),
+    ...(options.group === undefined ? {} : { group: options.group }),
+  });
+  session.adopt(device);
+  try {
+    await configure(session);
+    if (options.validateState) await verifyConfigured(session);
+    return { name: device.name, ifindex: device.ifindex };
+  } catch (error) {
+    await rollback(session);
+    throw error;
+  }
+}
+
+/** Tag, MTU, addresses, link up, routes — routes last: the kernel refuses a route via a down link. */
+export async function configure(session: InterfaceSession): Promise<void> {
+  const { binding, options } = session;
+  const ifindex = session.ifindex!;
+  await binding.setAlias(ifindex, ownTag());
+  if (options.mtu !== undefined) await binding.setMtu(ifindex, options.mtu);
+  for (const address of options.addresses) await binding.addAddress(ifindex, address.cidr);
+  await binding.setUp(ifindex, true);
+  for (const route of options.routes) {
+    await binding.addRoute(ifindex, { destination: route.destination.cidr, metric: route.metric });
+  }
+}
+
+/**
+ * A persistent interface left by an earlier run of this package (tagged, its
+ * owner process gone) or by this session's own failed attempt is deleted so
+ * the name can be made afresh. Anything else — untagged, or tagged by a
+ * process still alive — is never touched: open() then fails with EEXIST.
+ */
+async function reclaimLeftover(session: InterfaceSession): Promise<void> {
+  const { binding } = session;
+  // Our own undeleted persistent links first (a rollback whose delete failed).
+  for (const ifindex of [...session.madeLinks.keys()]) {
+    try {
+      await binding.deleteLink(ifindex);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+    }
+    session.madeLinks.delete(ifindex);
+  }
+  if (session.requestedName.includes('%')) return;
+  let link;
+  try {
+    link = await binding.getLink(session.requestedName);
+  } catch (error) {
+    if (isGone(error)) return;
+    throw error;
+  }
+  const owner = ownerOf(link.alias);
+  if (owner === undefined || isAlive(owner)) return;
+  session.log('info', { interface: link.name, ifindex: link.ifindex, alias: link.alias },
+    `tun-lifecycle: reclaiming ${link.name}, left by process ${owner}`);
+  try {
+    await binding.deleteLink(link.ifindex);
+  } catch (error) {
+    if (!isGone(error)) throw error;
+  }
+}
+
+function ownerOf(alias: string): number | undefined {
+  if (!alias.startsWith(TAG_PREFIX)) return undefined;
+  const pid = Number(alias.slice(TAG_PREFIX.length));
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}

@@ -1,0 +1,57 @@
+// The link-monitor actor invoked in `ready`: turns changes made from outside
+// (interface deleted or set down, one of our addresses removed, a queue fd
+// failing) into one FAULT event for the statechart.
+
+import { fromCallback } from 'xstate';
+import type { LinkEvent } from '../binding/types.js';
+import type { TunLifecycleEvent } from '../../machines/types.js';
+import type { InterfaceSession } from './session.js';
+import { isGone } from './kernel-errors.js';
+
+/** `getSession` is read at each invocation: the session exists by the time ready is entered. */
+export function linkMonitorActor(getSession: () => InterfaceSession) {
+  return fromCallback<TunLifecycleEvent, void>(({ sendBack }) => {
+    const session = getSession();
+    let done = false;
+    const fault = (reason: string, error?: Error) => {
+      if (done) return;
+      done = true;
+      session.log('warn', { interface: session.name, reason, error }, `tun-lifecycle: ${session.name} fault: ${reason}`);
+      // Never send from inside the actor's own start: let the invoke finish first.
+      queueMicrotask(() => sendBack(error ? { type: 'FAULT', reason, error } : { type: 'FAULT', reason }));
+    };
+    const ifindex = session.ifindex!;
+    const ours = new Set(session.options.addresses.map((a) => `${a.address}/${a.prefixLength}`));
+
+    const onEvent = (event: LinkEvent) => {
+      if (event.ifindex !== ifindex) return;
+      if (event.type === 'deleted') fault('deleted');
+      else if (event.type === 'admin' && !event.up) fault('down');
+      else if (event.type === 'address-removed' && ours.has(`${event.address.address}/${event.address.prefixLength}`)) {
+        fault(`address-removed ${event.address.cidr}`);
+      }
+    };
+    const onQueueError = (error: Error) => fault('queue-error', error);
+    session.on('queue-error', onQueueError);
+
+    let monitor: { close(): void } | undefined;
+    try {
+      monitor = session.binding.monitor(ifindex, onEvent, (error) => fault('monitor-error', error));
+    } catch (error) {
+      fault('monitor-error', error as Error);
+    }
+
+    // Whatever changed between verification and the monitor starting.
+    if (session.device?.queues.some((queue) => queue.closed)) fault('queue-closed');
+    session.binding.getLink(ifindex).then(
+      (link) => { if (!link.up) fault('down'); },
+      (error) => { if (isGone(error)) fault('deleted', error); },
+    );
+
+    return () => {
+      done = true;
+      session.off('queue-error', onQueueError);
+      monitor?.close();
+    };
+  });
+}

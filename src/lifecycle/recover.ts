@@ -1,0 +1,56 @@
+// Recovery after a fault seen while ready. If the interface is gone (deleted
+// from outside, its fds dead), release what is left of it and create it
+// afresh; if it is still there, re-apply what changed (link up, missing
+// addresses, routes, MTU) in place. Same contract as create: the statechart
+// retries transient failures with the same policy.
+
+import type { CreateOutput } from '../../machines/types.js';
+import type { InterfaceSession } from './session.js';
+import { createInterface } from './create.js';
+import { isGone, tolerate } from './kernel-errors.js';
+import { releaseDevice } from './release.js';
+import { effectiveMetric, verifyConfigured } from './verify.js';
+
+export async function recoverInterface(session: InterfaceSession): Promise<CreateOutput> {
+  if (!(await stillThere(session))) {
+    await releaseDevice(session);
+    return createInterface(session);
+  }
+  await reconfigure(session);
+  if (session.options.validateState) await verifyConfigured(session);
+  return { name: session.name, ifindex: session.ifindex! };
+}
+
+async function stillThere(session: InterfaceSession): Promise<boolean> {
+  const device = session.device;
+  if (!device || device.closed || device.queues.some((queue) => queue.closed)) return false;
+  try {
+    await session.binding.getLink(session.ifindex!);
+    return true;
+  } catch (error) {
+    if (isGone(error)) return false;
+    throw error;
+  }
+}
+
+async function reconfigure(session: InterfaceSession): Promise<void> {
+  const { binding, options } = session;
+  const ifindex = session.ifindex!;
+  const link = await binding.getLink(ifindex);
+  if (options.mtu !== undefined && link.mtu !== options.mtu) await binding.setMtu(ifindex, options.mtu);
+  const present = await binding.listAddresses(ifindex);
+  for (const address of options.addresses) {
+    if (!present.some((a) => a.address === address.address && a.prefixLength === address.prefixLength)) {
+      await tolerate(() => binding.addAddress(ifindex, address.cidr), 'EEXIST');
+    }
+  }
+  if (!link.up) await binding.setUp(ifindex, true);
+  // Setting a link down flushes its routes: put back whatever is missing.
+  const routes = await binding.listRoutes(ifindex);
+  for (const route of options.routes) {
+    const metric = effectiveMetric(route.family, route.metric);
+    if (!routes.some((r) => r.destination === route.destination.cidr && r.metric === metric)) {
+      await tolerate(() => binding.addRoute(ifindex, { destination: route.destination.cidr, metric: route.metric }), 'EEXIST');
+    }
+  }
+}

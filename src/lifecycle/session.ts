@@ -1,0 +1,101 @@
+// What one adapter holds in the kernel: its device (queue fds), the link it
+// made, and every persistent link it made but has not yet seen deleted. The
+// create / cleanup / recover / monitor actors all work on this one record, so
+// nothing made is ever out of reach of cleanup.
+
+import { EventEmitter } from 'node:events';
+import type { PacketQueue, TunBinding, TunDevice } from '../binding/types.js';
+import type { Log } from '../log.js';
+import type { ResolvedOptions } from '../options.js';
+
+/** ifalias prefix marking an interface this package made (followed by the owning pid). */
+export const TAG_PREFIX = 'tun-lifecycle:';
+
+export function ownTag(): string {
+  return `${TAG_PREFIX}${process.pid}`;
+}
+
+/**
+ * Events: 'packets' (batch: Buffer[], queue: number), 'queue-error' (err: Error),
+ * 'drain' (queue: number).
+ */
+export class InterfaceSession extends EventEmitter {
+  device: TunDevice | undefined;
+  /** Name asked for (may be a 'tun%d' pattern). */
+  readonly requestedName: string;
+  /** The kernel's name once known. */
+  name: string;
+  ifindex: number | undefined;
+  /** Persistent links this session made that are not yet verified deleted (ifindex → name). */
+  readonly madeLinks = new Map<number, string>();
+  #tail: Promise<unknown> = Promise.resolve();
+  readonly #detach: Array<() => void> = [];
+
+  constructor(
+    readonly binding: TunBinding,
+    readonly options: ResolvedOptions,
+    name: string,
+    readonly log: Log,
+  ) {
+    super();
+    this.requestedName = name;
+    this.name = name;
+  }
+
+  /** Take ownership of a freshly opened device: listen to its queues. */
+  adopt(device: TunDevice): void {
+    this.device = device;
+    this.name = device.name;
+    this.ifindex = device.ifindex;
+    if (device.persistent) this.madeLinks.set(device.ifindex, device.name);
+    for (const queue of device.queues) this.#listen(queue);
+  }
+
+  #listen(queue: PacketQueue): void {
+    const onPackets = (batch: Buffer[]) => this.emit('packets', batch, queue.index);
+    // Always listened to: an 'error' nobody hears would throw out of the emitter.
+    const onError = (err: Error) => {
+      this.log('warn', { interface: this.name, queue: queue.index, error: err }, `tun-lifecycle: ${this.name} queue ${queue.index} failed`);
+      this.emit('queue-error', err);
+    };
+    const onDrain = () => this.emit('drain', queue.index);
+    queue.on('packets', onPackets);
+    queue.on('error', onError);
+    queue.on('drain', onDrain);
+    this.#detach.push(() => {
+      queue.off('packets', onPackets);
+      queue.off('drain', onDrain);
+      // the error listener stays: a late error after close must still be heard
+    });
+  }
+
+  /** Close the queue fds (synchronous, idempotent). Persistent links stay; see release(). */
+  closeFds(): void {
+    for (const detach of this.#detach.splice(0)) detach();
+    this.device?.close();
+  }
+
+  get fdsOpen(): boolean {
+    const device = this.device;
+    if (!device) return false;
+    return !device.closed || device.queues.some((queue) => !queue.closed);
+  }
+
+  /**
+   * Run teardown-like work one at a time: a cleanup that outlived its deadline
+   * is joined, not raced, by the next one.
+   */
+  serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(work, work);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  pause(): void {
+    for (const queue of this.device?.queues ?? []) if (!queue.closed) queue.pause();
+  }
+
+  resume(): void {
+    for (const queue of this.device?.queues ?? []) if (!queue.closed) queue.resume();
+  }
+}

@@ -1,0 +1,78 @@
+// Reading the kernel back. After configuring: does it hold what was asked?
+// After cleanup: is everything gone? Both answer with a list of differences,
+// so an error can say exactly what is wrong.
+
+import type { InterfaceSession } from './session.js';
+import { isGone } from './kernel-errors.js';
+
+/** The kernel disagrees with what was configured (permanent: retrying re-applies the same request). */
+export class StateMismatchError extends Error {
+  readonly code = 'ERR_STATE_MISMATCH';
+  constructor(readonly interfaceName: string, readonly differences: string[]) {
+    super(`${interfaceName}: the kernel does not hold the configuration asked for: ${differences.join('; ')}`);
+    this.name = 'StateMismatchError';
+  }
+}
+
+/** IPv6 routes added with metric 0 get the kernel's default 1024. */
+export function effectiveMetric(family: 4 | 6, metric: number): number {
+  return family === 6 && metric === 0 ? 1024 : metric;
+}
+
+export async function configurationDifferences(session: InterfaceSession): Promise<string[]> {
+  const { binding, options } = session;
+  const ifindex = session.ifindex!;
+  const differences: string[] = [];
+  const link = await binding.getLink(ifindex);
+  if (!link.up) differences.push('link is down');
+  if (options.mtu !== undefined && link.mtu !== options.mtu) differences.push(`mtu is ${link.mtu}, asked ${options.mtu}`);
+  const addresses = await binding.listAddresses(ifindex);
+  for (const wanted of options.addresses) {
+    const found = addresses.some((a) => a.address === wanted.address && a.prefixLength === wanted.prefixLength);
+    if (!found) differences.push(`address ${wanted.cidr} missing`);
+  }
+  const routes = await binding.listRoutes(ifindex);
+  for (const wanted of options.routes) {
+    const metric = effectiveMetric(wanted.family, wanted.metric);
+    const found = routes.some((r) => r.destination === wanted.destination.cidr && r.metric === metric);
+    if (!found) differences.push(`route ${wanted.destination.cidr} metric ${metric} missing`);
+  }
+  return differences;
+}
+
+export async function verifyConfigured(session: InterfaceSession): Promise<void> {
+  const differences = await configurationDifferences(session);
+  if (differences.length > 0) throw new StateMismatchError(session.name, differences);
+}
+
+/**
+ * What is left of this session in the kernel: the interface, an address or a
+ * route on it, an open fd, a persistent link it made. Empty means clean.
+ */
+export async function findLeftovers(session: InterfaceSession): Promise<string[]> {
+  const { binding } = session;
+  const leftovers: string[] = [];
+  if (session.fdsOpen) leftovers.push('open queue fds');
+  const ifindexes = new Set<number>(session.madeLinks.keys());
+  if (session.ifindex !== undefined) ifindexes.add(session.ifindex);
+  for (const ifindex of ifindexes) {
+    try {
+      const link = await binding.getLink(ifindex);
+      leftovers.push(`interface ${link.name} (ifindex ${ifindex})`);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+      session.madeLinks.delete(ifindex);
+      continue;
+    }
+    const addresses = await binding.listAddresses(ifindex).catch(emptyIfGone);
+    for (const address of addresses) if (!address.address.startsWith('fe80:')) leftovers.push(`address ${address.cidr}`);
+    const routes = await binding.listRoutes(ifindex).catch(emptyIfGone);
+    for (const route of routes) leftovers.push(`route ${route.destination}`);
+  }
+  return leftovers;
+}
+
+function emptyIfGone(error: unknown): never[] {
+  if (isGone(error)) return [];
+  throw error;
+}
