@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TunBinding } from '../src/binding/types.js';
-import { loadNativeBinding } from './lib/binding.js';
+import { loadBinding } from './lib/binding.js';
 import { buildC } from './lib/cbuild.js';
 import { machineDescription } from './lib/machine.js';
 import { enterPrivateNetns, isMain } from './lib/netns.js';
@@ -177,7 +177,7 @@ export async function runThroughputBench(): Promise<string> {
     binding: null,
     bindingReason: '',
   };
-  const load = await loadNativeBinding();
+  const load = await loadBinding();
   if (load.binding) tools.binding = load.binding;
   else tools.bindingReason = load.reason;
   setUpTun();

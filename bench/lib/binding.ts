@@ -1,6 +1,8 @@
 // Loads the native binding without a static import, so the benches compile
 // and their baselines still run while the binding is absent or broken; the
 // binding's rows then say why instead of showing numbers.
+// BENCH_BINDING=simulated swaps in the in-memory twin: only to smoke-test a
+// bench's own harness code (its numbers mean nothing about the kernel).
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TunBinding } from '../../src/binding/types.js';
@@ -8,10 +10,17 @@ import { repoRoot } from './paths.js';
 
 export type BindingLoad = { binding: TunBinding } | { binding: null; reason: string };
 
-export async function loadNativeBinding(): Promise<BindingLoad> {
-  const file = path.join(repoRoot, 'dist', 'src', 'binding', 'native.js');
+function distModule(...parts: string[]): string {
+  return pathToFileURL(path.join(repoRoot, 'dist', ...parts)).href;
+}
+
+export async function loadBinding(): Promise<BindingLoad> {
   try {
-    const mod = (await import(pathToFileURL(file).href)) as { createNativeBinding?: () => TunBinding };
+    if (process.env.BENCH_BINDING === 'simulated') {
+      const mod = (await import(distModule('src', 'binding', 'simulated.js'))) as { SimulatedBinding: new () => TunBinding };
+      return { binding: new mod.SimulatedBinding() };
+    }
+    const mod = (await import(distModule('src', 'binding', 'native.js'))) as { createNativeBinding?: () => TunBinding };
     if (typeof mod.createNativeBinding !== 'function') return { binding: null, reason: 'native.js exports no createNativeBinding' };
     return { binding: mod.createNativeBinding() };
   } catch (err) {

@@ -28,6 +28,7 @@ export function ratio(a: number, b: number): string {
 /** Microseconds to a readable ms/µs string. */
 export function fmtUs(us: number): string {
   if (!Number.isFinite(us)) return 'n/a';
+  if (us >= 1e6) return `${(us / 1e6).toFixed(2)} s`;
   return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(0)} µs`;
 }
 

@@ -1,0 +1,208 @@
+// Interface bring-up (open + MTU + address + up + route) and teardown (delete
+// + close), inside a private network namespace: through the binding, as `ip`
+// commands, and as a plain C rtnetlink program (bench/c/netlink_bringup.c),
+// measured in the same run. Then how per-interface cost grows with N
+// interfaces alive at once. Prints markdown tables of medians; not a timed test.
+//
+// Order note: IPv4 refuses a route through a device that is down (ENETDOWN),
+// so every implementation sets the link up before adding the route.
+import { execFileSync } from 'node:child_process';
+import type { TunBinding, TunDevice } from '../src/binding/types.js';
+import { loadBinding } from './lib/binding.js';
+import { buildC } from './lib/cbuild.js';
+import { PLAN_MTU, planAddress, planRoute } from './lib/iface-plan.js';
+import { machineDescription } from './lib/machine.js';
+import { enterPrivateNetns, isMain } from './lib/netns.js';
+import { startHelper } from './lib/proc.js';
+import { fmtUs, markdownTable, mean, median, ratio } from './lib/stats.js';
+
+const ROUNDS = 3;
+const PER_ROUND = 10;
+const SCALES = [1, 10, 100, 1000];
+const GROUP = 4243;
+
+interface Phases {
+  bringupUs: number[];
+  teardownUs: number[];
+}
+interface CScale {
+  bringupUs: number[];
+  teardownUs?: number[];
+  groupDeleteUs?: number;
+}
+
+const nowUs = () => performance.now() * 1000;
+
+async function bindingBringUp(binding: TunBinding, name: string, i: number): Promise<TunDevice> {
+  const dev = await binding.open({ name });
+  await binding.setMtu(dev.ifindex, PLAN_MTU);
+  await binding.addAddress(dev.ifindex, planAddress(i));
+  await binding.setUp(dev.ifindex, true);
+  await binding.addRoute(dev.ifindex, { destination: planRoute(i) });
+  return dev;
+}
+
+async function bindingTearDown(binding: TunBinding, dev: TunDevice): Promise<void> {
+  await binding.deleteLink(dev.ifindex);
+  dev.close();
+}
+
+async function bindingCycles(binding: TunBinding, reps: number): Promise<Phases> {
+  const out: Phases = { bringupUs: [], teardownUs: [] };
+  for (let r = 0; r < reps; r++) {
+    const t0 = nowUs();
+    const dev = await bindingBringUp(binding, 'lc0', 0);
+    const t1 = nowUs();
+    await bindingTearDown(binding, dev);
+    out.bringupUs.push(t1 - t0);
+    out.teardownUs.push(nowUs() - t1);
+  }
+  return out;
+}
+
+function ipCycles(reps: number): Phases {
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const out: Phases = { bringupUs: [], teardownUs: [] };
+  for (let r = 0; r < reps; r++) {
+    const t0 = nowUs();
+    ip('tuntap', 'add', 'dev', 'lc0', 'mode', 'tun');
+    ip('link', 'set', 'dev', 'lc0', 'mtu', String(PLAN_MTU));
+    ip('addr', 'add', planAddress(0), 'dev', 'lc0');
+    ip('link', 'set', 'dev', 'lc0', 'up');
+    ip('route', 'add', planRoute(0), 'dev', 'lc0');
+    const t1 = nowUs();
+    ip('link', 'del', 'dev', 'lc0');
+    out.bringupUs.push(t1 - t0);
+    out.teardownUs.push(nowUs() - t1);
+  }
+  return out;
+}
+
+async function cCycles(prog: string, reps: number): Promise<Phases> {
+  return startHelper<Phases>(prog, ['cycle', 'lc', String(reps)]).result;
+}
+
+async function bindingScale(binding: TunBinding, n: number, teardown: 'each' | 'group'): Promise<CScale> {
+  const devs: TunDevice[] = [];
+  const bringupUs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = nowUs();
+    devs.push(await bindingBringUp(binding, `sc${i}`, i));
+    bringupUs.push(nowUs() - t0);
+  }
+  if (teardown === 'group') {
+    // Tagging is the price of the batched teardown, not part of bring-up.
+    for (const d of devs) await binding.setGroup(d.ifindex, GROUP);
+    const t0 = nowUs();
+    await binding.deleteLinkGroup(GROUP);
+    const groupDeleteUs = nowUs() - t0;
+    for (const d of devs) d.close();
+    return { bringupUs, groupDeleteUs };
+  }
+  const teardownUs: number[] = [];
+  for (const d of devs) {
+    const t0 = nowUs();
+    await bindingTearDown(binding, d);
+    teardownUs.push(nowUs() - t0);
+  }
+  return { bringupUs, teardownUs };
+}
+
+function lastTenth(xs: readonly number[]): number[] {
+  return xs.slice(Math.floor(xs.length * 0.9));
+}
+
+function assertNoLinksLeft(): void {
+  const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[];
+  const left = links.map((l) => l.ifname).filter((n) => n !== 'lo');
+  if (left.length) throw new Error(`interfaces left behind by a run: ${left.slice(0, 5).join(', ')}${left.length > 5 ? '…' : ''}`);
+}
+
+export async function runLifecycleBench(): Promise<string> {
+  const prog = buildC('netlink_bringup');
+  const load = await loadBinding();
+  const binding = load.binding;
+
+  // 1. One interface at a time, implementations interleaved per round.
+  const cycles: Record<'binding' | 'ip commands' | 'C netlink', Phases> = {
+    binding: { bringupUs: [], teardownUs: [] },
+    'ip commands': { bringupUs: [], teardownUs: [] },
+    'C netlink': { bringupUs: [], teardownUs: [] },
+  };
+  const add = (into: Phases, from: Phases) => {
+    into.bringupUs.push(...from.bringupUs);
+    into.teardownUs.push(...from.teardownUs);
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    process.stderr.write(`lifecycle: cycles, round ${round + 1}/${ROUNDS}\n`);
+    add(cycles['C netlink'], await cCycles(prog, PER_ROUND));
+    if (binding) add(cycles.binding, await bindingCycles(binding, PER_ROUND));
+    add(cycles['ip commands'], ipCycles(PER_ROUND));
+    assertNoLinksLeft();
+  }
+  const cUp = median(cycles['C netlink'].bringupUs);
+  const cDown = median(cycles['C netlink'].teardownUs);
+  const cycleRows = (Object.keys(cycles) as (keyof typeof cycles)[]).map((impl) => {
+    const up = median(cycles[impl].bringupUs);
+    const down = median(cycles[impl].teardownUs);
+    return [impl, fmtUs(up), ratio(up, cUp), fmtUs(down), ratio(down, cDown)];
+  });
+  const bUp = median(cycles.binding.bringupUs);
+  const upTarget = binding ? (bUp <= 1.5 * cUp ? 'met' : 'MISSED') : 'n/a';
+
+  // 2. N alive at once: bring N up one after another, then tear them down one by one.
+  const scaleRows: string[][] = [];
+  for (const n of SCALES) {
+    process.stderr.write(`lifecycle: scale N=${n}\n`);
+    const c = await startHelper<CScale>(prog, ['scale', 'sc', String(n), 'each'], { timeoutMs: 300_000 }).result;
+    assertNoLinksLeft();
+    const b = binding ? await bindingScale(binding, n, 'each') : null;
+    assertNoLinksLeft();
+    const row = (impl: string, s: CScale | null, ref: CScale) => [
+      String(n), impl,
+      s ? fmtUs(mean(s.bringupUs)) : 'n/a', s ? fmtUs(mean(lastTenth(s.bringupUs))) : 'n/a',
+      s ? ratio(mean(s.bringupUs), mean(ref.bringupUs)) : 'n/a',
+      s?.teardownUs ? fmtUs(mean(s.teardownUs)) : 'n/a',
+      s?.teardownUs ? fmtUs(s.teardownUs.reduce((a, x) => a + x, 0)) : 'n/a',
+    ];
+    scaleRows.push(row('C netlink', c, c), row('binding', b, c));
+  }
+
+  // 3. The same 1000 links deleted by one RTM_DELLINK carrying IFLA_GROUP.
+  process.stderr.write('lifecycle: group delete of 1000\n');
+  const cGroup = await startHelper<CScale>(prog, ['scale', 'sc', '1000', 'group'], { timeoutMs: 300_000 }).result;
+  assertNoLinksLeft();
+  const bGroup = binding ? await bindingScale(binding, 1000, 'group') : null;
+  assertNoLinksLeft();
+
+  const lines = [
+    '### Lifecycle (bring-up and teardown of one TUN interface)',
+    '',
+    `Machine: ${machineDescription()}.`,
+    '',
+    `Bring-up = open (TUNSETIFF) + MTU + IPv4 address + up + IPv4 route; teardown = delete link + close fd (\`ip link del\` for the \`ip\` way, whose \`ip tuntap add\` device is persistent). Medians of ${ROUNDS * PER_ROUND} cycles, implementations interleaved in ${ROUNDS} rounds.`,
+    '',
+    markdownTable(['implementation', 'bring-up', 'vs C', 'teardown', 'vs C'], cycleRows),
+    '',
+    `**Target**: binding bring-up ≤ 1.5× the C program: ${upTarget}${binding ? ` (${ratio(bUp, cUp)})` : ''}.`,
+    '',
+    '**Scale**: N interfaces brought up one after another and all kept alive, then torn down one by one. "last 10%" is the mean bring-up once ≥ 0.9·N were already alive.',
+    '',
+    markdownTable(['N', 'implementation', 'bring-up (mean)', 'bring-up (last 10%)', 'vs C', 'teardown (mean)', 'teardown (total)'], scaleRows),
+    '',
+    markdownTable(['1000 links deleted by one group request', 'time'], [
+      ['C netlink (RTM_DELLINK + IFLA_GROUP)', fmtUs(cGroup.groupDeleteUs ?? NaN)],
+      ['binding (deleteLinkGroup)', bGroup ? fmtUs(bGroup.groupDeleteUs ?? NaN) : 'n/a'],
+    ]),
+  ];
+  if (!binding) lines.push('', `Binding rows are n/a: ${load.binding === null ? load.reason : ''}.`);
+  if (binding && binding.kind !== 'native') lines.push('', `**Binding rows measured the ${binding.kind} binding (harness check only).**`);
+  return lines.join('\n');
+}
+
+if (isMain(import.meta.url)) {
+  const entry = enterPrivateNetns('lifecycle bench');
+  if (!entry.inside) process.exit(entry.exitCode);
+  console.log(await runLifecycleBench());
+  process.exit(0);
+}
