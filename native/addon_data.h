@@ -1,0 +1,37 @@
+// Per-environment state (main thread and each worker_thread get their own):
+// the error constructor handed in by JS, the netlink socket pool, the
+// packet-read slab, and every uv handle still open, so the environment's
+// cleanup hook can close what a worker left behind.
+#pragma once
+
+#include <napi.h>
+#include <uv.h>
+
+#include <memory>
+#include <unordered_set>
+#include <vector>
+
+#include "netlink.h"
+
+namespace tunl {
+
+class PollCore;
+
+struct AddonData {
+  Napi::FunctionReference error_factory;
+  Napi::FunctionReference queue_ctor;
+  std::shared_ptr<NlPool> pool;
+  uv_loop_t* loop = nullptr;
+  // Handles not yet through uv_close's callback (their memory is still ours).
+  std::unordered_set<PollCore*> live;
+  // Queue and monitor fds currently open (loop thread only).
+  int poll_fds = 0;
+  // Set once the environment started tearing down: no more JS calls.
+  bool tearing_down = false;
+  napi_async_cleanup_hook_handle cleanup_handle = nullptr;
+  // One read buffer for every queue of this environment: reads on a loop
+  // thread never overlap, and each batch is copied out before the next.
+  std::vector<uint8_t> read_slab;
+};
+
+}  // namespace tunl

@@ -1,0 +1,263 @@
+#include "ops.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "addon_data.h"
+#include "queue.h"
+#include "rtnl.h"
+#include "task.h"
+#include "tun.h"
+
+namespace tunl {
+
+static std::shared_ptr<NlPool> PoolOf(Napi::Env env) { return env.GetInstanceData<AddonData>()->pool; }
+
+static Napi::Object LinkToJs(Napi::Env env, const LinkData& l) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", l.name);
+  o.Set("ifindex", l.ifindex);
+  o.Set("flags", static_cast<double>(l.flags));
+  o.Set("mtu", static_cast<double>(l.mtu));
+  o.Set("operstate", static_cast<double>(l.operstate));
+  o.Set("alias", l.alias);
+  o.Set("group", static_cast<double>(l.group));
+  Napi::Array stats = Napi::Array::New(env, 8);
+  for (uint32_t i = 0; i < 8; i++) stats.Set(i, Napi::BigInt::New(env, l.stats[i]));
+  o.Set("stats", stats);
+  return o;
+}
+
+// openDevice(name, queues, multiQueue, persist, owner, group, attachExisting)
+//   -> { name, ifindex, mtu, created, queues: TunQueue[] }
+static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto params = std::make_shared<OpenParams>();
+  params->name = info[0].As<Napi::String>().Utf8Value();
+  params->queues = info[1].As<Napi::Number>().Int32Value();
+  params->multi_queue = info[2].As<Napi::Boolean>().Value();
+  params->persist = info[3].As<Napi::Boolean>().Value();
+  params->owner = info[4].As<Napi::Number>().Int64Value();
+  params->group = info[5].As<Napi::Number>().Int64Value();
+  params->attach_existing = info[6].As<Napi::Boolean>().Value();
+  auto result = std::make_shared<OpenResult>();
+  return Task::Start(
+      env, "TunOpen", PoolOf(env), 0,
+      [params, result](NlSocket* nl, SysError* err) {
+        if (OpenTun(nl, *params, result.get(), err)) err->ifname.clear();
+      },
+      [result](Napi::Env env) -> Napi::Value {
+        AddonData* data = env.GetInstanceData<AddonData>();
+        if (data->tearing_down) {
+          // The environment is going away: nobody will ever close these.
+          for (int fd : result->fds) close(fd);
+          result->fds.clear();
+          return env.Undefined();
+        }
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", result->name);
+        o.Set("ifindex", result->ifindex);
+        o.Set("mtu", static_cast<double>(result->mtu));
+        o.Set("created", result->created);
+        Napi::Array queues = Napi::Array::New(env, result->fds.size());
+        // Each fd passes to its queue object; if one cannot be made the rest
+        // are closed here rather than leaked.
+        size_t i = 0;
+        try {
+          for (; i < result->fds.size(); i++) {
+            queues.Set(static_cast<uint32_t>(i), Queue::Create(env, result->fds[i], static_cast<int>(i), result->name));
+          }
+        } catch (...) {
+          for (size_t j = i + 1; j < result->fds.size(); j++) close(result->fds[j]);
+          result->fds.clear();
+          throw;
+        }
+        result->fds.clear();
+        o.Set("queues", queues);
+        return o;
+      });
+}
+
+// getLink(ifindex | name) -> raw link
+static Napi::Value GetLinkJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ifindex = 0;
+  std::string name;
+  if (info[0].IsNumber()) ifindex = info[0].As<Napi::Number>().Int32Value();
+  else name = info[0].As<Napi::String>().Utf8Value();
+  auto link = std::make_shared<LinkData>();
+  return Task::Start(
+      env, "TunGetLink", PoolOf(env), 0,
+      [ifindex, name, link](NlSocket* nl, SysError* err) {
+        if (!GetLink(nl, ifindex, name, link.get(), err) && ifindex == 0) err->ifname = name;
+      },
+      [link](Napi::Env env) -> Napi::Value { return LinkToJs(env, *link); });
+}
+
+static Napi::Value ListLinksJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto links = std::make_shared<std::vector<LinkData>>();
+  return Task::Start(
+      env, "TunListLinks", PoolOf(env), 0,
+      [links](NlSocket* nl, SysError* err) { ListLinks(nl, links.get(), err); },
+      [links](Napi::Env env) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(env, links->size());
+        for (size_t i = 0; i < links->size(); i++) out.Set(static_cast<uint32_t>(i), LinkToJs(env, (*links)[i]));
+        return out;
+      });
+}
+
+// changeLink(ifindex, mtu (0 = keep), up (-1 keep, 0, 1), alias (string|undefined), group (number|undefined))
+static Napi::Value ChangeLinkJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  LinkChange change;
+  change.ifindex = info[0].As<Napi::Number>().Int32Value();
+  change.mtu = info[1].As<Napi::Number>().Uint32Value();
+  change.up = info[2].As<Napi::Number>().Int32Value();
+  if (info[3].IsString()) {
+    change.set_alias = true;
+    change.alias = info[3].As<Napi::String>().Utf8Value();
+  }
+  if (info[4].IsNumber()) {
+    change.set_group = true;
+    change.group = info[4].As<Napi::Number>().Uint32Value();
+  }
+  return Task::Start(env, "TunChangeLink", PoolOf(env), change.ifindex,
+                     [change](NlSocket* nl, SysError* err) { ChangeLink(nl, change, err); });
+}
+
+static Napi::Value DeleteLinkJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ifindex = info[0].As<Napi::Number>().Int32Value();
+  return Task::Start(env, "TunDeleteLink", PoolOf(env), ifindex,
+                     [ifindex](NlSocket* nl, SysError* err) { DeleteLink(nl, ifindex, err); });
+}
+
+static Napi::Value DeleteLinkGroupJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t group = info[0].As<Napi::Number>().Uint32Value();
+  return Task::Start(env, "TunDeleteLinkGroup", PoolOf(env), 0,
+                     [group](NlSocket* nl, SysError* err) { DeleteLinkGroup(nl, group, err); });
+}
+
+struct AddrArgs {
+  bool add;
+  int ifindex;
+  int family;
+  uint8_t bytes[16];
+  int prefix_len;
+  uint32_t metric;
+};
+
+static AddrArgs ReadAddrArgs(const Napi::CallbackInfo& info) {
+  AddrArgs a{};
+  a.add = info[0].As<Napi::Boolean>().Value();
+  a.ifindex = info[1].As<Napi::Number>().Int32Value();
+  a.family = info[2].As<Napi::Number>().Int32Value();
+  Napi::Uint8Array bytes = info[3].As<Napi::Uint8Array>();
+  size_t want = a.family == 4 ? 4 : 16;
+  if (bytes.ByteLength() != want) throw Napi::RangeError::New(info.Env(), "address bytes do not match the family");
+  memcpy(a.bytes, bytes.Data(), want);
+  a.prefix_len = info[4].As<Napi::Number>().Int32Value();
+  if (info.Length() > 5 && info[5].IsNumber()) a.metric = info[5].As<Napi::Number>().Uint32Value();
+  return a;
+}
+
+// changeAddress(add, ifindex, family, bytes, prefixLength)
+static Napi::Value ChangeAddressJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddrArgs a = ReadAddrArgs(info);
+  return Task::Start(env, "TunChangeAddress", PoolOf(env), a.ifindex, [a](NlSocket* nl, SysError* err) {
+    ChangeAddress(nl, a.add, a.ifindex, a.family, a.bytes, a.prefix_len, err);
+  });
+}
+
+// listAddresses(ifindex) -> [{ family, address: Buffer, prefixLength, scope, flags }]
+static Napi::Value ListAddressesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ifindex = info[0].As<Napi::Number>().Int32Value();
+  auto addrs = std::make_shared<std::vector<AddrData>>();
+  return Task::Start(
+      env, "TunListAddresses", PoolOf(env), ifindex,
+      [ifindex, addrs](NlSocket* nl, SysError* err) { ListAddresses(nl, ifindex, addrs.get(), err); },
+      [addrs](Napi::Env env) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(env, addrs->size());
+        for (size_t i = 0; i < addrs->size(); i++) {
+          const AddrData& a = (*addrs)[i];
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("family", a.family);
+          o.Set("address", Napi::Buffer<uint8_t>::Copy(env, a.addr, a.family == 4 ? 4 : 16));
+          o.Set("prefixLength", a.prefix_len);
+          o.Set("scope", a.scope);
+          o.Set("flags", static_cast<double>(a.flags));
+          out.Set(static_cast<uint32_t>(i), o);
+        }
+        return out;
+      });
+}
+
+// changeRoute(add, ifindex, family, bytes, prefixLength, metric)
+static Napi::Value ChangeRouteJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddrArgs a = ReadAddrArgs(info);
+  return Task::Start(env, "TunChangeRoute", PoolOf(env), a.ifindex, [a](NlSocket* nl, SysError* err) {
+    ChangeRoute(nl, a.add, a.ifindex, a.family, a.bytes, a.prefix_len, a.metric, err);
+  });
+}
+
+// listRoutes(ifindex) -> [{ family, destination: Buffer, prefixLength, metric, protocol, scope, type, table, gateway }]
+static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ifindex = info[0].As<Napi::Number>().Int32Value();
+  auto routes = std::make_shared<std::vector<RouteData>>();
+  return Task::Start(
+      env, "TunListRoutes", PoolOf(env), ifindex,
+      [ifindex, routes](NlSocket* nl, SysError* err) { ListRoutes(nl, ifindex, routes.get(), err); },
+      [routes](Napi::Env env) -> Napi::Value {
+        Napi::Array out = Napi::Array::New(env, routes->size());
+        for (size_t i = 0; i < routes->size(); i++) {
+          const RouteData& r = (*routes)[i];
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("family", r.family);
+          o.Set("destination", Napi::Buffer<uint8_t>::Copy(env, r.dst, r.family == 4 ? 4 : 16));
+          o.Set("prefixLength", r.dst_len);
+          o.Set("metric", static_cast<double>(r.metric));
+          o.Set("protocol", r.protocol);
+          o.Set("scope", r.scope);
+          o.Set("type", r.type);
+          o.Set("table", static_cast<double>(r.table));
+          o.Set("gateway", r.has_gateway);
+          out.Set(static_cast<uint32_t>(i), o);
+        }
+        return out;
+      });
+}
+
+// fdCount(): queue and monitor fds plus netlink sockets (idle or in use).
+static Napi::Value FdCount(const Napi::CallbackInfo& info) {
+  AddonData* data = info.Env().GetInstanceData<AddonData>();
+  return Napi::Number::New(info.Env(), data->poll_fds + data->pool->fd_count().load());
+}
+
+// setPoolSize(n): how many idle netlink sockets to keep (0 = one per request).
+static Napi::Value SetPoolSize(const Napi::CallbackInfo& info) {
+  info.Env().GetInstanceData<AddonData>()->pool->SetMaxIdle(info[0].As<Napi::Number>().Uint32Value());
+  return info.Env().Undefined();
+}
+
+void RegisterOps(Napi::Env env, Napi::Object exports) {
+  exports.Set("openDevice", Napi::Function::New(env, OpenDevice, "openDevice"));
+  exports.Set("getLink", Napi::Function::New(env, GetLinkJs, "getLink"));
+  exports.Set("listLinks", Napi::Function::New(env, ListLinksJs, "listLinks"));
+  exports.Set("changeLink", Napi::Function::New(env, ChangeLinkJs, "changeLink"));
+  exports.Set("deleteLink", Napi::Function::New(env, DeleteLinkJs, "deleteLink"));
+  exports.Set("deleteLinkGroup", Napi::Function::New(env, DeleteLinkGroupJs, "deleteLinkGroup"));
+  exports.Set("changeAddress", Napi::Function::New(env, ChangeAddressJs, "changeAddress"));
+  exports.Set("listAddresses", Napi::Function::New(env, ListAddressesJs, "listAddresses"));
+  exports.Set("changeRoute", Napi::Function::New(env, ChangeRouteJs, "changeRoute"));
+  exports.Set("listRoutes", Napi::Function::New(env, ListRoutesJs, "listRoutes"));
+  exports.Set("fdCount", Napi::Function::New(env, FdCount, "fdCount"));
+  exports.Set("setPoolSize", Napi::Function::New(env, SetPoolSize, "setPoolSize"));
+}
+
+}  // namespace tunl

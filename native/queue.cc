@@ -1,0 +1,331 @@
+#include "queue.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "task.h"
+#include "tun.h"
+
+namespace tunl {
+
+// Errors after which the fd is useless: the device is gone or the fd broken.
+static bool IsFatal(int err) {
+  return err == EBADFD || err == EBADF || err == EIO || err == ENODEV || err == ENXIO || err == EPIPE;
+}
+
+// ---------------------------------------------------------------- core
+
+void QueueCore::SetReading(bool reading) {
+  reading_ = reading;
+  Rewatch();
+}
+
+void QueueCore::Rewatch() {
+  Watch((reading_ ? UV_READABLE : 0) | (pending_.empty() ? 0 : UV_WRITABLE));
+}
+
+int QueueCore::Write(const uint8_t* data, size_t len) {
+  if (closed_) return -EBADF;
+  if (!pending_.empty()) {
+    // Keep order: nothing overtakes the backlog.
+    pending_.emplace_back(data, data + len);
+    return 0;
+  }
+  for (;;) {
+    ssize_t n = write(fd_, data, len);
+    if (n >= 0) {
+      counters.tx_packets++;
+      counters.tx_bytes += static_cast<double>(n);
+      return 1;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      pending_.emplace_back(data, data + len);
+      Rewatch();
+      return 0;
+    }
+    counters.tx_errors++;
+    return -errno;
+  }
+}
+
+void QueueCore::OnEvents(int status, int events) {
+  if (status < 0) {
+    Fail(-status, "poll");
+    return;
+  }
+  if (events & UV_WRITABLE) Flush();
+  if (closed_) return;
+  if ((events & UV_READABLE) && reading_) ReadBatch();
+}
+
+void QueueCore::ReadBatch() {
+  std::vector<uint8_t>& slab = data_->read_slab;
+  size_t used = 0;
+  int count = 0;
+  int error = 0;
+  while (count < kBatch && slab.size() - used >= kMaxPacket) {
+    ssize_t n = read(fd_, slab.data() + used, kMaxPacket);
+    if (n > 0) {
+      lengths_[count++] = static_cast<uint32_t>(n);
+      used += static_cast<size_t>(n);
+      counters.rx_packets++;
+      counters.rx_bytes += static_cast<double>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    error = n == 0 ? EIO : errno;
+    counters.rx_errors++;
+    break;
+  }
+  // The callback may close the queue (even this core's fd): only the closed
+  // flag is read after it; the memory lives until uv_close's callback.
+  if (count > 0 && wrapper_ != nullptr) wrapper_->DeliverPackets(slab.data(), used, lengths_, count);
+  if (closed_) return;
+  if (error != 0) Fail(error, "read");
+}
+
+void QueueCore::Flush() {
+  while (!pending_.empty()) {
+    std::vector<uint8_t>& packet = pending_.front();
+    ssize_t n = write(fd_, packet.data(), packet.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;  // still full: stay subscribed to UV_WRITABLE
+    if (n < 0) {
+      int err = errno;
+      counters.tx_errors++;
+      pending_.pop_front();
+      if (IsFatal(err)) {
+        Fail(err, "write");
+        return;
+      }
+      continue;
+    }
+    counters.tx_packets++;
+    counters.tx_bytes += static_cast<double>(n);
+    pending_.pop_front();
+  }
+  Rewatch();
+  if (wrapper_ != nullptr) wrapper_->DeliverDrain();
+}
+
+void QueueCore::Fail(int err, const char* syscall) {
+  Queue* wrapper = wrapper_;
+  wrapper_ = nullptr;
+  SysError e;
+  e.Set(err, syscall);
+  QueueCounters last = counters;
+  Close();
+  if (wrapper != nullptr) wrapper->CoreFailed(e, last);
+}
+
+void QueueCore::Detach() {
+  if (wrapper_ != nullptr) wrapper_->CoreGone(counters);
+  wrapper_ = nullptr;
+}
+
+// ---------------------------------------------------------------- wrapper
+
+Napi::Function Queue::Define(Napi::Env env) {
+  return DefineClass(env, "TunQueue",
+                     {
+                         InstanceMethod<&Queue::Bind>("bind"),
+                         InstanceMethod<&Queue::Write>("write"),
+                         InstanceMethod<&Queue::Pause>("pause"),
+                         InstanceMethod<&Queue::Resume>("resume"),
+                         InstanceMethod<&Queue::Close>("close"),
+                         InstanceMethod<&Queue::Stats>("stats"),
+                         InstanceMethod<&Queue::SetPersist>("setPersist"),
+                         InstanceAccessor<&Queue::GetClosed>("closed"),
+                     });
+}
+
+Napi::Object Queue::Create(Napi::Env env, int fd, int index, const std::string& ifname) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  return data->queue_ctor.New({Napi::External<void>::New(env, nullptr), Napi::Number::New(env, fd),
+                               Napi::Number::New(env, index), Napi::String::New(env, ifname)});
+}
+
+Queue::Queue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Queue>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsExternal()) {
+    throw Napi::TypeError::New(env, "TunQueue objects are made by openDevice()");
+  }
+  int fd = info[1].As<Napi::Number>().Int32Value();
+  index_ = info[2].As<Napi::Number>().Int32Value();
+  ifname_ = info[3].As<Napi::String>().Utf8Value();
+  AddonData* data = env.GetInstanceData<AddonData>();
+  core_ = new QueueCore(data, fd, this);
+  int r = core_->Init();
+  if (r != 0) {
+    core_->Close();  // closes the fd and frees the core
+    core_ = nullptr;
+    SysError e;
+    e.Set(-r, "uv_poll_init");
+    e.ifname = ifname_;
+    throw Napi::Error(env, MakeError(env, e));
+  }
+  // An open queue is a live resource: it must not be collected until closed.
+  Ref();
+}
+
+Queue::~Queue() {
+  if (core_ != nullptr) {
+    core_->Unhook();
+    core_->Close();
+    core_ = nullptr;
+  }
+}
+
+Napi::Value Queue::Bind(const Napi::CallbackInfo& info) {
+  on_packets_ = Napi::Persistent(info[0].As<Napi::Function>());
+  on_error_ = Napi::Persistent(info[1].As<Napi::Function>());
+  on_drain_ = Napi::Persistent(info[2].As<Napi::Function>());
+  Napi::Uint32Array lengths = info[3].As<Napi::Uint32Array>();
+  if (lengths.ElementLength() < static_cast<size_t>(kBatch)) {
+    throw Napi::RangeError::New(info.Env(), "lengths must hold at least 64 entries");
+  }
+  lengths_ref_ = Napi::Persistent(lengths);
+  lengths_ = lengths.Data();
+  async_ = std::make_unique<Napi::AsyncContext>(info.Env(), "TunQueue", Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Queue::Write(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (core_ == nullptr) return Napi::Number::New(env, -EBADF);
+  Napi::Uint8Array packet = info[0].As<Napi::Uint8Array>();
+  return Napi::Number::New(env, core_->Write(packet.Data(), packet.ByteLength()));
+}
+
+Napi::Value Queue::Pause(const Napi::CallbackInfo& info) {
+  if (core_ != nullptr) core_->SetReading(false);
+  return info.Env().Undefined();
+}
+
+Napi::Value Queue::Resume(const Napi::CallbackInfo& info) {
+  if (core_ != nullptr) core_->SetReading(true);
+  return info.Env().Undefined();
+}
+
+void Queue::Detach() {
+  if (core_ == nullptr) return;
+  final_counters_ = core_->counters;
+  core_->Unhook();
+  core_ = nullptr;
+}
+
+Napi::Value Queue::Close(const Napi::CallbackInfo& info) {
+  if (core_ != nullptr) {
+    QueueCore* core = core_;
+    Detach();
+    core->Close();
+    ReleaseJs();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Queue::GetClosed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), core_ == nullptr); }
+
+Napi::Value Queue::Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const QueueCounters& c = core_ != nullptr ? core_->counters : final_counters_;
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("rxPackets", c.rx_packets);
+  out.Set("rxBytes", c.rx_bytes);
+  out.Set("txPackets", c.tx_packets);
+  out.Set("txBytes", c.tx_bytes);
+  out.Set("txErrors", c.tx_errors);
+  out.Set("rxErrors", c.rx_errors);
+  out.Set("pendingWrites", static_cast<double>(core_ != nullptr ? core_->pending() : 0));
+  return out;
+}
+
+Napi::Value Queue::SetPersist(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool persist = info[0].As<Napi::Boolean>().Value();
+  // The ioctl runs on the threadpool against a duplicate, so a close() on
+  // the loop meanwhile cannot hand the number to some other file.
+  int dup_fd = core_ != nullptr ? fcntl(core_->fd(), F_DUPFD_CLOEXEC, 0) : -1;
+  int dup_errno = core_ == nullptr ? EBADF : errno;
+  std::string ifname = ifname_;
+  return Task::Start(env, "TunSetPersist", nullptr, 0, [dup_fd, dup_errno, persist, ifname](NlSocket*, SysError* err) {
+    err->ifname = ifname;
+    if (dup_fd < 0) {
+      err->Set(dup_errno, "ioctl(TUNSETPERSIST)");
+      return;
+    }
+    if (tunl::SetPersist(dup_fd, persist, err)) err->ifname.clear();
+    close(dup_fd);
+  });
+}
+
+void Queue::Invoke(Napi::FunctionReference& ref, std::initializer_list<napi_value> args) {
+  if (ref.IsEmpty() || !async_) return;
+  Napi::Env env = Env();
+  Napi::Function fn = ref.Value();  // a local handle: ref may be reset inside the call
+  Napi::Object self = Value();
+  delivering_++;
+  try {
+    fn.MakeCallback(self.IsEmpty() ? env.Undefined() : static_cast<Napi::Value>(self), args, *async_);
+  } catch (const Napi::Error& e) {
+    // A listener threw: that is the application's uncaught exception.
+    napi_fatal_exception(env, e.Value());
+  }
+  delivering_--;
+  if (delivering_ == 0 && release_pending_) {
+    release_pending_ = false;
+    ReleaseJs();
+  }
+}
+
+void Queue::DeliverPackets(const uint8_t* data, size_t used, const uint32_t* lengths, int count) {
+  AddonData* addon = Env().GetInstanceData<AddonData>();
+  if (addon->tearing_down || lengths_ == nullptr) return;
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  Napi::Buffer<uint8_t> batch = Napi::Buffer<uint8_t>::Copy(env, data, used);
+  memcpy(lengths_, lengths, sizeof(uint32_t) * static_cast<size_t>(count));
+  Invoke(on_packets_, {batch, Napi::Number::New(env, count)});
+}
+
+void Queue::DeliverDrain() {
+  AddonData* addon = Env().GetInstanceData<AddonData>();
+  if (addon->tearing_down) return;
+  Napi::HandleScope scope(Env());
+  Invoke(on_drain_, {});
+}
+
+void Queue::CoreFailed(const SysError& err, const QueueCounters& counters) {
+  final_counters_ = counters;
+  core_ = nullptr;
+  AddonData* addon = Env().GetInstanceData<AddonData>();
+  if (!addon->tearing_down) {
+    Napi::HandleScope scope(Env());
+    SysError named = err;
+    named.ifname = ifname_;
+    Invoke(on_error_, {MakeError(Env(), named)});
+  }
+  ReleaseJs();
+}
+
+void Queue::ReleaseJs() {
+  if (released_) return;
+  if (delivering_ > 0) {
+    release_pending_ = true;
+    return;
+  }
+  released_ = true;
+  on_packets_.Reset();
+  on_error_.Reset();
+  on_drain_.Reset();
+  lengths_ref_.Reset();
+  lengths_ = nullptr;
+  async_.reset();
+  Unref();
+}
+
+}  // namespace tunl

@@ -1,0 +1,137 @@
+#include "rtnl.h"
+
+#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <sys/socket.h>
+
+namespace tunl {
+
+bool GetLink(NlSocket* s, int ifindex, const std::string& name, LinkData* out, SysError* err) {
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = ifindex;
+  NlMessage msg(RTM_GETLINK, 0, &ifi, sizeof ifi);
+  if (ifindex == 0) msg.PutString(IFLA_IFNAME, name);
+  bool found = false;
+  bool ok = s->Collect(msg, "RTM_GETLINK", err, [&](const nlmsghdr* h) {
+    if (!found && ParseLink(h, out)) found = true;
+  });
+  if (ok && !found) {
+    err->Set(ENODEV, "RTM_GETLINK");
+    return false;
+  }
+  return ok;
+}
+
+bool ListLinks(NlSocket* s, std::vector<LinkData>* out, SysError* err) {
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  NlMessage msg(RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof ifi);
+  return s->Collect(msg, "RTM_GETLINK", err, [&](const nlmsghdr* h) {
+    LinkData link;
+    if (ParseLink(h, &link)) out->push_back(std::move(link));
+  });
+}
+
+bool ChangeLink(NlSocket* s, const LinkChange& change, SysError* err) {
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = change.ifindex;
+  if (change.up >= 0) {
+    ifi.ifi_change = IFF_UP;
+    ifi.ifi_flags = change.up ? IFF_UP : 0;
+  }
+  NlMessage msg(RTM_NEWLINK, 0, &ifi, sizeof ifi);
+  if (change.mtu > 0) msg.PutU32(IFLA_MTU, change.mtu);
+  // An empty IFLA_IFALIAS clears the alias.
+  if (change.set_alias) msg.Put(IFLA_IFALIAS, change.alias.data(), change.alias.size());
+  if (change.set_group) msg.PutU32(IFLA_GROUP, change.group);
+  return s->Request(msg, "RTM_NEWLINK", err);
+}
+
+bool DeleteLink(NlSocket* s, int ifindex, SysError* err) {
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  ifi.ifi_index = ifindex;
+  NlMessage msg(RTM_DELLINK, 0, &ifi, sizeof ifi);
+  return s->Request(msg, "RTM_DELLINK", err);
+}
+
+bool DeleteLinkGroup(NlSocket* s, uint32_t group, SysError* err) {
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  NlMessage msg(RTM_DELLINK, 0, &ifi, sizeof ifi);
+  msg.PutU32(IFLA_GROUP, group);
+  return s->Request(msg, "RTM_DELLINK", err);
+}
+
+static int Af(int family) { return family == 4 ? AF_INET : AF_INET6; }
+
+bool ChangeAddress(NlSocket* s, bool add, int ifindex, int family, const uint8_t* addr, int prefix_len,
+                   SysError* err) {
+  ifaddrmsg ifa{};
+  ifa.ifa_family = static_cast<uint8_t>(Af(family));
+  ifa.ifa_prefixlen = static_cast<uint8_t>(prefix_len);
+  ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+  ifa.ifa_index = static_cast<uint32_t>(ifindex);
+  NlMessage msg(add ? RTM_NEWADDR : RTM_DELADDR, add ? (NLM_F_CREATE | NLM_F_EXCL) : 0, &ifa, sizeof ifa);
+  size_t alen = family == 4 ? 4 : 16;
+  msg.Put(IFA_LOCAL, addr, alen);
+  msg.Put(IFA_ADDRESS, addr, alen);
+  return s->Request(msg, add ? "RTM_NEWADDR" : "RTM_DELADDR", err);
+}
+
+bool ListAddresses(NlSocket* s, int ifindex, std::vector<AddrData>* out, SysError* err) {
+  ifaddrmsg ifa{};
+  ifa.ifa_family = AF_UNSPEC;
+  ifa.ifa_index = static_cast<uint32_t>(ifindex);  // filtered by the kernel under strict checking
+  NlMessage msg(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof ifa);
+  return s->Collect(msg, "RTM_GETADDR", err, [&](const nlmsghdr* h) {
+    AddrData a;
+    if (ParseAddr(h, &a) && a.ifindex == ifindex) out->push_back(a);
+  });
+}
+
+bool ChangeRoute(NlSocket* s, bool add, int ifindex, int family, const uint8_t* dst, int dst_len, uint32_t metric,
+                 SysError* err) {
+  rtmsg rt{};
+  rt.rtm_family = static_cast<uint8_t>(Af(family));
+  rt.rtm_dst_len = static_cast<uint8_t>(dst_len);
+  rt.rtm_table = RT_TABLE_MAIN;
+  if (add) {
+    rt.rtm_protocol = RTPROT_STATIC;
+    rt.rtm_scope = RT_SCOPE_LINK;  // no gateway: the destination is on the link
+    rt.rtm_type = RTN_UNICAST;
+  } else {
+    // Match whatever added it (us, `ip route`, a routing daemon).
+    rt.rtm_protocol = RTPROT_UNSPEC;
+    rt.rtm_scope = RT_SCOPE_NOWHERE;
+    rt.rtm_type = RTN_UNICAST;
+  }
+  NlMessage msg(add ? RTM_NEWROUTE : RTM_DELROUTE, add ? (NLM_F_CREATE | NLM_F_EXCL) : 0, &rt, sizeof rt);
+  msg.PutU32(RTA_TABLE, RT_TABLE_MAIN);
+  if (dst_len > 0) msg.Put(RTA_DST, dst, family == 4 ? 4 : 16);
+  msg.PutU32(RTA_OIF, static_cast<uint32_t>(ifindex));
+  if (metric > 0 || add) msg.PutU32(RTA_PRIORITY, metric);
+  return s->Request(msg, add ? "RTM_NEWROUTE" : "RTM_DELROUTE", err);
+}
+
+bool ListRoutes(NlSocket* s, int ifindex, std::vector<RouteData>* out, SysError* err) {
+  for (int af : {AF_INET, AF_INET6}) {
+    rtmsg rt{};
+    rt.rtm_family = static_cast<uint8_t>(af);
+    rt.rtm_table = RT_TABLE_MAIN;
+    NlMessage msg(RTM_GETROUTE, NLM_F_DUMP, &rt, sizeof rt);
+    msg.PutU32(RTA_TABLE, RT_TABLE_MAIN);               // kernel-side filters under strict checking
+    msg.PutU32(RTA_OIF, static_cast<uint32_t>(ifindex));
+    bool ok = s->Collect(msg, "RTM_GETROUTE", err, [&](const nlmsghdr* h) {
+      RouteData r;
+      if (ParseRoute(h, &r) && r.oif == ifindex && r.table == RT_TABLE_MAIN) out->push_back(r);
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace tunl

@@ -1,0 +1,42 @@
+// The rtnetlink conversations, one function per kernel request. Plain C++
+// (no N-API): they run on threadpool threads inside AsyncWorkers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "netlink.h"
+
+namespace tunl {
+
+// By ifindex, or by name when ifindex is 0.
+bool GetLink(NlSocket* s, int ifindex, const std::string& name, LinkData* out, SysError* err);
+bool ListLinks(NlSocket* s, std::vector<LinkData>* out, SysError* err);
+
+// One RTM_NEWLINK changing what is given: mtu (>0), up (-1 leaves it),
+// alias (when set_alias), group (when set_group).
+struct LinkChange {
+  int ifindex = 0;
+  uint32_t mtu = 0;
+  int up = -1;
+  bool set_alias = false;
+  std::string alias;
+  bool set_group = false;
+  uint32_t group = 0;
+};
+bool ChangeLink(NlSocket* s, const LinkChange& change, SysError* err);
+bool DeleteLink(NlSocket* s, int ifindex, SysError* err);
+// One RTM_DELLINK with ifi_index 0 and IFLA_GROUP: every link of the group.
+bool DeleteLinkGroup(NlSocket* s, uint32_t group, SysError* err);
+
+// family 4/6; addr holds 4 or 16 bytes.
+bool ChangeAddress(NlSocket* s, bool add, int ifindex, int family, const uint8_t* addr, int prefix_len, SysError* err);
+bool ListAddresses(NlSocket* s, int ifindex, std::vector<AddrData>* out, SysError* err);
+
+bool ChangeRoute(NlSocket* s, bool add, int ifindex, int family, const uint8_t* dst, int dst_len, uint32_t metric,
+                 SysError* err);
+// Routes in the main table whose RTA_OIF is ifindex (all protocols and types;
+// the TypeScript side decides what to keep).
+bool ListRoutes(NlSocket* s, int ifindex, std::vector<RouteData>* out, SysError* err);
+
+}  // namespace tunl

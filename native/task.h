@@ -1,0 +1,76 @@
+// A promise-returning AsyncWorker: `work` runs on a threadpool thread (the
+// kernel conversation), `result` builds the resolved value on the loop thread.
+// A failure recorded in the SysError rejects with a TunSystemError.
+#pragma once
+
+#include <napi.h>
+#include <net/if.h>
+
+#include <functional>
+#include <memory>
+
+#include "addon_data.h"
+#include "errors.h"
+#include "netlink.h"
+
+namespace tunl {
+
+class Task : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<void(NlSocket* nl, SysError* err)>;
+  using Result = std::function<Napi::Value(Napi::Env env)>;
+
+  // With a pool, work gets a netlink socket from it; without, nl is null.
+  static Napi::Promise Start(Napi::Env env, const char* name, std::shared_ptr<NlPool> pool, int ifindex, Work work,
+                             Result result = nullptr) {
+    Task* task = new Task(env, name, std::move(pool), ifindex, std::move(work), std::move(result));
+    Napi::Promise promise = task->deferred_.Promise();
+    task->Queue();
+    return promise;
+  }
+
+ protected:
+  void Execute() override {
+    if (pool_) {
+      PooledSocket nl(pool_.get(), &err_);
+      if (nl) work_(nl.operator->(), &err_);
+    } else {
+      work_(nullptr, &err_);
+    }
+    if (err_.failed() && err_.ifname.empty() && ifindex_ > 0) {
+      // Name the interface in the error when the kernel still knows it.
+      char name[IF_NAMESIZE] = {0};
+      if (if_indextoname(static_cast<unsigned>(ifindex_), name)) err_.ifname = name;
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (err_.failed()) {
+      deferred_.Reject(MakeError(env, err_));
+      return;
+    }
+    deferred_.Resolve(result_ ? result_(env) : env.Undefined());
+  }
+
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Task(Napi::Env env, const char* name, std::shared_ptr<NlPool> pool, int ifindex, Work work, Result result)
+      : Napi::AsyncWorker(env, name),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        pool_(std::move(pool)),
+        ifindex_(ifindex),
+        work_(std::move(work)),
+        result_(std::move(result)) {}
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<NlPool> pool_;
+  int ifindex_;
+  Work work_;
+  Result result_;
+  SysError err_;
+};
+
+}  // namespace tunl

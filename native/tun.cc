@@ -1,0 +1,116 @@
+#include "tun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "rtnl.h"
+
+namespace tunl {
+
+static int OpenQueue(const std::string& name, short flags, std::string* actual, SysError* err) {
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    err->Set(errno, "open(/dev/net/tun)");
+    return -1;
+  }
+  ifreq ifr{};
+  ifr.ifr_flags = flags;
+  strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    err->Set(errno, "ioctl(TUNSETIFF)");
+    close(fd);
+    return -1;
+  }
+  *actual = std::string(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+  return fd;
+}
+
+bool SetPersist(int fd, bool persist, SysError* err) {
+  if (ioctl(fd, TUNSETPERSIST, persist ? 1 : 0) < 0) {
+    err->Set(errno, "ioctl(TUNSETPERSIST)");
+    return false;
+  }
+  return true;
+}
+
+bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* err) {
+  err->ifname = params.name;
+  bool pattern = params.name.find("%d") != std::string::npos;
+  bool existed = false;
+  if (!pattern) {
+    // TUNSETIFF would silently attach to an existing TUN of that name; refuse
+    // first unless asked. (A race with another creator between this check and
+    // TUNSETIFF remains; the kernel has no exclusive-create flag for TUN.)
+    LinkData link;
+    SysError probe;
+    if (GetLink(nl, 0, params.name, &link, &probe)) {
+      existed = true;
+      if (!params.attach_existing) {
+        err->Set(EEXIST, "ioctl(TUNSETIFF)");
+        err->extack = "interface " + params.name + " already exists";
+        return false;
+      }
+    } else if (probe.err != ENODEV) {
+      *err = probe;
+      err->ifname = params.name;
+      return false;
+    }
+  }
+  out->created = !existed;
+
+  short flags = IFF_TUN | IFF_NO_PI;
+  if (params.multi_queue) flags |= IFF_MULTI_QUEUE;
+  auto rollback = [&](bool clear_persist) {
+    if (clear_persist && !out->fds.empty()) ioctl(out->fds[0], TUNSETPERSIST, 0);
+    for (int fd : out->fds) close(fd);
+    out->fds.clear();
+  };
+
+  for (int i = 0; i < params.queues; i++) {
+    std::string actual;
+    int fd = OpenQueue(i == 0 ? params.name : out->name, flags, &actual, err);
+    if (fd < 0) {
+      if (!out->name.empty()) err->ifname = out->name;
+      rollback(false);
+      return false;
+    }
+    out->fds.push_back(fd);
+    if (i == 0) out->name = actual;
+  }
+  err->ifname = out->name;
+  int fd0 = out->fds[0];
+  if (params.owner >= 0 && ioctl(fd0, TUNSETOWNER, static_cast<unsigned long>(params.owner)) < 0) {
+    err->Set(errno, "ioctl(TUNSETOWNER)");
+    rollback(false);
+    return false;
+  }
+  if (params.group >= 0 && ioctl(fd0, TUNSETGROUP, static_cast<unsigned long>(params.group)) < 0) {
+    err->Set(errno, "ioctl(TUNSETGROUP)");
+    rollback(false);
+    return false;
+  }
+  bool persisted = false;
+  if (params.persist) {
+    if (!SetPersist(fd0, true, err)) {
+      rollback(false);
+      return false;
+    }
+    persisted = out->created;
+  }
+  LinkData link;
+  if (!GetLink(nl, 0, out->name, &link, err)) {
+    err->ifname = out->name;
+    rollback(persisted);
+    return false;
+  }
+  out->ifindex = link.ifindex;
+  out->mtu = link.mtu;
+  return true;
+}
+
+}  // namespace tunl

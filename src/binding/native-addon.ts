@@ -1,0 +1,164 @@
+// Finding and loading the compiled addon, and the shape of what it exports.
+// The addon is loaded once per thread (ESM module state is per worker), and
+// handed the TunSystemError constructor so every error it makes is one.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TunSystemError, type TunSystemErrorInit } from './system-error.js';
+
+export interface RawLink {
+  name: string;
+  ifindex: number;
+  flags: number;
+  mtu: number;
+  /** IF_OPER_* number */
+  operstate: number;
+  alias: string;
+  group: number;
+  /** rx/tx packets, rx/tx bytes, rx/tx errors, rx/tx dropped */
+  stats: bigint[];
+}
+
+export interface RawAddress {
+  family: 4 | 6;
+  address: Buffer;
+  prefixLength: number;
+  scope: number;
+  flags: number;
+}
+
+export interface RawRoute {
+  family: 4 | 6;
+  destination: Buffer;
+  prefixLength: number;
+  metric: number;
+  protocol: number;
+  scope: number;
+  type: number;
+  table: number;
+  gateway: boolean;
+}
+
+export interface RawQueueStats {
+  rxPackets: number;
+  rxBytes: number;
+  txPackets: number;
+  txBytes: number;
+  txErrors: number;
+  rxErrors: number;
+  pendingWrites: number;
+}
+
+export interface RawQueue {
+  /** onPackets(batch, count): packet i is lengths[i] bytes, packed back to back in batch. */
+  bind(
+    onPackets: (batch: Buffer, count: number) => void,
+    onError: (err: TunSystemError) => void,
+    onDrain: () => void,
+    lengths: Uint32Array,
+  ): void;
+  /** 1 written, 0 queued behind a backlog (wait for drain), negative errno refused. */
+  write(packet: Uint8Array): number;
+  pause(): void;
+  resume(): void;
+  close(): void;
+  stats(): RawQueueStats;
+  setPersist(persist: boolean): Promise<void>;
+  readonly closed: boolean;
+}
+
+export interface RawDevice {
+  name: string;
+  ifindex: number;
+  mtu: number;
+  /** false when an existing interface was attached to */
+  created: boolean;
+  queues: RawQueue[];
+}
+
+export interface RawLinkEvent {
+  type: 'deleted' | 'admin' | 'carrier' | 'mtu' | 'address-added' | 'address-removed';
+  ifindex: number;
+  name: string;
+  up?: boolean;
+  carrier?: boolean;
+  mtu?: number;
+  family?: 4 | 6;
+  address?: Buffer;
+  prefixLength?: number;
+}
+
+export interface RawMonitor {
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** What build/Release/tun_lifecycle.node exports. Each function is one kernel conversation. */
+export interface TunAddon {
+  init(makeError: (init: TunSystemErrorInit) => Error): void;
+  openDevice(name: string, queues: number, multiQueue: boolean, persist: boolean, owner: number, group: number,
+    attachExisting: boolean): Promise<RawDevice>;
+  getLink(link: number | string): Promise<RawLink>;
+  listLinks(): Promise<RawLink[]>;
+  /** mtu 0 keeps it; up -1 keeps it; alias/group undefined keep them. One RTM_NEWLINK. */
+  changeLink(ifindex: number, mtu: number, up: number, alias: string | undefined, group: number | undefined): Promise<void>;
+  deleteLink(ifindex: number): Promise<void>;
+  deleteLinkGroup(group: number): Promise<void>;
+  changeAddress(add: boolean, ifindex: number, family: 4 | 6, bytes: Uint8Array, prefixLength: number): Promise<void>;
+  listAddresses(ifindex: number): Promise<RawAddress[]>;
+  changeRoute(add: boolean, ifindex: number, family: 4 | 6, bytes: Uint8Array, prefixLength: number, metric: number): Promise<void>;
+  /** Main-table routes whose RTA_OIF is ifindex, every protocol and type. */
+  listRoutes(ifindex: number): Promise<RawRoute[]>;
+  /** Queue and monitor fds plus netlink sockets (in use or idle in the pool). */
+  fdCount(): number;
+  /** Idle netlink sockets kept for reuse (default 2; 0 = one socket per request). */
+  setPoolSize(n: number): void;
+  Monitor: new (ifindex: number, onEvents: (events: RawLinkEvent[]) => void,
+    onError: (err: TunSystemError, fatal: boolean) => void) => RawMonitor;
+}
+
+export const PACKAGE_NAME = 'tun-lifecycle';
+export const ADDON_RELATIVE_PATH = join('build', 'Release', 'tun_lifecycle.node');
+
+/** The directory holding this package's package.json, found by walking up from this file. */
+export function findPackageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE_NAME) return dir;
+      } catch {
+        // an unreadable manifest is not ours; keep walking
+      }
+    }
+    if (dirname(dir) === dir) throw new Error(`${PACKAGE_NAME}: cannot find the package root above ${from}`);
+  }
+}
+
+let addon: TunAddon | undefined;
+
+/** Loads the addon (once per thread). Throws a message saying how to build it when it is missing. */
+export function loadAddon(): TunAddon {
+  if (addon) return addon;
+  const root = findPackageRoot();
+  const file = join(root, ADDON_RELATIVE_PATH);
+  if (!existsSync(file)) {
+    throw new Error(
+      `${PACKAGE_NAME}: the native addon is not built (${file} is missing). ` +
+        `Build it with \`npm rebuild ${PACKAGE_NAME}\` or \`npx node-gyp rebuild\` in ${root} ` +
+        '(needs a C++ toolchain, make and python3).',
+    );
+  }
+  let loaded: TunAddon;
+  try {
+    loaded = createRequire(import.meta.url)(file) as TunAddon;
+  } catch (cause) {
+    throw new Error(`${PACKAGE_NAME}: cannot load ${file}: ${(cause as Error).message}. ` +
+      'Rebuild it for this Node with `npx node-gyp rebuild`.', { cause });
+  }
+  loaded.init((init) => new TunSystemError(init));
+  addon = loaded;
+  return addon;
+}

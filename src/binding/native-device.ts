@@ -1,0 +1,162 @@
+// TunDevice and PacketQueue over the addon's queue objects. The addon reads
+// a whole batch into one buffer and calls in once; here it is cut into one
+// Buffer per packet (views, no copies) and emitted as one 'packets' event.
+
+import { EventEmitter } from 'node:events';
+import type { RawDevice, RawQueue } from './native-addon.js';
+import { TunSystemError } from './system-error.js';
+import type { PacketQueue, QueueStats, TunDevice } from './types.js';
+import { validateBoolean, validatePacket } from './validate.js';
+
+/** Most packets per batch the addon delivers (kBatch in native/queue.h). */
+const BATCH_LIMIT = 64;
+
+/** Write errors after which the fd is useless (device deleted, fd broken): they end the queue. */
+const FATAL_WRITE_ERRORS = new Set(['EBADFD', 'EBADF', 'EIO', 'ENODEV', 'ENXIO', 'EPIPE']);
+
+export class NativePacketQueue extends EventEmitter implements PacketQueue {
+  readonly #raw: RawQueue;
+  readonly #device: NativeTunDevice;
+  readonly #lengths = new Uint32Array(BATCH_LIMIT);
+  #closed = false;
+
+  constructor(raw: RawQueue, readonly index: number, device: NativeTunDevice) {
+    super();
+    this.#raw = raw;
+    this.#device = device;
+    raw.bind(
+      (batch, count) => this.#onPackets(batch, count),
+      (err) => this.#onFatal(err),
+      () => this.emit('drain'),
+      this.#lengths,
+    );
+    // Like a stream's 'data': listening for packets starts the flow.
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'packets') this.resume();
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #onPackets(batch: Buffer, count: number): void {
+    const packets = new Array<Buffer>(count);
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      const end = offset + this.#lengths[i]!;
+      packets[i] = batch.subarray(offset, end);
+      offset = end;
+    }
+    this.emit('packets', packets);
+  }
+
+  // The addon already closed the fd; say why, then that it closed.
+  #onFatal(err: TunSystemError): void {
+    this.#markClosed();
+    try {
+      this.emit('error', err);
+    } finally {
+      process.nextTick(() => this.emit('close'));
+    }
+  }
+
+  #markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#device.queueClosed();
+  }
+
+  write(packet: Uint8Array): boolean {
+    validatePacket(packet, this.#device.mtu);
+    if (this.#closed) throw new TunSystemError({ code: 'EBADF', syscall: 'write', interfaceName: this.#device.name });
+    const result = this.#raw.write(packet);
+    if (result === 1) return true;
+    if (result === 0) return false;
+    const err = new TunSystemError({ errno: -result, syscall: 'write', interfaceName: this.#device.name });
+    if (!FATAL_WRITE_ERRORS.has(err.code)) throw err;
+    // The device is gone under the fd: end the queue the same way a read error does.
+    this.#raw.close();
+    process.nextTick(() => this.#onFatal(err));
+    return false;
+  }
+
+  pause(): void {
+    if (!this.#closed) this.#raw.pause();
+  }
+
+  resume(): void {
+    if (!this.#closed) this.#raw.resume();
+  }
+
+  stats(): QueueStats {
+    return this.#raw.stats();
+  }
+
+  /** @internal TUNSETPERSIST through this queue's fd. */
+  setPersist(persist: boolean): Promise<void> {
+    return this.#raw.setPersist(persist);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#raw.close();
+    this.#markClosed();
+    process.nextTick(() => this.emit('close'));
+  }
+}
+
+export class NativeTunDevice implements TunDevice {
+  readonly name: string;
+  readonly ifindex: number;
+  readonly queues: readonly NativePacketQueue[];
+  #persistent: boolean;
+  #mtu: number;
+  #openQueues: number;
+  readonly #onClosed: (device: NativeTunDevice) => void;
+
+  constructor(raw: RawDevice, persistent: boolean, onClosed: (device: NativeTunDevice) => void) {
+    this.name = raw.name;
+    this.ifindex = raw.ifindex;
+    this.#mtu = raw.mtu;
+    this.#persistent = persistent;
+    this.#onClosed = onClosed;
+    this.#openQueues = raw.queues.length;
+    this.queues = Object.freeze(raw.queues.map((q, i) => new NativePacketQueue(q, i, this)));
+  }
+
+  get persistent(): boolean {
+    return this.#persistent;
+  }
+
+  get closed(): boolean {
+    return this.#openQueues === 0;
+  }
+
+  get mtu(): number {
+    return this.#mtu;
+  }
+
+  /** @internal kept current by the binding's setMtu. */
+  mtuChanged(mtu: number): void {
+    this.#mtu = mtu;
+  }
+
+  /** @internal */
+  queueClosed(): void {
+    this.#openQueues--;
+    if (this.#openQueues === 0) this.#onClosed(this);
+  }
+
+  async setPersist(persist: boolean): Promise<void> {
+    validateBoolean(persist, 'persist');
+    const queue = this.queues.find((q) => !q.closed);
+    if (!queue) throw new TunSystemError({ code: 'EBADF', syscall: 'ioctl(TUNSETPERSIST)', interfaceName: this.name });
+    await queue.setPersist(persist);
+    this.#persistent = persist;
+  }
+
+  close(): void {
+    for (const queue of this.queues) queue.close();
+  }
+}

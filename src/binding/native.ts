@@ -1,0 +1,249 @@
+// The TunBinding that talks to the kernel: every method validates its
+// arguments (src/binding/validate.ts) and only then makes one call into the
+// addon (native/), which does the ioctl or netlink request off the event loop.
+//
+// What the listing methods return, exactly (the simulated binding matches it):
+//  - listAddresses(ifindex): every address the kernel holds on the interface,
+//    IPv4 and IPv6, in the kernel's order — including the IPv6 link-local
+//    fe80::/64 address the kernel adds when the link goes up. Callers that
+//    want only what they configured filter it (the contract tests do).
+//  - listRoutes(ifindex): routes in the main table, type unicast, whose output
+//    interface (RTA_OIF) is ifindex, EXCLUDING routes the kernel made itself
+//    (protocol RTPROT_KERNEL: the prefix route of each address and the
+//    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
+//    added with metric 0 reads back as 1024).
+
+import { loadAddon, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type TunAddon } from './native-addon.js';
+import { NativeTunDevice } from './native-device.js';
+import type { TunSystemError } from './system-error.js';
+import type {
+  AddressInfo,
+  LinkEvent,
+  LinkInfo,
+  LinkMonitor,
+  RouteInfo,
+  RouteSpec,
+  TunBinding,
+  TunDevice,
+  OpenOptions,
+} from './types.js';
+import {
+  InvalidArgumentTypeError,
+  InvalidArgumentValueError,
+  formatAddress,
+  normalizeRoute,
+  parseCidr,
+  validateBoolean,
+  validateIfindex,
+  validateInteger,
+  validateInterfaceName,
+  validateMtu,
+  validateOpenOptions,
+} from './validate.js';
+
+const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
+const IFF_UP = 0x1;
+const IFF_LOWER_UP = 0x10000;
+const RT_TABLE_MAIN = 254;
+const RTN_UNICAST = 1;
+const RTPROT_KERNEL = 2;
+/** IFALIASZ - 1 */
+const MAX_ALIAS_BYTES = 255;
+
+function toLinkInfo(raw: RawLink): LinkInfo {
+  const s = raw.stats;
+  return {
+    name: raw.name,
+    ifindex: raw.ifindex,
+    flags: raw.flags,
+    up: (raw.flags & IFF_UP) !== 0,
+    carrier: (raw.flags & IFF_LOWER_UP) !== 0,
+    mtu: raw.mtu,
+    operstate: OPERSTATES[raw.operstate] ?? 'unknown',
+    alias: raw.alias,
+    group: raw.group,
+    stats: {
+      rxPackets: s[0]!, txPackets: s[1]!, rxBytes: s[2]!, txBytes: s[3]!,
+      rxErrors: s[4]!, txErrors: s[5]!, rxDropped: s[6]!, txDropped: s[7]!,
+    },
+  };
+}
+
+function toAddressInfo(family: 4 | 6, bytes: Uint8Array, prefixLength: number): AddressInfo {
+  const address = formatAddress(bytes);
+  return { family, address, prefixLength, cidr: `${address}/${prefixLength}` };
+}
+
+function toLinkEvent(raw: RawLinkEvent): LinkEvent {
+  const { ifindex, name } = raw;
+  switch (raw.type) {
+    case 'deleted': return { type: 'deleted', ifindex, name };
+    case 'admin': return { type: 'admin', ifindex, name, up: raw.up! };
+    case 'carrier': return { type: 'carrier', ifindex, name, carrier: raw.carrier! };
+    case 'mtu': return { type: 'mtu', ifindex, name, mtu: raw.mtu! };
+    case 'address-added':
+    case 'address-removed':
+      return { type: raw.type, ifindex, name, address: toAddressInfo(raw.family!, raw.address!, raw.prefixLength!) };
+  }
+}
+
+class NativeBinding implements TunBinding {
+  readonly kind = 'native' as const;
+  readonly #addon: TunAddon;
+  /** Open devices by ifindex, so setMtu keeps their packet-size limit current. */
+  readonly #devices = new Map<number, NativeTunDevice>();
+
+  constructor(addon: TunAddon) {
+    this.#addon = addon;
+  }
+
+  async open(options?: OpenOptions): Promise<TunDevice> {
+    const o = validateOpenOptions(options);
+    const raw: RawDevice = await this.#addon.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
+      o.group ?? -1, o.attachExisting);
+    // An interface that existed with no fd attached can only have been persistent.
+    const device = new NativeTunDevice(raw, o.persist || !raw.created, (d) => {
+      if (this.#devices.get(d.ifindex) === d) this.#devices.delete(d.ifindex);
+    });
+    this.#devices.set(device.ifindex, device);
+    return device;
+  }
+
+  async getLink(link: string | number): Promise<LinkInfo> {
+    if (typeof link === 'number') validateIfindex(link, 'link');
+    else if (typeof link === 'string') validateInterfaceName(link, 'link');
+    else throw new InvalidArgumentTypeError('link', 'an interface name or ifindex', link);
+    return toLinkInfo(await this.#addon.getLink(link));
+  }
+
+  async listLinks(): Promise<LinkInfo[]> {
+    return (await this.#addon.listLinks()).map(toLinkInfo);
+  }
+
+  async setMtu(ifindex: number, mtu: number): Promise<void> {
+    validateIfindex(ifindex);
+    validateMtu(mtu);
+    await this.#addon.changeLink(ifindex, mtu, -1, undefined, undefined);
+    this.#devices.get(ifindex)?.mtuChanged(mtu);
+  }
+
+  async setUp(ifindex: number, up: boolean): Promise<void> {
+    validateIfindex(ifindex);
+    validateBoolean(up, 'up');
+    await this.#addon.changeLink(ifindex, 0, up ? 1 : 0, undefined, undefined);
+  }
+
+  async setAlias(ifindex: number, alias: string): Promise<void> {
+    validateIfindex(ifindex);
+    if (typeof alias !== 'string') throw new InvalidArgumentTypeError('alias', 'a string', alias);
+    if (Buffer.byteLength(alias) > MAX_ALIAS_BYTES) {
+      throw new InvalidArgumentValueError('alias', `must be at most ${MAX_ALIAS_BYTES} bytes`, alias);
+    }
+    if (alias.includes('\0')) throw new InvalidArgumentValueError('alias', 'must not contain NUL', alias);
+    await this.#addon.changeLink(ifindex, 0, -1, alias, undefined);
+  }
+
+  async setGroup(ifindex: number, group: number): Promise<void> {
+    validateIfindex(ifindex);
+    validateInteger(group, 'group', 0, 0xffffffff);
+    await this.#addon.changeLink(ifindex, 0, -1, undefined, group);
+  }
+
+  async addAddress(ifindex: number, cidr: string): Promise<void> {
+    validateIfindex(ifindex);
+    const c = parseCidr(cidr, 'cidr');
+    await this.#addon.changeAddress(true, ifindex, c.family, c.bytes, c.prefixLength);
+  }
+
+  async deleteAddress(ifindex: number, cidr: string): Promise<void> {
+    validateIfindex(ifindex);
+    const c = parseCidr(cidr, 'cidr');
+    await this.#addon.changeAddress(false, ifindex, c.family, c.bytes, c.prefixLength);
+  }
+
+  /** Everything on the interface, link-local fe80:: included (see the note at the top). */
+  async listAddresses(ifindex: number): Promise<AddressInfo[]> {
+    validateIfindex(ifindex);
+    const raw: RawAddress[] = await this.#addon.listAddresses(ifindex);
+    return raw.map((a) => toAddressInfo(a.family, a.address, a.prefixLength));
+  }
+
+  async addRoute(ifindex: number, route: RouteSpec): Promise<void> {
+    validateIfindex(ifindex);
+    const r = normalizeRoute(route);
+    await this.#addon.changeRoute(true, ifindex, r.family, r.destination.bytes, r.destination.prefixLength, r.metric);
+  }
+
+  async deleteRoute(ifindex: number, route: RouteSpec): Promise<void> {
+    validateIfindex(ifindex);
+    const r = normalizeRoute(route);
+    await this.#addon.changeRoute(false, ifindex, r.family, r.destination.bytes, r.destination.prefixLength, r.metric);
+  }
+
+  /** Main table, unicast, via ifindex, not made by the kernel itself (see the note at the top). */
+  async listRoutes(ifindex: number): Promise<RouteInfo[]> {
+    validateIfindex(ifindex);
+    const raw = await this.#addon.listRoutes(ifindex);
+    return raw
+      .filter((r) => r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST && r.protocol !== RTPROT_KERNEL)
+      .map((r) => ({
+        family: r.family,
+        destination: `${formatAddress(r.destination)}/${r.prefixLength}`,
+        metric: r.metric,
+      }));
+  }
+
+  async deleteLink(ifindex: number): Promise<void> {
+    validateIfindex(ifindex);
+    await this.#addon.deleteLink(ifindex);
+  }
+
+  async deleteLinkGroup(group: number): Promise<void> {
+    validateInteger(group, 'group', 1, 0xffffffff);
+    await this.#addon.deleteLinkGroup(group);
+  }
+
+  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
+    validateIfindex(ifindex);
+    if (typeof onEvent !== 'function') throw new InvalidArgumentTypeError('onEvent', 'a function', onEvent);
+    if (onError !== undefined && typeof onError !== 'function') {
+      throw new InvalidArgumentTypeError('onError', 'a function', onError);
+    }
+    const raw = new this.#addon.Monitor(
+      ifindex,
+      (events) => {
+        for (const event of events) onEvent(toLinkEvent(event));
+      },
+      (err: TunSystemError) => {
+        if (onError) onError(err);
+        else process.emitWarning(`tun-lifecycle link monitor (ifindex ${ifindex}): ${err.message}`);
+      },
+    );
+    return {
+      close: () => raw.close(),
+      get closed() {
+        return raw.closed;
+      },
+    };
+  }
+
+  openFdCount(): number {
+    return this.#addon.fdCount();
+  }
+}
+
+let defaultBinding: TunBinding | undefined;
+
+/**
+ * A TunBinding over the native addon. Throws (with how to build it) when the
+ * addon is missing. Bindings share the addon; each tracks its own devices.
+ */
+export function createNativeBinding(): TunBinding {
+  return new NativeBinding(loadAddon());
+}
+
+/** One shared native binding for this thread. */
+export function nativeBinding(): TunBinding {
+  defaultBinding ??= createNativeBinding();
+  return defaultBinding;
+}
