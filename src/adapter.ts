@@ -154,7 +154,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
 
   /** uninitialized → initializing → ready. Rejects with ConfigurationFailedError (the machine is then in error). */
   start(): Promise<this> {
-    if (this.#startPromise) return this.#startPromise;
+    if (this.#startPromise && this.#state === InterfaceState.Initializing) return this.#startPromise;
     if (this.#state !== InterfaceState.Uninitialized) {
       return Promise.reject(new InvalidStateTransitionError('start', { state: this.#state, interfaceName: this.name }));
     }

@@ -4,7 +4,8 @@
 
 import { debuglog } from 'node:util';
 
-type LogMethod = (...args: unknown[]) => void;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- pino and console take anything
+type LogMethod = (...args: any[]) => unknown;
 
 export interface Logger {
   debug?: LogMethod;

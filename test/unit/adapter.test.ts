@@ -1,0 +1,313 @@
+// TunAdapter's public API over the simulated binding: lifecycle, configuration
+// landing in the (simulated) kernel, packets both ways, stats, errors, options.
+
+import { expect } from 'chai';
+import {
+  ConfigurationFailedError, DEFAULT_OPTIONS, InterfaceNotReadyError, InterfaceState, InvalidStateTransitionError,
+  TunAdapter, TunError, createAdapter,
+} from '../../src/index.js';
+import { SimulatedBinding } from '../../src/testing.js';
+
+const ipv4Packet = (dst = [10, 0, 0, 2], payload = 'hello') => {
+  const body = Buffer.from(payload);
+  const packet = Buffer.alloc(20 + body.length);
+  packet[0] = 0x45;
+  packet.writeUInt16BE(packet.length, 2);
+  packet[8] = 64;
+  packet[9] = 17;
+  Buffer.from([10, 0, 0, 1]).copy(packet, 12);
+  Buffer.from(dst).copy(packet, 16);
+  body.copy(packet, 20);
+  return packet;
+};
+
+const tunLinks = (binding: SimulatedBinding) => binding.world.links().filter((link) => link.kind !== 'loopback');
+
+function expectNothingLeft(binding: SimulatedBinding): void {
+  expect(tunLinks(binding).map((l) => l.name), 'links left').to.deep.equal([]);
+  expect(binding.world.openFds(), 'fds left').to.deep.equal([]);
+}
+
+const until = async (condition: () => boolean, ms = 2000) => {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+};
+
+describe('TunAdapter on the simulated binding', () => {
+  let binding: SimulatedBinding;
+  beforeEach(() => { binding = new SimulatedBinding(); });
+
+  it('createAdapter: ready, with the kernel holding exactly what was asked', async () => {
+    const iface = await createAdapter('tun0', {
+      binding, mtu: 1400, addresses: ['10.0.0.1/24', 'fd00::1/64'], routes: ['10.1.0.0/16', { destination: 'fd01::/64', metric: 5 }],
+    });
+    expect(iface.state).to.equal(InterfaceState.Ready).and.equal('ready');
+    expect(iface.name).to.equal('tun0');
+    const link = binding.world.link('tun0')!;
+    expect(iface.ifindex).to.equal(link.ifindex);
+    expect(link.up).to.equal(true);
+    expect(link.mtu).to.equal(1400);
+    expect(link.alias).to.equal(`tun-lifecycle:${process.pid}`);
+    expect(link.addresses.filter((a) => a.scope !== 'link').map((a) => a.cidr).sort()).to.deep.equal(['10.0.0.1/24', 'fd00::1/64']);
+    expect(link.routes.map((r) => `${r.destination}@${r.metric}`).sort()).to.deep.equal(['10.1.0.0/16@0', 'fd01::/64@5']);
+    expect(binding.world.openFds()).to.have.length(1);
+    await iface.cleanup();
+    expectNothingLeft(binding);
+  });
+
+  it('a tun%d pattern gets the kernel\'s name', async () => {
+    const iface = await createAdapter('lc%d', { binding });
+    expect(iface.name).to.match(/^lc\d+$/);
+    expect(binding.world.link(iface.name)).to.not.equal(undefined);
+    await iface.cleanup();
+    expectNothingLeft(binding);
+  });
+
+  it('step-wise: uninitialized is observable, then state events initializing → ready', async () => {
+    const iface = new TunAdapter('tun1', { binding });
+    expect(iface.state).to.equal('uninitialized');
+    expect(binding.faults.calls(), 'nothing touched before start()').to.equal(0);
+    const seen: Array<[string, string]> = [];
+    iface.on('state', (to, from) => seen.push([from, to]));
+    expect(await iface.start()).to.equal(iface);
+    expect(seen).to.deep.equal([['uninitialized', 'initializing'], ['initializing', 'ready']]);
+    await iface.cleanup();
+    expect(seen.slice(2)).to.deep.equal([['ready', 'stopping'], ['stopping', 'stopped']]);
+    expect(iface.actor.getSnapshot().status).to.equal('done');
+  });
+
+  it('start() twice gives the same promise; start() after ready is an invalid transition', async () => {
+    const iface = new TunAdapter('tun1', { binding });
+    const first = iface.start();
+    expect(iface.start()).to.equal(first);
+    await first;
+    const again = await iface.start().then(() => undefined, (e: unknown) => e);
+    expect(again).to.be.instanceOf(InvalidStateTransitionError);
+    expect((again as InvalidStateTransitionError).state).to.equal('ready');
+    await iface.cleanup();
+    const late = new TunAdapter('tun2', { binding });
+    await late.start();
+    await late.cleanup();
+    const error = await late.start().then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(InvalidStateTransitionError);
+    expect((error as InvalidStateTransitionError).state).to.equal('stopped');
+  });
+
+  it('write(): InterfaceNotReadyError outside ready, bytes to the kernel inside', async () => {
+    const iface = new TunAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    const before = (() => { try { iface.write(ipv4Packet()); return undefined; } catch (e) { return e; } })();
+    expect(before).to.be.instanceOf(InterfaceNotReadyError).and.instanceOf(TunError);
+    expect((before as InterfaceNotReadyError).code).to.equal('ERR_INTERFACE_NOT_READY');
+    expect((before as InterfaceNotReadyError).state).to.equal('uninitialized');
+    await iface.start();
+    const packet = ipv4Packet([10, 0, 0, 2], 'out');
+    expect(iface.write(packet)).to.equal(true);
+    expect(binding.world.transmitted('tun0').map((p) => p.toString('hex'))).to.deep.equal([packet.toString('hex')]);
+    expect(() => iface.write(Buffer.from([0x10, 0, 0]))).to.throw(TypeError);
+    await iface.cleanup();
+    expect(() => iface.write(packet)).to.throw(InterfaceNotReadyError, /state stopped/);
+  });
+
+  it("packets in: 'packet' events and the packets() iterator, which ends at stopped", async () => {
+    const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    const events: string[] = [];
+    iface.on('packet', (p: Buffer) => events.push(p.subarray(20).toString()));
+    const collected: string[] = [];
+    const reading = (async () => {
+      for await (const packet of iface.packets()) collected.push(packet.subarray(20).toString());
+    })();
+    for (const text of ['a', 'b', 'c']) binding.world.inject('tun0', ipv4Packet([10, 0, 0, 1], text));
+    await until(() => collected.length === 3);
+    await iface.cleanup();
+    await reading;
+    expect(collected).to.deep.equal(['a', 'b', 'c']);
+    expect(events).to.deep.equal(['a', 'b', 'c']);
+  });
+
+  it('packets(): breaking out of the loop stops listening', async () => {
+    const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    binding.world.inject('tun0', ipv4Packet([10, 0, 0, 1], 'x'));
+    for await (const packet of iface.packets()) {
+      expect(packet.subarray(20).toString()).to.equal('x');
+      break;
+    }
+    expect(iface.listenerCount('packet')).to.equal(0);
+    await iface.cleanup();
+  });
+
+  it('stream(): a Duplex view — writes go out, injected packets come in, ends at stopped', async () => {
+    const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    const duplex = iface.stream();
+    const received: string[] = [];
+    duplex.on('data', (p: Buffer) => received.push(p.subarray(20).toString()));
+    const ended = new Promise((resolve) => duplex.on('end', resolve));
+    await new Promise<void>((resolve, reject) => duplex.write(ipv4Packet([10, 0, 0, 2], 'via-stream'), (e) => (e ? reject(e) : resolve())));
+    expect(binding.world.transmitted('tun0').map((p) => p.subarray(20).toString())).to.deep.equal(['via-stream']);
+    binding.world.inject('tun0', ipv4Packet([10, 0, 0, 1], 'in'));
+    await until(() => received.length === 1);
+    expect(received).to.deep.equal(['in']);
+    await iface.cleanup();
+    await ended;
+  });
+
+  it('stats(): kernel counters and the library counters', async () => {
+    const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    iface.write(ipv4Packet());
+    iface.write(ipv4Packet());
+    const stats = await iface.stats();
+    expect(stats.state).to.equal('ready');
+    expect(stats.attempts).to.equal(1);
+    expect(stats.retries).to.equal(0);
+    expect(stats.queues).to.have.length(1);
+    expect(stats.queues[0]!.txPackets).to.equal(2);
+    expect(stats.kernel).to.not.equal(undefined);
+    expect(typeof stats.kernel!.rxPackets).to.equal('bigint');
+    expect(Number(stats.kernel!.rxPackets + stats.kernel!.txPackets)).to.be.greaterThanOrEqual(2);
+    await iface.cleanup();
+    expect((await iface.stats()).cleanups).to.equal(1);
+  });
+
+  it('cleanup(): InvalidStateTransitionError before start and once stopped', async () => {
+    const iface = new TunAdapter('tun0', { binding });
+    const early = await iface.cleanup().then(() => undefined, (e: unknown) => e);
+    expect(early).to.be.instanceOf(InvalidStateTransitionError);
+    expect((early as InvalidStateTransitionError).code).to.equal('ERR_INVALID_STATE_TRANSITION');
+    expect((early as InvalidStateTransitionError).state).to.equal('uninitialized');
+    await iface.start();
+    await iface.cleanup();
+    const late = await iface.cleanup().then(() => undefined, (e: unknown) => e);
+    expect(late).to.be.instanceOf(InvalidStateTransitionError);
+    expect((late as InvalidStateTransitionError).state).to.equal('stopped');
+  });
+
+  it('Symbol.asyncDispose cleans up a live adapter and is a no-op once stopped', async () => {
+    {
+      await using iface = await createAdapter('tun0', { binding });
+      expect(iface.state).to.equal('ready');
+      expect(tunLinks(binding)).to.have.length(1);
+    }
+    expectNothingLeft(binding);
+    const stopped = await createAdapter('tun1', { binding });
+    await stopped.cleanup();
+    await stopped[Symbol.asyncDispose]();
+    expect(stopped.state).to.equal('stopped');
+  });
+
+  it('an AbortSignal cleans up', async () => {
+    const controller = new AbortController();
+    const iface = await createAdapter('tun0', { binding, signal: controller.signal });
+    const stopped = new Promise((resolve) => iface.on('state', (to) => { if (to === 'stopped') resolve(to); }));
+    controller.abort();
+    await stopped;
+    expectNothingLeft(binding);
+  });
+
+  it('logs every transition to a pluggable logger (object first, message second)', async () => {
+    const lines: Array<[string, Record<string, unknown>, string]> = [];
+    const logger = {
+      debug: (o: Record<string, unknown>, m: string) => lines.push(['debug', o, m]),
+      info: (o: Record<string, unknown>, m: string) => lines.push(['info', o, m]),
+      warn: (o: Record<string, unknown>, m: string) => lines.push(['warn', o, m]),
+      error: (o: Record<string, unknown>, m: string) => lines.push(['error', o, m]),
+    };
+    const iface = await createAdapter('tun0', { binding, logger });
+    await iface.cleanup();
+    const transitions = lines.filter(([level]) => level === 'info').map(([, o]) => `${JSON.stringify(o.from)}→${JSON.stringify(o.to)}`);
+    expect(transitions).to.deep.equal([
+      '"uninitialized"→{"initializing":"attempt"}', '{"initializing":"attempt"}→"ready"', '"ready"→"stopping"', '"stopping"→"stopped"',
+    ]);
+    expect(lines.every(([, o, m]) => o.interface === 'tun0' && typeof m === 'string')).to.equal(true);
+  });
+
+  it("'alert' on every alertThreshold-th consecutive failure", async () => {
+    binding.faults.fail('open', 'EAGAIN', Infinity);
+    const alerts: number[] = [];
+    const iface = new TunAdapter('tun0', { binding, retryAttempts: 4, retryDelay: 1, alertThreshold: 2 });
+    iface.on('alert', (info) => alerts.push(info.consecutiveFailures));
+    const error = await iface.start().then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(ConfigurationFailedError);
+    expect(alerts).to.deep.equal([2, 4]);
+    await iface.cleanup();
+  });
+
+  describe('persistent interfaces and leftovers', () => {
+    it('persist: cleanup deletes the link only after closing its fds', async () => {
+      const iface = await createAdapter('tunp', { binding, persist: true, addresses: ['10.9.0.1/24'] });
+      expect(binding.world.link('tunp')!.persistent).to.equal(true);
+      await iface.cleanup();
+      expectNothingLeft(binding);
+      expect(binding.faults.calls('deleteLink')).to.equal(1);
+    });
+
+    it('reclaims a tagged leftover whose owner process is gone', async () => {
+      const leftover = await binding.open({ name: 'tunp', persist: true });
+      await binding.setAlias(leftover.ifindex, 'tun-lifecycle:999999999');
+      leftover.close();
+      const oldIndex = binding.world.link('tunp')!.ifindex;
+      const iface = await createAdapter('tunp', { binding, persist: true });
+      expect(iface.ifindex).to.not.equal(oldIndex);
+      expect(binding.world.link('tunp')!.alias).to.equal(`tun-lifecycle:${process.pid}`);
+      await iface.cleanup();
+      expectNothingLeft(binding);
+    });
+
+    it('never touches an untagged interface that already exists: ConfigurationFailedError (EEXIST)', async () => {
+      const foreign = await binding.open({ name: 'tunx', persist: true });
+      foreign.close();
+      const index = binding.world.link('tunx')!.ifindex;
+      const error = await createAdapter('tunx', { binding, persist: true }).then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(ConfigurationFailedError);
+      expect(((error as Error).cause as { code: string }).code).to.equal('EEXIST');
+      expect(binding.world.link('tunx')!.ifindex).to.equal(index);
+      expect(binding.faults.calls('deleteLink')).to.equal(0);
+      expect(binding.faults.calls('setAlias')).to.equal(0);
+    });
+  });
+});
+
+describe('adapter options', () => {
+  it('DEFAULT_OPTIONS holds the reference defaults', () => {
+    expect(DEFAULT_OPTIONS).to.include({ retryAttempts: 5, retryDelay: 200, cleanupTimeout: 10_000, validateState: true });
+    expect(Object.isFrozen(DEFAULT_OPTIONS)).to.equal(true);
+  });
+
+  const bad: Array<[string, string, Record<string, unknown>, typeof TypeError | typeof RangeError, RegExp]> = [
+    ['name', '', {}, TypeError, /"name"/],
+    ['name', 'a/b', {}, TypeError, /"name"/],
+    ['name', 'x'.repeat(16), {}, TypeError, /"name"/],
+    ['retryAttempts', 'tun0', { retryAttempts: -1 }, RangeError, /options\.retryAttempts/],
+    ['retryAttempts', 'tun0', { retryAttempts: '3' }, TypeError, /options\.retryAttempts/],
+    ['retryDelay', 'tun0', { retryDelay: 1.5 }, RangeError, /options\.retryDelay/],
+    ['retryDelayMax', 'tun0', { retryDelay: 500, retryDelayMax: 100 }, RangeError, /options\.retryDelayMax/],
+    ['retryJitter', 'tun0', { retryJitter: 2 }, RangeError, /options\.retryJitter/],
+    ['cleanupTimeout', 'tun0', { cleanupTimeout: 0 }, RangeError, /options\.cleanupTimeout/],
+    ['cleanupTimeout', 'tun0', { cleanupTimeout: 2 ** 31 }, RangeError, /options\.cleanupTimeout/],
+    ['validateState', 'tun0', { validateState: 'yes' }, TypeError, /options\.validateState/],
+    ['mtu', 'tun0', { mtu: 67 }, RangeError, /options\.mtu/],
+    ['mtu', 'tun0', { mtu: 1000, addresses: ['fd00::1/64'] }, RangeError, /options\.mtu.*1280/],
+    ['mtu', 'tun0', { mtu: 1000, routes: ['fd01::/64'] }, RangeError, /options\.mtu.*1280/],
+    ['addresses', 'tun0', { addresses: '10.0.0.1/24' }, TypeError, /options\.addresses/],
+    ['addresses', 'tun0', { addresses: ['10.0.0.1'] }, TypeError, /options\.addresses\[0\]/],
+    ['addresses', 'tun0', { addresses: ['10.0.0.1/24', '10.0.0.300/24'] }, TypeError, /options\.addresses\[1\]/],
+    ['addresses', 'tun0', { addresses: ['10.0.0.1/24', '10.0.0.1/16'] }, TypeError, /options\.addresses\[1\]/],
+    ['routes', 'tun0', { routes: ['10.1.0.1/16'] }, TypeError, /options\.routes\[0\]\.destination.*10\.1\.0\.0\/16/],
+    ['routes', 'tun0', { routes: [{ destination: '10.1.0.0/16', metric: -1 }] }, RangeError, /options\.routes\[0\]\.metric/],
+    ['queues', 'tun0', { queues: 0 }, RangeError, /options\.queues/],
+    ['binding', 'tun0', { binding: {} }, TypeError, /options\.binding/],
+    ['signal', 'tun0', { signal: {} }, TypeError, /options\.signal/],
+    ['unknown', 'tun0', { retryAttempt: 3 }, TypeError, /options\.retryAttempt\b/],
+  ];
+  for (const [option, name, options, type, message] of bad) {
+    it(`refuses a bad ${option} (${JSON.stringify(options)}) before touching the kernel`, async () => {
+      const binding = new SimulatedBinding();
+      expect(() => new TunAdapter(name, { binding, ...options } as never)).to.throw(type, message);
+      const error = await createAdapter(name, { binding, ...options } as never).then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(type);
+      expect(binding.faults.calls()).to.equal(0);
+      expect(tunLinks(binding)).to.deep.equal([]);
+    });
+  }
+});
