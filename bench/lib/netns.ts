@@ -11,10 +11,10 @@ export type NamespaceEntry = { inside: true } | { inside: false; exitCode: numbe
 /**
  * Called first by every bench. Outside the namespace it re-runs the current
  * script inside a new one (with a raised fd limit, for the 1000-interface runs)
- * and reports the child's exit code; inside it brings `lo` up and returns.
+ * (extraNodeArgs added to node's flags, e.g. --expose-gc) and reports the child's exit code; inside it brings `lo` up and returns.
  * Without root it prints why there is no table and asks the caller to exit 0.
  */
-export function enterPrivateNetns(benchName: string): NamespaceEntry {
+export function enterPrivateNetns(benchName: string, extraNodeArgs: readonly string[] = []): NamespaceEntry {
   if (process.env[MARK] === '1') {
     assertFreshNamespace();
     execFileSync('ip', ['link', 'set', 'lo', 'up']);
@@ -26,7 +26,8 @@ export function enterPrivateNetns(benchName: string): NamespaceEntry {
   }
   const script = process.argv[1];
   if (!script) throw new Error('cannot find the running script to re-execute');
-  const node = [process.execPath, ...process.execArgv, script, ...process.argv.slice(2)];
+  const flags = [...process.execArgv, ...extraNodeArgs.filter((a) => !process.execArgv.includes(a))];
+  const node = [process.execPath, ...flags, script, ...process.argv.slice(2)];
   const quoted = node.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const child = spawnSync('unshare', ['-n', 'sh', '-c', `ulimit -n 65536 2>/dev/null; exec ${quoted}`], {
     stdio: 'inherit',

@@ -1,0 +1,301 @@
+// The statechart's price, inside a private network namespace:
+//  1. createAdapter → ready and cleanup → stopped, against the very binding
+//     calls the adapter makes, made directly (same binding instance, same order);
+//  2. N adapters alive at once (1, 10, 100, 1000): time per create against the
+//     C program's bring-up at the same N, memory per adapter, and cleaning all
+//     N up concurrently against one batched kernel deletion (C, IFLA_GROUP);
+//  3. 1000 links deleted one by one against one deleteLinkGroup request.
+// Prints markdown tables; not a timed test.
+import { execFileSync } from 'node:child_process';
+import type { LinkMonitor, TunBinding, TunDevice } from '../src/binding/types.js';
+import { createAdapter, type TunAdapter } from '../src/adapter.js';
+import { loadBinding } from './lib/binding.js';
+import { buildC } from './lib/cbuild.js';
+import { PLAN_MTU, planAddress, planRoute } from './lib/iface-plan.js';
+import { machineDescription } from './lib/machine.js';
+import { enterPrivateNetns, isMain } from './lib/netns.js';
+import { startHelper } from './lib/proc.js';
+import { fmt, fmtUs, markdownTable, mean, median, ratio } from './lib/stats.js';
+
+const ROUNDS = 3;
+const PER_ROUND = 10;
+const SCALES: { n: number; reps: number }[] = [
+  { n: 1, reps: 10 },
+  { n: 10, reps: 3 },
+  { n: 100, reps: 1 },
+  { n: 1000, reps: 1 },
+];
+const ONE_BY_ONE = 1000;
+const GROUP = 4244;
+// What src/lifecycle/session.ts tags its interfaces with.
+const TAG = `tun-lifecycle:${process.pid}`;
+
+const nowUs = () => performance.now() * 1000;
+
+function adapterOptions(binding: TunBinding, i: number) {
+  return { binding, mtu: PLAN_MTU, addresses: [planAddress(i)], routes: [planRoute(i)] };
+}
+
+interface Direct {
+  dev: TunDevice;
+  monitor: LinkMonitor;
+}
+
+async function expectGone(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENODEV') return;
+    throw err;
+  }
+  throw new Error('expected ENODEV');
+}
+
+/** src/lifecycle/create.ts + verify.ts + the ready-state monitor, as bare binding calls. */
+async function directCreate(binding: TunBinding, name: string, i: number): Promise<Direct> {
+  await expectGone(binding.getLink(name)); // reclaim check: nothing left by an earlier run
+  const dev = await binding.open({ name, queues: 1, multiQueue: false, persist: false });
+  const ifindex = dev.ifindex;
+  await binding.setAlias(ifindex, TAG);
+  await binding.setMtu(ifindex, PLAN_MTU);
+  await binding.addAddress(ifindex, planAddress(i));
+  await binding.setUp(ifindex, true);
+  await binding.addRoute(ifindex, { destination: planRoute(i), metric: 0 });
+  await binding.getLink(ifindex); // verification: read the kernel back
+  await binding.listAddresses(ifindex);
+  await binding.listRoutes(ifindex);
+  const monitor = binding.monitor(ifindex, () => {});
+  void binding.getLink(ifindex).catch(() => {}); // the monitor's catch-up look, not awaited by ready
+  return { dev, monitor };
+}
+
+/** src/lifecycle/cleanup.ts + findLeftovers, as bare binding calls. */
+async function directCleanup(binding: TunBinding, d: Direct, i: number): Promise<void> {
+  const ifindex = d.dev.ifindex;
+  d.monitor.close();
+  await binding.setUp(ifindex, false);
+  await binding.deleteAddress(ifindex, planAddress(i));
+  // Setting the link down already flushed its IPv4 routes; the adapter tolerates ESRCH too.
+  await binding.deleteRoute(ifindex, { destination: planRoute(i), metric: 0 }).catch((err: { code?: string }) => {
+    if (err.code !== 'ESRCH' && err.code !== 'ENOENT') throw err;
+  });
+  d.dev.close(); // non-persistent: the link goes with its fd
+  await expectGone(binding.getLink(ifindex));
+}
+
+interface Phases {
+  createUs: number[];
+  cleanupUs: number[];
+}
+
+async function latencyRound(binding: TunBinding, into: Record<'adapter' | 'direct', Phases>): Promise<void> {
+  for (let r = 0; r < PER_ROUND; r++) {
+    let t0 = nowUs();
+    const d = await directCreate(binding, 'ad0', 0);
+    let t1 = nowUs();
+    await directCleanup(binding, d, 0);
+    into.direct.createUs.push(t1 - t0);
+    into.direct.cleanupUs.push(nowUs() - t1);
+
+    t0 = nowUs();
+    const a = await createAdapter('ad0', adapterOptions(binding, 0));
+    t1 = nowUs();
+    await a.cleanup();
+    into.adapter.createUs.push(t1 - t0);
+    into.adapter.cleanupUs.push(nowUs() - t1);
+  }
+}
+
+function gcNow(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+}
+const heapBytes = () => {
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed + m.external, rss: m.rss };
+};
+
+interface ScaleSample {
+  createUs: number[];
+  cleanupAllUs: number;
+  heapPerAdapter: number;
+  rssPerAdapter: number;
+}
+
+async function adapterScale(binding: TunBinding, n: number): Promise<ScaleSample> {
+  gcNow();
+  const before = heapBytes();
+  const adapters: TunAdapter[] = [];
+  const createUs: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = nowUs();
+      adapters.push(await createAdapter(`ad${i}`, adapterOptions(binding, i)));
+      createUs.push(nowUs() - t0);
+    }
+    gcNow();
+    const after = heapBytes();
+    const t0 = nowUs();
+    await Promise.all(adapters.splice(0).map((a) => a.cleanup()));
+    const cleanupAllUs = nowUs() - t0;
+    return { createUs, cleanupAllUs, heapPerAdapter: (after.heap - before.heap) / n, rssPerAdapter: (after.rss - before.rss) / n };
+  } finally {
+    await Promise.allSettled(adapters.map((a) => a.cleanup()));
+  }
+}
+
+interface CScale {
+  bringupUs: number[];
+  groupDeleteUs?: number;
+}
+
+async function bindingBringUp(binding: TunBinding, n: number): Promise<TunDevice[]> {
+  const devs: TunDevice[] = [];
+  for (let i = 0; i < n; i++) {
+    const dev = await binding.open({ name: `ob${i}` });
+    await binding.setMtu(dev.ifindex, PLAN_MTU);
+    await binding.addAddress(dev.ifindex, planAddress(i));
+    await binding.setUp(dev.ifindex, true);
+    await binding.addRoute(dev.ifindex, { destination: planRoute(i) });
+    devs.push(dev);
+  }
+  return devs;
+}
+
+function linksLeft(): string[] {
+  const links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' })) as { ifname: string }[];
+  return links.map((l) => l.ifname).filter((name) => name !== 'lo');
+}
+function assertNoLinksLeft(after: string): void {
+  const left = linksLeft();
+  if (left.length) throw new Error(`${after} left ${left.length} interfaces behind (${left.slice(0, 5).join(', ')}…)`);
+}
+
+export async function runAdapterBench(): Promise<string> {
+  const prog = buildC('netlink_bringup');
+  const load = await loadBinding();
+  if (!load.binding) {
+    return ['### Adapter (statechart overhead)', '', `No table: ${load.reason}.`].join('\n');
+  }
+  const binding = load.binding;
+
+  // 1. Latency, direct and adapter alternating.
+  const lat: Record<'adapter' | 'direct', Phases> = {
+    adapter: { createUs: [], cleanupUs: [] },
+    direct: { createUs: [], cleanupUs: [] },
+  };
+  for (let round = 0; round < ROUNDS; round++) {
+    process.stderr.write(`adapter: latency round ${round + 1}/${ROUNDS}\n`);
+    await latencyRound(binding, lat);
+  }
+  assertNoLinksLeft('the latency rounds');
+  const dC = median(lat.direct.createUs);
+  const dS = median(lat.direct.cleanupUs);
+  const aC = median(lat.adapter.createUs);
+  const aS = median(lat.adapter.cleanupUs);
+  const overhead = (a: number, d: number) => `${fmt(((a - d) / d) * 100, 1)}%`;
+  const latencyRows = [
+    ['binding calls made directly', fmtUs(dC), fmtUs(dS)],
+    ['createAdapter / cleanup()', fmtUs(aC), fmtUs(aS)],
+    ['statechart overhead', `${fmtUs(aC - dC)} (${overhead(aC, dC)})`, `${fmtUs(aS - dS)} (${overhead(aS, dS)})`],
+  ];
+  const overheadMet = aC - dC <= 0.1 * dC && aS - dS <= 0.1 * dS;
+
+  // 2. Scale.
+  const scaleRows: string[][] = [];
+  const growth: { n: number; adapter: number; c: number }[] = [];
+  let cleanup1000 = NaN;
+  let cGroup1000 = NaN;
+  for (const { n, reps } of SCALES) {
+    const samples: ScaleSample[] = [];
+    const cSamples: CScale[] = [];
+    for (let r = 0; r < reps; r++) {
+      process.stderr.write(`adapter: scale N=${n} (${r + 1}/${reps})\n`);
+      const c = await startHelper<CScale>(prog, ['scale', 'cs', String(n), 'group'], { timeoutMs: 300_000 }).result;
+      cSamples.push(c);
+      assertNoLinksLeft(`C scale ${n}`);
+      samples.push(await adapterScale(binding, n));
+      assertNoLinksLeft(`${n} adapters`);
+    }
+    const aCreate = mean(samples.flatMap((s) => s.createUs));
+    const cCreate = mean(cSamples.flatMap((s) => s.bringupUs));
+    // For growth, leave out each run's first create: it carries the process's cold start.
+    const warm = (xs: number[][]) => mean(xs.flatMap((x) => (x.length > 1 ? x.slice(1) : [])));
+    if (n > 1) growth.push({ n, adapter: warm(samples.map((s) => s.createUs)), c: warm(cSamples.map((s) => s.bringupUs)) });
+    const cleanupAll = median(samples.map((s) => s.cleanupAllUs));
+    const cGroup = median(cSamples.map((s) => s.groupDeleteUs ?? NaN));
+    if (n === 1000) {
+      cleanup1000 = cleanupAll;
+      cGroup1000 = cGroup;
+    }
+    scaleRows.push([
+      String(n), fmtUs(aCreate), fmtUs(cCreate), ratio(aCreate, cCreate),
+      fmtUs(cleanupAll), fmtUs(cleanupAll / n), fmtUs(cGroup), ratio(cleanupAll, cGroup),
+      `${fmt(median(samples.map((s) => s.heapPerAdapter)) / 1024, 1)} KiB`, `${fmt(median(samples.map((s) => s.rssPerAdapter)) / 1024, 1)} KiB`,
+    ]);
+  }
+  const first = growth[0]!;
+  const last = growth[growth.length - 1]!;
+  const aGrowth = last.adapter / first.adapter;
+  const cGrowth = last.c / first.c;
+
+  // 3. One by one versus one group request, through the binding.
+  process.stderr.write(`adapter: ${ONE_BY_ONE} links deleted one by one\n`);
+  let devs = await bindingBringUp(binding, ONE_BY_ONE);
+  let t0 = nowUs();
+  for (const d of devs) {
+    await binding.deleteLink(d.ifindex);
+    d.close();
+  }
+  const oneByOneUs = nowUs() - t0;
+  assertNoLinksLeft('one-by-one deletion');
+  process.stderr.write(`adapter: ${ONE_BY_ONE} links deleted by one group request\n`);
+  devs = await bindingBringUp(binding, ONE_BY_ONE);
+  for (const d of devs) await binding.setGroup(d.ifindex, GROUP);
+  t0 = nowUs();
+  await binding.deleteLinkGroup(GROUP);
+  const groupUs = nowUs() - t0;
+  for (const d of devs) d.close();
+  assertNoLinksLeft('group deletion');
+
+  const gcNote = (globalThis as { gc?: unknown }).gc ? 'after a forced GC' : 'without a forced GC (run node with --expose-gc for steadier figures)';
+  const lines = [
+    '### Adapter (statechart overhead and scale)',
+    '',
+    `Machine: ${machineDescription()}.`,
+    '',
+    `**Latency**: one interface (MTU, one IPv4 address, one route, verification on), created and cleaned up ${ROUNDS * PER_ROUND} times each way, alternating; medians. "Directly" = the same binding calls the adapter makes (reclaim look-up, open, alias tag, MTU, address, up, route, read-back, monitor; down, address and route removal, close, leftover check), in the same order on the same binding.`,
+    '',
+    markdownTable(['', 'create → ready', 'cleanup → stopped'], latencyRows),
+    '',
+    `**Target** overhead ≤ 10% of the binding's own time: ${overheadMet ? 'met' : 'MISSED'}.`,
+    '',
+    `**Scale**: N adapters created one after another and kept alive, then all cleaned up at once (\`Promise.all(cleanup())\`); the C program brings up the same N interfaces and deletes them with one RTM_DELLINK + IFLA_GROUP. Memory per adapter ${gcNote}: heap = V8 heap + external. N=1 is the mean of 10 runs, N=10 of 3.`,
+    '',
+    markdownTable(['N', 'adapter create (mean)', 'C bring-up (mean)', 'vs C', `cleanup of all N`, 'per adapter', 'C group delete of N', 'cleanup / group delete', 'heap per adapter', 'RSS per adapter'], scaleRows),
+    '',
+    `Create-cost growth from N=${first.n} to N=${last.n} (means without each run's first, cold, create): adapter ${fmt(aGrowth)}×, C program ${fmt(cGrowth)}× — target (no faster than C): ${aGrowth <= cGrowth * 1.1 ? 'met' : 'MISSED'} (10% allowance for noise).`,
+    '',
+    `**Target** 1000 concurrent cleanups within 2× of one batched kernel deletion of 1000 links: ${cleanup1000 <= 2 * cGroup1000 ? 'met' : 'MISSED'} (${ratio(cleanup1000, cGroup1000)}).`,
+    '',
+    `**Teardown of ${ONE_BY_ONE} links** through the binding: one by one (deleteLink + close each) against one deleteLinkGroup request (after tagging each with setGroup, untimed).`,
+    '',
+    markdownTable(['how', 'total', 'per link'], [
+      ['one by one', fmtUs(oneByOneUs), fmtUs(oneByOneUs / ONE_BY_ONE)],
+      ['one deleteLinkGroup', fmtUs(groupUs), fmtUs(groupUs / ONE_BY_ONE)],
+      ['ratio', ratio(oneByOneUs, groupUs), ''],
+    ]),
+  ];
+  if (binding.kind !== 'native') lines.push('', `**Binding rows measured the ${binding.kind} binding (harness check only).**`);
+  return lines.join('\n');
+}
+
+if (isMain(import.meta.url)) {
+  const entry = enterPrivateNetns('adapter bench', ['--expose-gc']);
+  if (!entry.inside) process.exit(entry.exitCode);
+  console.log(await runAdapterBench());
+  process.exit(0);
+}
