@@ -1,0 +1,119 @@
+// Interleaved calls: state changes go only through the actor, so concurrent
+// cleanup()s share one run, writes during stopping are refused, cleanup()
+// during initializing never leaks, many adapters coexist, and the adapter
+// works in a worker thread.
+
+import { expect } from 'chai';
+import { Worker } from 'node:worker_threads';
+import { InterfaceNotReadyError, TunAdapter, createAdapter } from '../../src/index.js';
+import { SimulatedBinding } from '../../src/testing.js';
+
+const tunLinks = (binding: SimulatedBinding) => binding.world.links().filter((link) => link.kind !== 'loopback');
+
+function expectNothingLeft(binding: SimulatedBinding): void {
+  expect(tunLinks(binding).map((l) => l.name), 'links left').to.deep.equal([]);
+  expect(binding.world.openFds(), 'fds left').to.deep.equal([]);
+}
+
+const ipv4Packet = () => {
+  const packet = Buffer.alloc(28);
+  packet[0] = 0x45;
+  packet.writeUInt16BE(28, 2);
+  packet[9] = 17;
+  Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]).copy(packet, 12);
+  return packet;
+};
+
+describe('adapter concurrency', () => {
+  let binding: SimulatedBinding;
+  beforeEach(() => { binding = new SimulatedBinding(); });
+
+  it('ten cleanup() calls at once share one promise and one cleanup run', async () => {
+    const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    const before = binding.faults.calls('deleteAddress');
+    const calls = Array.from({ length: 10 }, () => iface.cleanup());
+    expect(new Set(calls).size).to.equal(1);
+    await Promise.all(calls);
+    expect(iface.state).to.equal('stopped');
+    expect(binding.faults.calls('deleteAddress') - before, 'one cleanup run').to.equal(1);
+    expect((await iface.stats()).cleanups).to.equal(1);
+    expectNothingLeft(binding);
+  });
+
+  it('write() during stopping throws InterfaceNotReadyError naming the state', async () => {
+    const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    const release = binding.faults.hang('setUp');
+    const cleanup = iface.cleanup();
+    expect(iface.state).to.equal('stopping');
+    expect(() => iface.write(ipv4Packet())).to.throw(InterfaceNotReadyError, /state stopping/);
+    expect(iface.cleanup(), 'same promise while stopping').to.equal(cleanup);
+    release();
+    await cleanup;
+    expectNothingLeft(binding);
+  });
+
+  it('cleanup() during an attempt in flight waits for it, then leaves nothing; start() rejects with AbortError', async () => {
+    const release = binding.faults.hang('addAddress');
+    const iface = new TunAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    const start = iface.start();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(binding.world.openFds(), 'the attempt holds the device').to.have.length(1);
+    const cleanup = iface.cleanup();
+    expect(iface.state, 'waits for the attempt in flight').to.equal('initializing');
+    release();
+    await cleanup;
+    const error = await start.then(() => undefined, (e: unknown) => e);
+    expect(error).to.have.property('name', 'AbortError');
+    expect(iface.state).to.equal('stopped');
+    expect(binding.faults.calls('open'), 'no further attempt').to.equal(1);
+    expectNothingLeft(binding);
+  });
+
+  it('cleanup() during backoff stops retrying at once', async () => {
+    binding.faults.fail('open', 'EBUSY', 1);
+    const iface = new TunAdapter('tun0', { binding, retryDelay: 60_000 });
+    const start = iface.start();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(iface.actor.getSnapshot().matches({ initializing: 'backoff' })).to.equal(true);
+    const began = Date.now();
+    await iface.cleanup();
+    expect(Date.now() - began).to.be.lessThan(1000);
+    await start.catch(() => undefined);
+    expect(binding.faults.calls('open')).to.equal(1);
+    expectNothingLeft(binding);
+  });
+
+  it('100 adapters at once: all ready with distinct interfaces, all cleaned up', async () => {
+    const adapters = await Promise.all(Array.from({ length: 100 }, (_, i) =>
+      createAdapter(`tun${i}`, { binding, addresses: [`10.${i}.0.1/24`], routes: [`10.${100 + i}.0.0/16`] })));
+    expect(adapters.every((a) => a.state === 'ready')).to.equal(true);
+    expect(new Set(adapters.map((a) => a.ifindex)).size).to.equal(100);
+    expect(tunLinks(binding)).to.have.length(100);
+    expect(binding.world.openFds()).to.have.length(100);
+    await Promise.all(adapters.map((a) => a.cleanup()));
+    expect(adapters.every((a) => a.state === 'stopped')).to.equal(true);
+    expectNothingLeft(binding);
+  });
+
+  it('works inside a worker thread', async () => {
+    const index = new URL('../../src/index.js', import.meta.url).href;
+    const testing = new URL('../../src/testing.js', import.meta.url).href;
+    const source = `
+      const { parentPort } = await import('node:worker_threads');
+      const { createAdapter } = await import(${JSON.stringify(index)});
+      const { SimulatedBinding } = await import(${JSON.stringify(testing)});
+      const binding = new SimulatedBinding();
+      const iface = await createAdapter('wtun0', { binding, addresses: ['10.0.0.1/24'] });
+      const ready = iface.state;
+      await iface.cleanup();
+      parentPort.postMessage({ ready, stopped: iface.state, links: binding.world.links().length, fds: binding.world.openFds().length });
+    `;
+    const worker = new Worker(`import(${JSON.stringify(`data:text/javascript,${encodeURIComponent(source)}`)})`, { eval: true });
+    const message = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await worker.terminate();
+    expect(message).to.deep.equal({ ready: 'ready', stopped: 'stopped', links: 1, fds: 0 });
+  });
+});
