@@ -29,6 +29,9 @@ export class SimulatedPacketQueue extends EventEmitter implements PacketQueue, T
   #blocked = false;
   #pending: Buffer[] = [];
   #owesDrain = false;
+  /** set when the device was deleted under this fd: every read or write now fails with EBADFD */
+  #gone: TunSystemError | undefined;
+  #failing = false;
   readonly #stats: QueueStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0, txErrors: 0, rxErrors: 0, pendingWrites: 0 };
 
   constructor(kernel: SimKernel, link: SimLink, index: number, mtu: () => number, onClosed: () => void) {
@@ -52,6 +55,11 @@ export class SimulatedPacketQueue extends EventEmitter implements PacketQueue, T
     if (this.#closed) {
       this.#stats.txErrors += 1;
       throw new TunSystemError({ code: 'EBADF', syscall: 'write', interfaceName: this.#link.name });
+    }
+    if (this.#gone) {
+      // the write hit a dead fd: like a read error, it ends the queue
+      this.#failSoon(new TunSystemError({ code: 'EBADFD', syscall: 'write', interfaceName: this.#link.name }));
+      return false;
     }
     if (this.#blocked || this.#pending.length > 0) {
       this.#pending.push(Buffer.from(packet));
@@ -81,7 +89,8 @@ export class SimulatedPacketQueue extends EventEmitter implements PacketQueue, T
   resume(): void {
     if (this.#closed) return;
     this.#flowing = true;
-    this.#schedule();
+    if (this.#gone) this.#failSoon();
+    else this.#schedule();
   }
 
   stats(): QueueStats {
@@ -108,10 +117,18 @@ export class SimulatedPacketQueue extends EventEmitter implements PacketQueue, T
   linkGone(err: TunSystemError): void {
     if (this.#closed) return;
     this.ring.length = 0;
+    this.#gone = err;
+    // A reading queue hears it at once; a paused one only when it next reads or writes, as with uv_poll.
+    if (this.#flowing) this.#failSoon();
+  }
+
+  #failSoon(err: TunSystemError = this.#gone!): void {
+    if (this.#failing) return;
+    this.#failing = true;
     ioTick(() => {
       if (this.#closed) return;
       this.#stats.rxErrors += 1;
-      // close first so a listener that inspects the queue sees it closed, as after a native read error
+      // closed before 'error', so a listener that inspects the queue sees it closed; 'close' follows
       this.close();
       this.emit('error', err);
     });

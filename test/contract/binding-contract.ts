@@ -313,6 +313,26 @@ export function bindingContract(label: string, harness: ContractHarness): void {
         await new Promise((r) => setTimeout(r, 20));
         expect(closes).to.equal(1);
       });
+
+      it('a paused queue hears of the deletion only when it reads again: then EBADFD and close', async () => {
+        const device = await open({ queues: 2 });
+        const [paused, reading] = device.queues as [PacketQueue, PacketQueue];
+        const log: string[] = [];
+        paused.on('error', (err: TunSystemError) => log.push(`paused error ${err.code}`));
+        paused.on('close', () => log.push('paused close'));
+        reading.on('error', (err: TunSystemError) => log.push(`reading error ${err.code}`));
+        reading.on('close', () => log.push('reading close'));
+        reading.resume();
+        await binding.deleteLink(device.ifindex);
+        expect(await eventually(() => log.includes('reading close'))).to.equal(true);
+        await new Promise((r) => setTimeout(r, 30));
+        expect(log).to.deep.equal(['reading error EBADFD', 'reading close']);
+        expect(paused.closed).to.equal(false);
+        paused.resume();
+        expect(await eventually(() => log.includes('paused close'))).to.equal(true);
+        expect(log.slice(2)).to.deep.equal(['paused error EBADFD', 'paused close']);
+        expect(device.closed).to.equal(true);
+      });
     });
 
     // ── addresses ───────────────────────────────────────────────────────
@@ -520,6 +540,29 @@ export function bindingContract(label: string, harness: ContractHarness): void {
         expect(packet.udp!.payload.toString()).to.equal(payload.toString());
         expect(received.filter((p) => !isKernelNoise(p) && !wanted(p)), 'nothing else arrived').to.deep.equal([]);
         expect(queue.stats().rxPackets).to.equal(received.length);
+      });
+
+      it('writing into a down TUN throws EIO at once; the queue stays open and works once the link is up', async () => {
+        const device = await open();
+        const queue = device.queues[0]!;
+        const errors: Error[] = [];
+        queue.on('error', (err: Error) => errors.push(err));
+        const packet = buildIPv4Udp({ src: '10.94.0.2', dst: '10.94.0.1', srcPort: 1, dstPort: 9, payload: Buffer.alloc(8) });
+        const dropsBefore = (await binding.getLink(device.ifindex)).stats.rxDropped;
+        let caught: unknown;
+        try {
+          queue.write(packet);
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught, 'write into a down link').to.be.instanceOf(TunSystemError);
+        expect((caught as TunSystemError).code).to.equal('EIO');
+        expect((await binding.getLink(device.ifindex)).stats.rxDropped - dropsBefore, 'the kernel counts the drop').to.equal(1n);
+        await new Promise((r) => setTimeout(r, 20));
+        expect(queue.closed, 'a down link is not a dead fd').to.equal(false);
+        expect(errors).to.deep.equal([]);
+        await binding.setUp(device.ifindex, true);
+        expect(queue.write(packet)).to.equal(true);
       });
 
       it('close is idempotent, emits close once, and a closed queue refuses writes with EBADF', async () => {
