@@ -19,7 +19,18 @@ Napi::Value MakeError(Napi::Env env, const SysError& e) {
 
   AddonData* data = env.GetInstanceData<AddonData>();
   if (data != nullptr && !data->error_factory.IsEmpty()) {
-    return data->error_factory.Call({init});
+    // Plain C call: a terminating worker must get undefined here, not a fatal error.
+    napi_value undefined;
+    napi_value error = nullptr;
+    napi_value arg = init;
+    napi_get_undefined(env, &undefined);
+    if (napi_call_function(env, undefined, data->error_factory.Value(), 1, &arg, &error) != napi_ok) {
+      bool pending = false;
+      napi_value ignored;
+      if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+      return env.Undefined();
+    }
+    return Napi::Value(env, error);
   }
   // Only before init() ran: still an Error with the same fields, never a string.
   Napi::Error fallback = Napi::Error::New(env, e.syscall + " " + init.Get("code").ToString().Utf8Value() + ": " +

@@ -1,5 +1,7 @@
 #include "monitor.h"
 
+#include "js_call.h"
+
 #include <errno.h>
 #include <linux/if.h>
 #include <string.h>
@@ -276,7 +278,7 @@ static const char* EventTypeName(LinkEventData::Type t) {
 
 void Monitor::DeliverEvents(const std::vector<LinkEventData>& events, const std::string& name) {
   Napi::Env env = Env();
-  if (env.GetInstanceData<AddonData>()->tearing_down) return;
+  if (env.GetInstanceData<AddonData>()->tearing_down || !CanCallJs(env)) return;
   Napi::HandleScope scope(env);
   Napi::Array list = Napi::Array::New(env, events.size());
   for (size_t i = 0; i < events.size(); i++) {
@@ -304,7 +306,7 @@ void Monitor::DeliverEvents(const std::vector<LinkEventData>& events, const std:
 
 void Monitor::DeliverError(const SysError& err, bool fatal) {
   Napi::Env env = Env();
-  if (!env.GetInstanceData<AddonData>()->tearing_down) {
+  if (!env.GetInstanceData<AddonData>()->tearing_down && CanCallJs(env)) {
     Napi::HandleScope scope(env);
     Invoke(on_error_, {MakeError(env, err), Napi::Boolean::New(env, fatal)});
   }
@@ -313,15 +315,12 @@ void Monitor::DeliverError(const SysError& err, bool fatal) {
 
 void Monitor::Invoke(Napi::FunctionReference& ref, std::initializer_list<napi_value> args) {
   if (ref.IsEmpty() || !async_) return;
-  Napi::Env env = Env();
-  Napi::Function fn = ref.Value();
-  Napi::Object self = Value();
+  napi_env env = Env();
+  napi_value fn = ref.Value();
+  napi_value self = Value();
+  if (self == nullptr) napi_get_undefined(env, &self);
   delivering_++;
-  try {
-    fn.MakeCallback(self.IsEmpty() ? env.Undefined() : static_cast<Napi::Value>(self), args, *async_);
-  } catch (const Napi::Error& e) {
-    napi_fatal_exception(env, e.Value());
-  }
+  CallJs(env, *async_, self, fn, args);
   delivering_--;
   if (delivering_ == 0 && release_pending_) {
     release_pending_ = false;

@@ -75,6 +75,10 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
         result->fds.clear();
         o.Set("queues", queues);
         return o;
+      },
+      [result]() {
+        for (int fd : result->fds) close(fd);
+        result->fds.clear();
       });
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "js_call.h"
 #include "task.h"
 #include "tun.h"
 
@@ -53,7 +54,16 @@ int QueueCore::Write(const uint8_t* data, size_t len) {
 
 void QueueCore::OnEvents(int status, int events) {
   if (status < 0) {
-    Fail(-status, "poll");
+    // libuv turns EPOLLERR into UV_EBADF; a read says what really happened
+    // (EBADFD once the interface was deleted under the fd).
+    uint8_t probe[1];
+    ssize_t n = read(fd_, probe, 0);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      counters.rx_errors++;
+      Fail(errno, "read");
+    } else {
+      Fail(-status, "poll");
+    }
     return;
   }
   if (events & UV_WRITABLE) Flush();
@@ -265,16 +275,12 @@ Napi::Value Queue::SetPersist(const Napi::CallbackInfo& info) {
 
 void Queue::Invoke(Napi::FunctionReference& ref, std::initializer_list<napi_value> args) {
   if (ref.IsEmpty() || !async_) return;
-  Napi::Env env = Env();
-  Napi::Function fn = ref.Value();  // a local handle: ref may be reset inside the call
-  Napi::Object self = Value();
+  napi_env env = Env();
+  napi_value fn = ref.Value();  // a local handle: ref may be reset inside the call
+  napi_value self = Value();
+  if (self == nullptr) napi_get_undefined(env, &self);
   delivering_++;
-  try {
-    fn.MakeCallback(self.IsEmpty() ? env.Undefined() : static_cast<Napi::Value>(self), args, *async_);
-  } catch (const Napi::Error& e) {
-    // A listener threw: that is the application's uncaught exception.
-    napi_fatal_exception(env, e.Value());
-  }
+  CallJs(env, *async_, self, fn, args);
   delivering_--;
   if (delivering_ == 0 && release_pending_) {
     release_pending_ = false;
@@ -285,16 +291,22 @@ void Queue::Invoke(Napi::FunctionReference& ref, std::initializer_list<napi_valu
 void Queue::DeliverPackets(const uint8_t* data, size_t used, const uint32_t* lengths, int count) {
   AddonData* addon = Env().GetInstanceData<AddonData>();
   if (addon->tearing_down || lengths_ == nullptr) return;
-  Napi::Env env = Env();
-  Napi::HandleScope scope(env);
-  Napi::Buffer<uint8_t> batch = Napi::Buffer<uint8_t>::Copy(env, data, used);
-  memcpy(lengths_, lengths, sizeof(uint32_t) * static_cast<size_t>(count));
-  Invoke(on_packets_, {batch, Napi::Number::New(env, count)});
+  napi_env env = Env();
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value batch;
+  napi_value n;
+  if (CanCallJs(env) && napi_create_buffer_copy(env, used, data, nullptr, &batch) == napi_ok &&
+      napi_create_uint32(env, static_cast<uint32_t>(count), &n) == napi_ok) {
+    memcpy(lengths_, lengths, sizeof(uint32_t) * static_cast<size_t>(count));
+    Invoke(on_packets_, {batch, n});
+  }
+  napi_close_handle_scope(env, scope);
 }
 
 void Queue::DeliverDrain() {
   AddonData* addon = Env().GetInstanceData<AddonData>();
-  if (addon->tearing_down) return;
+  if (addon->tearing_down || !CanCallJs(Env())) return;
   Napi::HandleScope scope(Env());
   Invoke(on_drain_, {});
 }
@@ -303,7 +315,7 @@ void Queue::CoreFailed(const SysError& err, const QueueCounters& counters) {
   final_counters_ = counters;
   core_ = nullptr;
   AddonData* addon = Env().GetInstanceData<AddonData>();
-  if (!addon->tearing_down) {
+  if (!addon->tearing_down && CanCallJs(Env())) {
     Napi::HandleScope scope(Env());
     SysError named = err;
     named.ifname = ifname_;

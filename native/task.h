@@ -11,6 +11,7 @@
 
 #include "addon_data.h"
 #include "errors.h"
+#include "js_call.h"
 #include "netlink.h"
 
 namespace tunl {
@@ -21,9 +22,13 @@ class Task : public Napi::AsyncWorker {
   using Result = std::function<Napi::Value(Napi::Env env)>;
 
   // With a pool, work gets a netlink socket from it; without, nl is null.
+  // abandon runs instead of result when JS can no longer run (a terminating
+  // worker): it must release whatever the work acquired.
+  using Abandon = std::function<void()>;
   static Napi::Promise Start(Napi::Env env, const char* name, std::shared_ptr<NlPool> pool, int ifindex, Work work,
-                             Result result = nullptr) {
+                             Result result = nullptr, Abandon abandon = nullptr) {
     Task* task = new Task(env, name, std::move(pool), ifindex, std::move(work), std::move(result));
+    task->abandon_ = std::move(abandon);
     Napi::Promise promise = task->deferred_.Promise();
     task->Queue();
     return promise;
@@ -46,6 +51,10 @@ class Task : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
+    if (!CanCallJs(env)) {
+      if (abandon_) abandon_();
+      return;
+    }
     Napi::HandleScope scope(env);
     if (err_.failed()) {
       deferred_.Reject(MakeError(env, err_));
@@ -70,6 +79,7 @@ class Task : public Napi::AsyncWorker {
   int ifindex_;
   Work work_;
   Result result_;
+  Abandon abandon_;
   SysError err_;
 };
 
