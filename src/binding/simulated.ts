@@ -122,9 +122,10 @@ export class SimulatedBinding implements TunBinding {
   async setAlias(ifindex: number, alias: string): Promise<void> {
     validateIfindex(ifindex);
     if (typeof alias !== 'string') throw new InvalidArgumentTypeError('alias', 'a string', alias);
-    if (Buffer.byteLength(alias) > MAX_ALIAS_BYTES || alias.includes('\0')) {
-      throw new InvalidArgumentValueError('alias', `must be at most ${MAX_ALIAS_BYTES} bytes without NUL`, alias);
+    if (Buffer.byteLength(alias) > MAX_ALIAS_BYTES) {
+      throw new InvalidArgumentValueError('alias', `must be at most ${MAX_ALIAS_BYTES} bytes`, alias);
     }
+    if (alias.includes('\0')) throw new InvalidArgumentValueError('alias', 'must not contain NUL', alias);
     await this.#enter('setAlias');
     this.kernel.setAlias(this.#link(ifindex, 'setAlias'), alias);
   }
@@ -220,7 +221,7 @@ export class SimulatedBinding implements TunBinding {
 function validateLinkKey(link: unknown): string | number {
   if (typeof link === 'string') return validateInterfaceName(link, 'link');
   if (typeof link === 'number') return validateIfindex(link, 'link');
-  throw new InvalidArgumentTypeError('link', 'an interface name or an ifindex', link);
+  throw new InvalidArgumentTypeError('link', 'an interface name or ifindex', link);
 }
 
 export { SimKernel } from './simulated-kernel.js';
