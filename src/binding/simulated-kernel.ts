@@ -86,6 +86,8 @@ export interface SimLink {
   transmitted: Buffer[];
   /** bumps each time a link-local is generated, so re-generation differs like stable-privacy does */
   linkLocalGeneration: number;
+  /** kernel prefix routes someone deleted ('family cidr metric'); they come back with the address or link-up */
+  deletedKernelRoutes: Set<string>;
 }
 
 export interface SimulatedLinkSnapshot {
@@ -156,7 +158,7 @@ export class SimKernel {
         { ...parseAddress('127.0.0.1/8'), scope: 'host' },
         { ...parseAddress('::1/128'), scope: 'host' },
       ],
-      fds: [], stats: zeroStats(), ringLimit: 0, transmitted: [], linkLocalGeneration: 0,
+      fds: [], stats: zeroStats(), ringLimit: 0, transmitted: [], linkLocalGeneration: 0, deletedKernelRoutes: new Set(),
     });
   }
 
@@ -228,7 +230,7 @@ export class SimKernel {
         out.set(`6 ${net.cidr}`, { family: 6, destination: net.cidr, metric: 256 });
       }
     }
-    return [...out.values()];
+    return [...out.values()].filter((r) => !link.deletedKernelRoutes.has(routeKey(r)));
   }
 
   snapshot(link: SimLink): SimulatedLinkSnapshot {
@@ -327,8 +329,7 @@ export class SimKernel {
     let link: SimLink;
     if (existing) {
       if (!options.attachExisting) {
-        throw sysError('EEXIST', syscall, existing.name, undefined,
-          `interface ${existing.name} already exists (pass attachExisting: true to attach to a persistent TUN)`);
+        throw sysError('EEXIST', syscall, existing.name, `interface ${existing.name} already exists`);
       }
       if (existing.kind !== 'tun' || existing.multiQueue !== options.multiQueue) throw sysError('EINVAL', syscall, existing.name);
       if (existing.fds.length > 0 && !existing.multiQueue) throw sysError('EBUSY', syscall, existing.name);
@@ -340,6 +341,7 @@ export class SimKernel {
         name, ifindex: this.#nextIfindex++, kind: 'tun', up: false, carrierOk: true, operRaw: 'unknown', mtu: DEFAULT_MTU,
         alias: '', group: 0, persistent: false, multiQueue: options.multiQueue, owner: undefined, ownerGroup: undefined,
         addresses: [], fds: [], stats: zeroStats(), ringLimit: this.#ringLimit, transmitted: [], linkLocalGeneration: 0,
+        deletedKernelRoutes: new Set(),
       };
       this.#links.set(link.ifindex, link);
     }
@@ -395,6 +397,7 @@ export class SimKernel {
   setUp(link: SimLink, up: boolean): void {
     if (link.up === up) return;
     this.#changing(link, () => { link.up = up; });
+    link.deletedKernelRoutes.clear(); // NETDEV_UP re-adds every prefix route; NETDEV_DOWN flushes them
     if (up) {
       this.#maybeAddLinkLocal(link);
     } else {
@@ -417,7 +420,7 @@ export class SimKernel {
     const clash = link.addresses.find((a) => a.family === cidr.family && a.address === cidr.address
       && (cidr.family === 6 || a.prefixLength === cidr.prefixLength));
     if (clash) {
-      throw sysError('EEXIST', syscall, link.name, cidr.family === 4 ? 'ipv4: Address already assigned' : undefined);
+      throw sysError('EEXIST', syscall, link.name, cidr.family === 4 ? 'ipv4: Address already assigned' : 'ipv6: address already assigned');
     }
     const added: SimAddress = {
       family: cidr.family, address: cidr.address, prefixLength: cidr.prefixLength, cidr: cidr.cidr,
@@ -425,13 +428,16 @@ export class SimKernel {
       bytes: Buffer.from(cidr.bytes),
     };
     link.addresses.push(added);
+    // the address brings its prefix route back, even one deleted before
+    const network = networkOf(cidr).cidr;
+    for (const k of link.deletedKernelRoutes) if (k.startsWith(`${cidr.family} ${network} `)) link.deletedKernelRoutes.delete(k);
     this.#emit({ type: 'address-added', ifindex: link.ifindex, name: link.name, address: publicAddress(added) });
   }
 
   deleteAddress(link: SimLink, cidr: ParsedCidr): void {
     const found = link.addresses.find((a) => a.family === cidr.family && a.address === cidr.address && a.prefixLength === cidr.prefixLength);
     if (!found) {
-      throw sysError('EADDRNOTAVAIL', 'RTM_DELADDR', link.name, cidr.family === 4 ? 'ipv4: Address not found' : undefined);
+      throw sysError('EADDRNOTAVAIL', 'RTM_DELADDR', link.name, cidr.family === 4 ? 'ipv4: Address not found' : 'ipv6: address not found');
     }
     this.#removeAddresses(link, (a) => a === found);
   }
@@ -453,14 +459,19 @@ export class SimKernel {
   }
 
   deleteRoute(link: SimLink, route: NormalizedRoute): void {
-    // metric 0 in a delete request is a wildcard: the kernel takes the first (lowest-metric) match.
-    const matches = this.#routes
-      .filter((r) => r.ifindex === link.ifindex && r.family === route.family && r.network.cidr === route.destination.cidr
-        && (route.metric === 0 || r.metric === route.metric))
-      .sort((a, b) => a.metric - b.metric);
-    const victim = matches[0];
+    // metric 0 in a delete request is a wildcard: the kernel takes the first (lowest-metric) match,
+    // and that may well be the prefix route it made for an address.
+    const wanted = (family: Family, cidr: string, metric: number) => family === route.family
+      && cidr === route.destination.cidr && (route.metric === 0 || metric === route.metric);
+    const candidates: Array<{ metric: number; remove: () => void }> = [
+      ...this.#routes.filter((r) => r.ifindex === link.ifindex && wanted(r.family, r.network.cidr, r.metric))
+        .map((r) => ({ metric: r.metric, remove: () => { this.#routes.splice(this.#routes.indexOf(r), 1); } })),
+      ...this.kernelRoutes(link).filter((r) => wanted(r.family, r.destination, r.metric))
+        .map((r) => ({ metric: r.metric, remove: () => { link.deletedKernelRoutes.add(routeKey(r)); } })),
+    ].sort((a, b) => a.metric - b.metric);
+    const victim = candidates[0];
     if (!victim) throw sysError('ESRCH', 'RTM_DELROUTE', link.name);
-    this.#routes.splice(this.#routes.indexOf(victim), 1);
+    victim.remove();
   }
 
   deleteLink(link: SimLink): void {
@@ -531,6 +542,10 @@ export class SimKernel {
     link.stats.rxBytes += BigInt(packet.length);
     link.transmitted.push(Buffer.from(packet));
   }
+}
+
+function routeKey(route: RouteInfo): string {
+  return `${route.family} ${route.destination} ${route.metric}`;
 }
 
 export function parseAddress(cidr: string): ParsedCidr {
