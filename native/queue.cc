@@ -12,8 +12,9 @@
 namespace tunl {
 
 // Errors after which the fd is useless: the device is gone or the fd broken.
+// (EIO only means the link is down: the packet is dropped, the fd lives on.)
 static bool IsFatal(int err) {
-  return err == EBADFD || err == EBADF || err == EIO || err == ENODEV || err == ENXIO || err == EPIPE;
+  return err == EBADFD || err == EBADF || err == ENODEV || err == ENXIO || err == EPIPE;
 }
 
 // ---------------------------------------------------------------- core

@@ -11,8 +11,8 @@ import { validateBoolean, validatePacket } from './validate.js';
 /** Most packets per batch the addon delivers (kBatch in native/queue.h). */
 const BATCH_LIMIT = 64;
 
-/** Write errors after which the fd is useless (device deleted, fd broken): they end the queue. */
-const FATAL_WRITE_ERRORS = new Set(['EBADFD', 'EBADF', 'EIO', 'ENODEV', 'ENXIO', 'EPIPE']);
+/** Write errors after which the fd is useless (device deleted, fd broken): they end the queue. EIO (link down) is thrown, not fatal. */
+const FATAL_WRITE_ERRORS = new Set(['EBADFD', 'EBADF', 'ENODEV', 'ENXIO', 'EPIPE']);
 
 export class NativePacketQueue extends EventEmitter implements PacketQueue {
   readonly #raw: RawQueue;
