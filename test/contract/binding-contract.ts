@@ -361,6 +361,19 @@ export function bindingContract(label: string, harness: ContractHarness): void {
         expect(keys(world.observer.addresses(device.name))).to.deep.equal(keys(remaining));
       });
 
+      it('link-up adds the kernel fe80:: link-local (listed); link-down drops every IPv6 address and keeps IPv4', async () => {
+        const device = await open();
+        await binding.addAddress(device.ifindex, '10.65.0.1/24');
+        await binding.addAddress(device.ifindex, 'fd65::1/64');
+        await binding.setUp(device.ifindex, true);
+        const up = await binding.listAddresses(device.ifindex);
+        expect(up.filter((a) => a.family === 6 && a.address.startsWith('fe80:') && a.prefixLength === 64)).to.have.length(1);
+        expect(keys(world.observer.addresses(device.name))).to.deep.equal(['4 10.65.0.1/24', '6 fd65::1/64']);
+        await binding.setUp(device.ifindex, false);
+        expect((await binding.listAddresses(device.ifindex)).map((a) => a.cidr)).to.deep.equal(['10.65.0.1/24']);
+        expect(keys(world.observer.addresses(device.name))).to.deep.equal(['4 10.65.0.1/24']);
+      });
+
       it('adding an address twice is EEXIST; deleting an absent one is EADDRNOTAVAIL', async () => {
         const device = await open();
         await binding.addAddress(device.ifindex, '10.63.0.1/24');
@@ -477,6 +490,22 @@ export function bindingContract(label: string, harness: ContractHarness): void {
         expect(await seen(events, (e) => e.type === 'deleted' && e.ifindex === device.ifindex)).to.equal(true);
       });
 
+      it('reports carrier loss when the last fd of a persistent interface closes, and its return on re-attach', async () => {
+        const device = await open({ persist: true });
+        await binding.setUp(device.ifindex, true);
+        const events = watch(device.ifindex);
+        device.close();
+        expect(await seen(events, (e) => e.type === 'carrier' && !e.carrier)).to.equal(true);
+        expect(world.observer.link(device.name)).to.include({ up: true, carrier: false });
+        // operstate follows through linkwatch, which the kernel runs a moment later
+        expect(await eventually(() => world.observer.link(device.name)!.operstate === 'down')).to.equal(true);
+        expect((await binding.getLink(device.ifindex)).operstate).to.equal('down');
+        const again = await open({ name: device.name, attachExisting: true });
+        expect(await seen(events, (e) => e.type === 'carrier' && e.carrier)).to.equal(true);
+        expect(world.observer.link(device.name)).to.include({ up: true, carrier: true });
+        again.close();
+      });
+
       it('a closed monitor reports nothing more; close is idempotent', async () => {
         const device = await open();
         const events: LinkEvent[] = [];
@@ -563,6 +592,19 @@ export function bindingContract(label: string, harness: ContractHarness): void {
         expect(errors).to.deep.equal([]);
         await binding.setUp(device.ifindex, true);
         expect(queue.write(packet)).to.equal(true);
+      });
+
+      it('the device follows setMtu: a packet over the new MTU is refused before the syscall', async () => {
+        const device = await open();
+        await binding.setUp(device.ifindex, true);
+        const queue = device.queues[0]!;
+        const packet = buildIPv4Udp({ src: '10.96.0.2', dst: '10.96.0.1', srcPort: 1, dstPort: 9, payload: Buffer.alloc(1372) });
+        expect(packet.length).to.equal(1400);
+        expect(queue.write(packet)).to.equal(true);
+        await binding.setMtu(device.ifindex, 1280);
+        expect(device.mtu).to.equal(1280);
+        expect(() => queue.write(packet)).to.throw(RangeError, /packet\.length/u);
+        expect(queue.stats().txPackets).to.equal(1);
       });
 
       it('close is idempotent, emits close once, and a closed queue refuses writes with EBADF', async () => {
