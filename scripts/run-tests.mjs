@@ -8,7 +8,7 @@
 // line `N passed, N failed, N skipped`, the line CI reads.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mocha from 'mocha';
@@ -27,7 +27,9 @@ if (isRoot && !inNamespace) {
   // -n: a new network namespace holding only a down loopback; the child brings it up.
   const child = spawnSync('unshare', ['-n', '--', process.execPath, fileURLToPath(import.meta.url), ...args], {
     stdio: 'inherit',
-    env: { ...process.env, TUN_LIFECYCLE_NETNS: '1' },
+    // The child proves it is elsewhere by comparing with the namespace we are in now
+    // (/proc/1/ns/net is not always readable, e.g. in sandboxes).
+    env: { ...process.env, TUN_LIFECYCLE_NETNS: '1', TUN_LIFECYCLE_HOST_NETNS: readNs() },
   });
   if (child.error) {
     console.error(`run-tests: could not enter a private network namespace: ${child.error.message}`);
@@ -42,11 +44,7 @@ if (inNamespace) {
 }
 
 function readNs() {
-  try {
-    return execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).trim();
-  } catch {
-    return '(unknown)';
-  }
+  return readlinkSync('/proc/self/ns/net');
 }
 
 function findTests(dir) {
