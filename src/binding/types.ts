@@ -173,10 +173,22 @@ export interface TunBinding {
   setGroup(ifindex: number, group: number): Promise<void>;
   addAddress(ifindex: number, cidr: string): Promise<void>;
   deleteAddress(ifindex: number, cidr: string): Promise<void>;
+  /**
+   * Every address the kernel holds on the interface, IPv4 and IPv6, omitting
+   * nothing: the IPv6 link-local fe80::/64 address the kernel adds at link-up
+   * is included (callers that want only what they configured filter it).
+   */
   listAddresses(ifindex: number): Promise<AddressInfo[]>;
   addRoute(ifindex: number, route: RouteSpec): Promise<void>;
   deleteRoute(ifindex: number, route: RouteSpec): Promise<void>;
-  /** Routes whose output interface is ifindex, in the main table, IPv4 and IPv6 unicast. */
+  /**
+   * Routes whose output interface is ifindex, in the main table, IPv4 and IPv6 unicast,
+   * EXCLUDING the routes the kernel makes itself (protocol RTPROT_KERNEL: the prefix
+   * route of each address, fe80::/64). So it lists exactly the routes someone added
+   * (through addRoute or `ip route add`). Metrics as the kernel stores them (an IPv6
+   * route added with metric 0 reads 1024). The kernel refuses a route through a link
+   * that is down (ENETDOWN), and drops a link's routes when it goes down.
+   */
   listRoutes(ifindex: number): Promise<RouteInfo[]>;
   deleteLink(ifindex: number): Promise<void>;
   /** One RTM_DELLINK carrying IFLA_GROUP: deletes every link of that group. group must be > 0. */
