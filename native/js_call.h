@@ -13,10 +13,14 @@ namespace tunl {
 
 // False once the environment may no longer run JS (a terminating worker).
 inline bool CanCallJs(napi_env env) {
+  napi_handle_scope scope;  // callers may have none open yet (uv callbacks)
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return false;
   napi_value obj;
   napi_value value;
-  if (napi_create_object(env, &obj) != napi_ok || napi_get_undefined(env, &value) != napi_ok) return false;
-  return napi_set_named_property(env, obj, "probe", value) == napi_ok;  // runs the "can call into JS" check
+  bool ok = napi_create_object(env, &obj) == napi_ok && napi_get_undefined(env, &value) == napi_ok &&
+            napi_set_named_property(env, obj, "probe", value) == napi_ok;  // runs the "can call into JS" check
+  napi_close_handle_scope(env, scope);
+  return ok;
 }
 
 // Like a uv-driven callback in Node core: async context, microtasks drained
