@@ -7,6 +7,7 @@
 // Order note: IPv4 refuses a route through a device that is down (ENETDOWN),
 // so every implementation sets the link up before adding the route.
 import { execFileSync } from 'node:child_process';
+import { fstat } from 'node:fs';
 import type { TunBinding, TunDevice } from '../src/binding/types.js';
 import { loadBinding } from './lib/binding.js';
 import { buildC } from './lib/cbuild.js';
@@ -24,7 +25,10 @@ const GROUP = 4243;
 interface Phases {
   bringupUs: number[];
   teardownUs: number[];
+  /** Per bring-up, flattened: open, MTU, address, up, route. */
+  stepUs?: number[];
 }
+const STEP_NAMES = ['open (TUNSETIFF)', 'MTU', 'address', 'up', 'route'];
 interface CScale {
   bringupUs: number[];
   teardownUs?: number[];
@@ -33,12 +37,19 @@ interface CScale {
 
 const nowUs = () => performance.now() * 1000;
 
-async function bindingBringUp(binding: TunBinding, name: string, i: number): Promise<TunDevice> {
+async function bindingBringUp(binding: TunBinding, name: string, i: number, steps?: number[]): Promise<TunDevice> {
+  const t = [nowUs()];
   const dev = await binding.open({ name });
+  t.push(nowUs());
   await binding.setMtu(dev.ifindex, PLAN_MTU);
+  t.push(nowUs());
   await binding.addAddress(dev.ifindex, planAddress(i));
+  t.push(nowUs());
   await binding.setUp(dev.ifindex, true);
+  t.push(nowUs());
   await binding.addRoute(dev.ifindex, { destination: planRoute(i) });
+  t.push(nowUs());
+  if (steps) for (let k = 1; k < t.length; k++) steps.push(t[k]! - t[k - 1]!);
   return dev;
 }
 
@@ -48,10 +59,10 @@ async function bindingTearDown(binding: TunBinding, dev: TunDevice): Promise<voi
 }
 
 async function bindingCycles(binding: TunBinding, reps: number): Promise<Phases> {
-  const out: Phases = { bringupUs: [], teardownUs: [] };
+  const out: Phases = { bringupUs: [], teardownUs: [], stepUs: [] };
   for (let r = 0; r < reps; r++) {
     const t0 = nowUs();
-    const dev = await bindingBringUp(binding, 'lc0', 0);
+    const dev = await bindingBringUp(binding, 'lc0', 0, out.stepUs);
     const t1 = nowUs();
     await bindingTearDown(binding, dev);
     out.bringupUs.push(t1 - t0);
@@ -108,6 +119,17 @@ async function bindingScale(binding: TunBinding, n: number, teardown: 'each' | '
   return { bringupUs, teardownUs };
 }
 
+/** One bare libuv threadpool round trip (fs.fstat on stdin), the floor under every AsyncWorker call. */
+async function threadpoolRoundTripUs(samples: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = nowUs();
+    await new Promise<void>((resolve, reject) => fstat(0, (err) => (err ? reject(err) : resolve())));
+    times.push(nowUs() - t0);
+  }
+  return median(times);
+}
+
 function lastTenth(xs: readonly number[]): number[] {
   return xs.slice(Math.floor(xs.length * 0.9));
 }
@@ -125,13 +147,14 @@ export async function runLifecycleBench(): Promise<string> {
 
   // 1. One interface at a time, implementations interleaved per round.
   const cycles: Record<'binding' | 'ip commands' | 'C netlink', Phases> = {
-    binding: { bringupUs: [], teardownUs: [] },
+    binding: { bringupUs: [], teardownUs: [], stepUs: [] },
     'ip commands': { bringupUs: [], teardownUs: [] },
-    'C netlink': { bringupUs: [], teardownUs: [] },
+    'C netlink': { bringupUs: [], teardownUs: [], stepUs: [] },
   };
   const add = (into: Phases, from: Phases) => {
     into.bringupUs.push(...from.bringupUs);
     into.teardownUs.push(...from.teardownUs);
+    if (into.stepUs && from.stepUs) into.stepUs.push(...from.stepUs);
   };
   for (let round = 0; round < ROUNDS; round++) {
     process.stderr.write(`lifecycle: cycles, round ${round + 1}/${ROUNDS}\n`);
@@ -148,6 +171,13 @@ export async function runLifecycleBench(): Promise<string> {
     return [impl, fmtUs(up), ratio(up, cUp), fmtUs(down), ratio(down, cDown)];
   });
   const bUp = median(cycles.binding.bringupUs);
+  const hopUs = await threadpoolRoundTripUs(2000);
+  const stepMedian = (p: Phases, k: number) => median((p.stepUs ?? []).filter((_, j) => j % STEP_NAMES.length === k));
+  const stepRows = STEP_NAMES.map((name, k) => {
+    const c = stepMedian(cycles['C netlink'], k);
+    const b = stepMedian(cycles.binding, k);
+    return [name, fmtUs(c), binding ? fmtUs(b) : 'n/a', binding ? fmtUs(b - c) : 'n/a', binding ? ratio(b, c) : 'n/a'];
+  });
   const upTarget = binding ? (bUp <= 1.5 * cUp ? 'met' : 'MISSED') : 'n/a';
 
   // 2. N alive at once: bring N up one after another, then tear them down one by one.
@@ -185,6 +215,10 @@ export async function runLifecycleBench(): Promise<string> {
     markdownTable(['implementation', 'bring-up', 'vs C', 'teardown', 'vs C'], cycleRows),
     '',
     `**Target**: binding bring-up ≤ 1.5× the C program: ${upTarget}${binding ? ` (${ratio(bUp, cUp)})` : ''}.`,
+    '',
+    `Per step (medians over the same cycles). "open" is, for both, RTM_GETLINK (the name must be free) + TUNSETIFF + RTM_GETLINK (the new ifindex). Each binding step is one AsyncWorker: a libuv threadpool round trip on top of the kernel work the C program does inline; a bare round trip (fs.fstat) costs ${fmtUs(hopUs)} here.`,
+    '',
+    markdownTable(['step', 'C netlink', 'binding', 'difference', 'vs C'], stepRows),
     '',
     '**Scale**: N interfaces brought up one after another and all kept alive, then torn down one by one. "last 10%" is the mean bring-up once ≥ 0.9·N were already alive.',
     '',

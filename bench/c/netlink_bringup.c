@@ -5,10 +5,13 @@
  *   netlink_bringup scale PREFIX N TEARDOWN   bring N up (all alive), then tear them all down;
  *                                             TEARDOWN is "each" (RTM_DELLINK per link) or
  *                                             "group" (one RTM_DELLINK with IFLA_GROUP)
- * Interface i gets MTU 1400, 10.(100+i/256).(i%256).1/24, and a route to
+ * "open" is what the binding's open does: RTM_GETLINK by name (must answer
+ * ENODEV: TUNSETIFF alone would attach to an existing TUN), TUNSETIFF, and
+ * RTM_GETLINK again for the new ifindex. Interface i gets MTU 1400, 10.(100+i/256).(i%256).1/24, and a route to
  * 172.(16+i/256).(i%256).0/24 through it, then is set up (IPv4 refuses a
  * route through a device that is down, so "up" precedes "route").
- * Prints one JSON line: per-interface microseconds for each phase. */
+ * Prints one JSON line: per-interface microseconds for each phase (cycle mode
+ * also each step's, flattened: open, MTU, address, up, route per cycle). */
 #include "common.h"
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -17,7 +20,6 @@
 #define BENCH_GROUP 4242
 
 static int nl;
-static int ctl; /* AF_INET dgram socket, for SIOCGIFINDEX */
 static uint32_t seq;
 
 struct req {
@@ -43,20 +45,42 @@ static void start(struct req *r, unsigned short type, unsigned short flags, size
   r->h.nlmsg_seq = ++seq;
 }
 
-/* Sends the request and waits for its ack; exits with the kernel's errno on failure. */
-static void transact(struct req *r, const char *what) {
+/* Sends the request and waits for its ack (or, for a get, its answer then
+ * ack). Returns 0 or the kernel's errno; a get's answer is copied to `reply`. */
+static int transact_errno(struct req *r, const char *what, struct nlmsghdr *reply, size_t reply_size) {
   if (send(nl, r, r->h.nlmsg_len, 0) < 0) die(what);
-  char buf[8192];
+  char buf[16384];
   for (;;) {
     ssize_t n = recv(nl, buf, sizeof buf, 0);
     if (n < 0) { if (errno == EINTR) continue; die(what); }
     for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_seq != r->h.nlmsg_seq || h->nlmsg_type != NLMSG_ERROR) continue;
-      int err = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
-      if (err) { errno = -err; die(what); }
-      return;
+      if (h->nlmsg_seq != r->h.nlmsg_seq) continue;
+      if (h->nlmsg_type != NLMSG_ERROR) {
+        if (reply && h->nlmsg_len <= reply_size) memcpy(reply, h, h->nlmsg_len);
+        continue;
+      }
+      return -((struct nlmsgerr *)NLMSG_DATA(h))->error;
     }
   }
+}
+
+/* Exits with the kernel's errno on failure. */
+static void transact(struct req *r, const char *what) {
+  int err = transact_errno(r, what, NULL, 0);
+  if (err) { errno = err; die(what); }
+}
+
+/* RTM_GETLINK by name: 0 and the ifindex, or the errno (ENODEV when absent). */
+static int get_link(const char *name, int *ifindex) {
+  struct req r;
+  start(&r, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
+  struct ifinfomsg *ifi = NLMSG_DATA(&r.h);
+  ifi->ifi_family = AF_UNSPEC;
+  add_attr(&r, IFLA_IFNAME, name, strlen(name) + 1);
+  static char reply[16384];
+  int err = transact_errno(&r, "RTM_GETLINK", (struct nlmsghdr *)reply, sizeof reply);
+  if (!err) *ifindex = ((struct ifinfomsg *)NLMSG_DATA((struct nlmsghdr *)reply))->ifi_index;
+  return err;
 }
 
 static void link_change(int ifindex, const uint32_t *mtu, const int *up, const uint32_t *group) {
@@ -113,22 +137,37 @@ static void del_link(int ifindex, const uint32_t *group) {
 
 struct iface { int fd; int ifindex; };
 
+/* Steps of one bring-up, for the per-step table: open, MTU, address, up, route. */
+#define STEPS 5
+static double step_us[STEPS];
+
 static struct iface bring_up(const char *prefix, int i) {
   struct iface t;
   char name[IFNAMSIZ];
   snprintf(name, sizeof name, "%s%d", prefix, i);
+  double t0 = now_s();
+  /* What the binding's open does: refuse an existing name (TUNSETIFF would
+   * silently attach), create, then read the new link back for its ifindex. */
+  if (get_link(name, &t.ifindex) != ENODEV) { fprintf(stderr, "%s exists\n", name); exit(1); }
   t.fd = tun_attach(name, 1);
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1));
-  if (ioctl(ctl, SIOCGIFINDEX, &ifr) < 0) die("SIOCGIFINDEX");
-  t.ifindex = ifr.ifr_ifindex;
+  int err = get_link(name, &t.ifindex);
+  if (err) { errno = err; die("RTM_GETLINK"); }
+  double t1 = now_s();
   uint32_t mtu = 1400;
   int up = 1;
   link_change(t.ifindex, &mtu, NULL, NULL);
+  double t2 = now_s();
   add_address(t.ifindex, i);
+  double t3 = now_s();
   link_change(t.ifindex, NULL, &up, NULL);
+  double t4 = now_s();
   add_route(t.ifindex, i);
+  double t5 = now_s();
+  step_us[0] = (t1 - t0) * 1e6;
+  step_us[1] = (t2 - t1) * 1e6;
+  step_us[2] = (t3 - t2) * 1e6;
+  step_us[3] = (t4 - t3) * 1e6;
+  step_us[4] = (t5 - t4) * 1e6;
   return t;
 }
 
@@ -152,17 +191,17 @@ int main(int argc, char **argv) {
   if (nl < 0) die("netlink socket");
   struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
   if (bind(nl, (struct sockaddr *)&sa, sizeof sa) < 0) die("bind netlink");
-  ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (ctl < 0) die("ctl socket");
   const char *prefix = argv[2];
   int n = atoi(argv[3]);
   double *up_us = calloc((size_t)n, sizeof(double));
   double *down_us = calloc((size_t)n, sizeof(double));
   if (!strcmp(argv[1], "cycle")) {
+    double *steps = calloc((size_t)n * STEPS, sizeof(double));
     for (int r = 0; r < n; r++) {
       double t0 = now_s();
       struct iface t = bring_up(prefix, 0);
       double t1 = now_s();
+      memcpy(steps + r * STEPS, step_us, sizeof step_us);
       tear_down(t);
       double t2 = now_s();
       up_us[r] = (t1 - t0) * 1e6;
@@ -170,7 +209,8 @@ int main(int argc, char **argv) {
     }
     printf("{");
     print_list("bringupUs", up_us, n, 0);
-    print_list("teardownUs", down_us, n, 1);
+    print_list("teardownUs", down_us, n, 0);
+    print_list("stepUs", steps, n * STEPS, 1);
     printf("}\n");
     return 0;
   }
