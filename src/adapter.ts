@@ -124,9 +124,8 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
       this.emit('alert', info);
     });
 
-    const adapter = this;
     this.#exit = {
-      get handlesSignals() { return adapter.#options.handleSignals; },
+      handlesSignals: this.#options.handleSignals,
       teardownSync: () => { try { this.#session?.closeFds(); } catch { /* best effort at exit */ } },
       cleanupForExit: () => this.#cleanupIfNeeded(),
     };

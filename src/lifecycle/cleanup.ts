@@ -4,14 +4,21 @@
 // rest); verification decides. A round that leaves something behind is
 // repeated with the retry policy's backoff, then reported.
 //
+// When several cleanups run at once on one binding, the per-adapter link
+// down / address / route steps are left to the kernel: the batched group
+// deletion (teardown-batch.ts) takes every link of the batch down, drops its
+// addresses and flushes its routes in that order, in one pass instead of
+// 3·N requests. Verification stays per adapter, as does the error it reports.
+//
 // Runs are serialized per session: a run that outlived its deadline keeps
 // going and releases everything; the next cleanup() joins it, then verifies.
+// Releases of concurrent cleanups are coalesced (see teardown-batch.ts).
 
 import { CleanupFailedError } from '../errors.js';
 import { backoffDelay, isTransientError } from './retry-policy.js';
 import type { InterfaceSession } from './session.js';
 import { codeOf, tolerate } from './kernel-errors.js';
-import { releaseDevice } from './release.js';
+import { enterCleanup, releaseBatched } from './teardown-batch.js';
 import { findLeftovers } from './verify.js';
 
 // Answers that mean "already done" for each step.
@@ -24,11 +31,21 @@ export function cleanupInterface(session: InterfaceSession): Promise<void> {
 }
 
 async function cleanupRounds(session: InterfaceSession): Promise<void> {
+  const slot = await enterCleanup(session.binding);
+  try {
+    await rounds(session, slot.concurrent);
+  } finally {
+    slot.leave();
+  }
+}
+
+async function rounds(session: InterfaceSession, concurrent: boolean): Promise<void> {
   const { options } = session;
   let lastError: unknown;
   let leftovers: string[] = [];
   for (let round = 1; round <= options.retryAttempts + 1; round++) {
-    const errors = await cleanupOnce(session);
+    // Only the first round may hand the steps to a batch; a retry does each one.
+    const errors = await cleanupOnce(session, concurrent && round === 1);
     lastError = errors.at(-1) ?? lastError;
     try {
       leftovers = await findLeftovers(session);
@@ -48,7 +65,7 @@ async function cleanupRounds(session: InterfaceSession): Promise<void> {
 }
 
 /** One pass of every step; returns the errors the steps met. */
-async function cleanupOnce(session: InterfaceSession): Promise<unknown[]> {
+async function cleanupOnce(session: InterfaceSession, batched: boolean): Promise<unknown[]> {
   const { binding, options } = session;
   const errors: unknown[] = [];
   const step = async (name: string, work: () => Promise<void>) => {
@@ -60,7 +77,7 @@ async function cleanupOnce(session: InterfaceSession): Promise<unknown[]> {
     }
   };
   const ifindex = session.ifindex;
-  if (ifindex !== undefined && session.device) {
+  if (ifindex !== undefined && session.device && !batched) {
     await step('link down', () => tolerate(() => binding.setUp(ifindex, false), ...GONE));
     await step('remove addresses', async () => {
       for (const address of options.addresses) {
@@ -73,7 +90,7 @@ async function cleanupOnce(session: InterfaceSession): Promise<unknown[]> {
       }
     });
   }
-  await step('release', () => releaseDevice(session));
+  await step('release', () => releaseBatched(session));
   return errors;
 }
 

@@ -15,6 +15,8 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 type HandledSignal = (typeof SIGNALS)[number];
 
 const participants = new Set<ExitParticipant>();
+// Kept as a count so that registering and unregistering stay O(1) with thousands of adapters.
+let signalParticipants = 0;
 let exitHooked = false;
 let signalsHooked = false;
 let shuttingDown = false;
@@ -52,7 +54,9 @@ function unhookSignals(): void {
 }
 
 export function registerForExit(participant: ExitParticipant): void {
+  if (participants.has(participant)) return;
   participants.add(participant);
+  if (participant.handlesSignals) signalParticipants += 1;
   if (!exitHooked) {
     exitHooked = true;
     process.on('exit', onExit);
@@ -61,10 +65,11 @@ export function registerForExit(participant: ExitParticipant): void {
 }
 
 export function unregisterForExit(participant: ExitParticipant): void {
-  participants.delete(participant);
+  if (!participants.delete(participant)) return;
+  if (participant.handlesSignals) signalParticipants -= 1;
   if (participants.size === 0 && exitHooked) {
     exitHooked = false;
     process.off('exit', onExit);
   }
-  if (![...participants].some((p) => p.handlesSignals)) unhookSignals();
+  if (signalParticipants === 0) unhookSignals();
 }

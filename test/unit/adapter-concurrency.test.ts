@@ -95,6 +95,71 @@ describe('adapter concurrency', () => {
     expectNothingLeft(binding);
   });
 
+  describe('coalesced teardown', () => {
+    const many = (binding: SimulatedBinding, n: number) => Promise.all(Array.from({ length: n }, (_, i) =>
+      createAdapter(`b${i}`, { binding, addresses: [`10.${i}.0.1/24`], routes: [`10.${100 + i}.0.0/16`] })));
+
+    it('a lone cleanup takes every step itself and no group request', async () => {
+      const [iface] = await many(binding, 1);
+      await iface!.cleanup();
+      expect(binding.faults.calls('deleteLinkGroup')).to.equal(0);
+      expect(binding.faults.calls('deleteAddress')).to.equal(1);
+      expect(binding.faults.calls('deleteRoute')).to.equal(1);
+      expectNothingLeft(binding);
+    });
+
+    it('concurrent cleanups share one group deletion; each adapter still verifies and stops', async () => {
+      const adapters = await many(binding, 50);
+      const setUpBefore = binding.faults.calls('setUp');
+      await Promise.all(adapters.map((a) => a.cleanup()));
+      expect(binding.faults.calls('deleteLinkGroup')).to.equal(1);
+      expect(binding.faults.calls('setUp') - setUpBefore, 'link down left to the group deletion').to.equal(0);
+      expect(binding.faults.calls('deleteLink')).to.equal(0);
+      expect(adapters.every((a) => a.state === 'stopped')).to.equal(true);
+      expectNothingLeft(binding);
+    });
+
+    it('the group request failing sends every member down the ordinary path: nothing left', async () => {
+      const adapters = await many(binding, 10);
+      binding.faults.fail('deleteLinkGroup', 'ENOBUFS', 1);
+      await Promise.all(adapters.map((a) => a.cleanup()));
+      expect(binding.faults.calls('deleteLink')).to.equal(10);
+      expect(adapters.every((a) => a.state === 'stopped')).to.equal(true);
+      expectNothingLeft(binding);
+    });
+
+    it('a member whose group tag fails is released alone', async () => {
+      const adapters = await many(binding, 10);
+      binding.faults.fail('setGroup', 'EBUSY', 1);
+      await Promise.all(adapters.map((a) => a.cleanup()));
+      expect(binding.faults.calls('deleteLinkGroup')).to.equal(1);
+      expect(adapters.every((a) => a.state === 'stopped')).to.equal(true);
+      expectNothingLeft(binding);
+    });
+
+    it('never deletes a group holding a link that is not ours', async () => {
+      const foreign = await binding.open({ name: 'foreign0', persist: true });
+      foreign.close();
+      const foreignIndex = binding.world.link('foreign0')!.ifindex;
+      const adapters = await many(binding, 5);
+      const realSetGroup = binding.setGroup.bind(binding);
+      let joined = false;
+      binding.setGroup = async (ifindex: number, group: number) => {
+        await realSetGroup(ifindex, group);
+        if (!joined) {
+          joined = true;
+          await realSetGroup(foreignIndex, group);
+        }
+      };
+      await Promise.all(adapters.map((a) => a.cleanup()));
+      expect(binding.faults.calls('deleteLinkGroup')).to.equal(0);
+      expect(binding.world.link('foreign0')?.ifindex, 'the foreign link survives').to.equal(foreignIndex);
+      expect(adapters.every((a) => a.state === 'stopped')).to.equal(true);
+      expect(tunLinks(binding).map((l) => l.name)).to.deep.equal(['foreign0']);
+      expect(binding.world.openFds()).to.deep.equal([]);
+    });
+  });
+
   it('works inside a worker thread', async () => {
     const index = new URL('../../src/index.js', import.meta.url).href;
     const testing = new URL('../../src/testing.js', import.meta.url).href;

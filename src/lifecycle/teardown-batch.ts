@@ -1,0 +1,171 @@
+// Coalesced release for concurrent cleanups. Closing the last fd of a
+// non-persistent TUN makes the kernel unregister it right there, inside
+// close(): ~15 ms each, one by one, on the event loop. A single RTM_DELLINK
+// naming an IFLA_GROUP unregisters a whole group in one pass. So cleanups that
+// reach their release step while another release is in flight are gathered
+// into one batch, and the batch keeps the release order the design fixes
+// (fds closed before the link is deleted) by making each device persistent
+// first:
+//
+//   TUNSETPERSIST on → IFLA_GROUP = batch group → close fds (cheap now) →
+//   one RTM_DELLINK for the group → each adapter verifies on its own.
+//
+// A batch of one takes the ordinary path. Any step that fails for one member
+// sends that member down the ordinary path, so its own cleanup reports its own
+// error. Before the group request, the group's membership is listed: if any
+// link there is not one of ours, the group is not deleted.
+
+import type { TunBinding } from '../binding/types.js';
+import type { InterfaceSession } from './session.js';
+import { isGone } from './kernel-errors.js';
+import { releaseDevice } from './release.js';
+
+interface Request {
+  session: InterfaceSession;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+class TeardownBatcher {
+  /** Cleanups running on this binding now. */
+  active = 0;
+  #pending: Request[] = [];
+  #flushing = false;
+  #scheduled = false;
+  #counter = 0;
+
+  constructor(readonly binding: TunBinding) {}
+
+  release(session: InterfaceSession): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ session, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#flushing) return;
+    this.#scheduled = true;
+    // One turn of the loop lets cleanups that are already past their last step join.
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending.splice(0);
+        if (batch.length === 1) await settle(batch[0]!, () => releaseDevice(batch[0]!.session));
+        else await this.#releaseGroup(batch);
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** A group id unlikely to be anyone else's: high bit pattern, our pid, a counter. */
+  #nextGroup(): number {
+    this.#counter = (this.#counter + 1) & 0xffff;
+    return (0x6c000000 | ((process.pid & 0x3ff) << 16) | this.#counter) >>> 0;
+  }
+
+  async #releaseGroup(batch: Request[]): Promise<void> {
+    const group = this.#nextGroup();
+    const members: Request[] = [];
+    const alone: Request[] = [];
+    await Promise.all(batch.map(async (request) => {
+      const { session } = request;
+      const device = session.device;
+      if (!device || device.closed || session.ifindex === undefined) {
+        alone.push(request);
+        return;
+      }
+      try {
+        if (!device.persistent) await device.setPersist(true);
+        // From here the link outlives its fds: remember it so a failure still deletes it.
+        session.madeLinks.set(session.ifindex, session.name);
+        await this.binding.setGroup(session.ifindex, group);
+        members.push(request);
+      } catch {
+        alone.push(request);
+      }
+    }));
+    if (members.length > 0) {
+      const ours = new Set(members.map((m) => m.session.ifindex));
+      let safe = false;
+      try {
+        const links = await this.binding.listLinks();
+        safe = links.every((link) => link.group !== group || ours.has(link.ifindex));
+      } catch {
+        safe = false;
+      }
+      for (const member of members) member.session.closeFds();
+      let deleted = false;
+      if (safe) {
+        try {
+          await this.binding.deleteLinkGroup(group);
+          deleted = true;
+        } catch (error) {
+          if (isGone(error)) deleted = true;
+        }
+      }
+      if (deleted) {
+        for (const member of members) {
+          member.session.madeLinks.delete(member.session.ifindex!);
+          member.resolve();
+        }
+      } else {
+        alone.push(...members);
+      }
+    }
+    await Promise.all(alone.map((request) => settle(request, () => releaseDevice(request.session))));
+  }
+}
+
+async function settle(request: Request, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+    request.resolve();
+  } catch (error) {
+    request.reject(error);
+  }
+}
+
+const batchers = new WeakMap<TunBinding, TeardownBatcher>();
+
+function batcherOf(binding: TunBinding): TeardownBatcher {
+  let batcher = batchers.get(binding);
+  if (!batcher) {
+    batcher = new TeardownBatcher(binding);
+    batchers.set(binding, batcher);
+  }
+  return batcher;
+}
+
+/** Release a session's device, batched with other releases on the same binding. */
+export function releaseBatched(session: InterfaceSession): Promise<void> {
+  return batcherOf(session.binding).release(session);
+}
+
+/**
+ * Count a cleanup as running for its whole duration. After one turn of the
+ * loop (so cleanups started together all count), `concurrent()` tells whether
+ * others run beside it.
+ */
+export async function enterCleanup(binding: TunBinding): Promise<{ concurrent: boolean; leave(): void }> {
+  const batcher = batcherOf(binding);
+  batcher.active += 1;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  let left = false;
+  return {
+    concurrent: batcher.active > 1,
+    leave: () => {
+      if (left) return;
+      left = true;
+      batcher.active -= 1;
+    },
+  };
+}
