@@ -55,16 +55,15 @@ int QueueCore::Write(const uint8_t* data, size_t len) {
 
 void QueueCore::OnEvents(int status, int events) {
   if (status < 0) {
-    // libuv turns EPOLLERR into UV_EBADF; a read says what really happened
-    // (EBADFD once the interface was deleted under the fd).
+    // libuv turns EPOLLERR into UV_EBADF. The TUN driver raises EPOLLERR only
+    // when the fd is detached from its device or the device is unregistering:
+    // a read says EBADFD in the first case; in the second (the read still
+    // looks fine for a moment) the device is being deleted all the same.
     uint8_t probe[1];
     ssize_t n = read(fd_, probe, 0);
-    if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      counters.rx_errors++;
-      Fail(errno, "read");
-    } else {
-      Fail(-status, "poll");
-    }
+    counters.rx_errors++;
+    if (n < 0 && errno != EAGAIN && errno != EINTR) Fail(errno, "read");
+    else Fail(status == UV_EBADF ? EBADFD : -status, "poll");
     return;
   }
   if (events & UV_WRITABLE) Flush();
