@@ -1,0 +1,43 @@
+// The offline inspector page: markup only; style and script live beside it.
+// Everything it loads comes from the same server (mermaid.js, /events).
+
+import { PAGE_SCRIPT } from './page-script.js';
+import { PAGE_STYLE } from './page-style.js';
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/gu, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+export function inspectorPage(title: string): string {
+  const t = escapeHtml(title);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${t} — inspector</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body data-state="">
+<header>
+  <h1 id="title">${t}</h1>
+  <span id="state" class="badge">connecting…</span>
+  <span id="conn" class="conn">connecting…</span>
+</header>
+<main>
+  <section id="diagram-panel"><h2>Statechart (generated from the machine)</h2><div id="diagram"></div></section>
+  <section><h2>Context</h2><dl id="context"></dl></section>
+  <section><h2>Pending timers</h2><div id="timers"></div></section>
+  <section><h2>Stats</h2><dl id="stats"><dd class="none">waiting…</dd></dl></section>
+  <section><h2>Configuration</h2><dl id="details"></dl></section>
+  <section id="log-panel"><h2>Event log (newest first)</h2><div id="log-wrap"><table>
+    <thead><tr><th>time</th><th>since start</th><th>event / transition</th><th>from</th><th>detail</th></tr></thead>
+    <tbody id="log"></tbody></table></div></section>
+</main>
+<footer>tun-lifecycle offline inspector · served from this process on loopback · no network access needed</footer>
+<script src="mermaid.js"></script>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}

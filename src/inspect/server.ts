@@ -1,0 +1,115 @@
+// serveInspector: the offline inspector, an HTTP server on loopback that
+// serves one self-contained page, Mermaid from this package's own
+// node_modules (no CDN), and the live feed as server-sent events.
+//   GET /             the page
+//   GET /mermaid.js   node_modules/mermaid/dist/mermaid.min.js
+//   GET /events       text/event-stream: a 'welcome' (diagram, state, log), then every FeedMessage
+//   GET /state.json   the welcome message, for scripts and curl
+
+import { createReadStream } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { InspectorFeed } from './feed.js';
+import type { FeedMessage, FeedOptions, InspectTarget } from './feed.js';
+import { inspectorPage } from './page.js';
+
+export interface ServeInspectorOptions extends FeedOptions {
+  /** TCP port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Listen address. Default '127.0.0.1' (loopback only: the page shows the interface's configuration). */
+  host?: string;
+}
+
+export interface InspectorServer {
+  /** e.g. http://127.0.0.1:7357/ */
+  readonly url: string;
+  readonly port: number;
+  readonly feed: InspectorFeed;
+  /** Stops the feed, ends open event streams, closes the server. */
+  close(): Promise<void>;
+}
+
+const require = createRequire(import.meta.url);
+
+function mermaidPath(): string {
+  return require.resolve('mermaid/dist/mermaid.min.js');
+}
+
+export async function serveInspector(target: InspectTarget, options: ServeInspectorOptions = {}): Promise<InspectorServer> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`The value of "options.port" is out of range. It must be >= 0 and <= 65535. Received ${port}`);
+  }
+  const mermaid = mermaidPath();
+  const feed = new InspectorFeed(target, options);
+  const streams = new Set<ServerResponse>();
+
+  const send = (res: ServerResponse, message: unknown) => {
+    res.write(`data: ${JSON.stringify(message)}\n\n`);
+  };
+  const onMessage = (message: FeedMessage) => {
+    for (const res of streams) send(res, message);
+  };
+  feed.on('message', onMessage);
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/' || path === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(inspectorPage(feed.welcome().title));
+    } else if (path === '/mermaid.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
+      createReadStream(mermaid).pipe(res);
+    } else if (path === '/state.json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(feed.welcome()));
+    } else if (path === '/events') {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      send(res, feed.welcome());
+      streams.add(res);
+      req.on('close', () => streams.delete(res));
+    } else if (path === '/favicon.ico') {
+      res.writeHead(204).end();
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    }
+  };
+
+  const server = createServer(handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((error: unknown) => {
+    feed.close();
+    throw error;
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${address.port}/`,
+    port: address.port,
+    feed,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        feed.off('message', onMessage);
+        feed.close();
+        for (const res of streams) res.end();
+        streams.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
