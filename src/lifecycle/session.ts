@@ -28,6 +28,8 @@ export class InterfaceSession extends EventEmitter {
   ifindex: number | undefined;
   /** Persistent links this session made that are not yet verified deleted (ifindex → name). */
   readonly madeLinks = new Map<number, string>();
+  /** The link is being deleted under its fds on purpose: their EBADFD is expected. */
+  releasing = false;
   #tail: Promise<unknown> = Promise.resolve();
   readonly #detach: Array<() => void> = [];
 
@@ -45,6 +47,7 @@ export class InterfaceSession extends EventEmitter {
   /** Take ownership of a freshly opened device: listen to its queues. */
   adopt(device: TunDevice): void {
     this.device = device;
+    this.releasing = false;
     this.name = device.name;
     this.ifindex = device.ifindex;
     if (device.persistent) this.madeLinks.set(device.ifindex, device.name);
@@ -55,7 +58,7 @@ export class InterfaceSession extends EventEmitter {
     const onPackets = (batch: Buffer[]) => this.emit('packets', batch, queue.index);
     // Always listened to: an 'error' nobody hears would throw out of the emitter.
     const onError = (err: Error) => {
-      this.log('warn', { interface: this.name, queue: queue.index, error: err }, `tun-lifecycle: ${this.name} queue ${queue.index} failed`);
+      this.log(this.releasing ? 'debug' : 'warn', { interface: this.name, queue: queue.index, error: err }, `tun-lifecycle: ${this.name} queue ${queue.index} failed`);
       this.emit('queue-error', err);
     };
     const onDrain = () => this.emit('drain', queue.index);

@@ -123,7 +123,7 @@ describe('adapter concurrency', () => {
       const adapters = await many(binding, 10);
       binding.faults.fail('deleteLinkGroup', 'ENOBUFS', 1);
       await Promise.all(adapters.map((a) => a.cleanup()));
-      expect(binding.faults.calls('deleteLink')).to.equal(10);
+      expect(binding.faults.calls('deleteLinkGroup')).to.equal(1);
       expect(adapters.every((a) => a.state === 'stopped')).to.equal(true);
       expectNothingLeft(binding);
     });
@@ -134,6 +134,19 @@ describe('adapter concurrency', () => {
       await Promise.all(adapters.map((a) => a.cleanup()));
       expect(binding.faults.calls('deleteLinkGroup')).to.equal(1);
       expect(adapters.every((a) => a.state === 'stopped')).to.equal(true);
+      expectNothingLeft(binding);
+    });
+
+    it('persistent members: fds closed before the group deletion, links gone after', async () => {
+      const adapters = await Promise.all(Array.from({ length: 5 }, (_, i) => createAdapter(`p${i}`, { binding, persist: true })));
+      const realDelete = binding.deleteLinkGroup.bind(binding);
+      let fdsAtDeletion = -1;
+      binding.deleteLinkGroup = async (group: number) => {
+        fdsAtDeletion = binding.world.openFds().length;
+        await realDelete(group);
+      };
+      await Promise.all(adapters.map((a) => a.cleanup()));
+      expect(fdsAtDeletion).to.equal(0);
       expectNothingLeft(binding);
     });
 
