@@ -15,11 +15,14 @@ export interface Received {
 export class QueueRecorder {
   readonly received: Received[] = [];
   readonly errors: Error[] = [];
+  /** 'packets' events, per queue index: fewer than packets means the binding batches reads. */
+  readonly batches = new Map<number, number>();
   private waiters = new Set<() => void>();
 
   constructor(readonly queues: readonly PacketQueue[]) {
     for (const queue of queues) {
       queue.on('packets', (packets: Buffer[]) => {
+        this.batches.set(queue.index, (this.batches.get(queue.index) ?? 0) + 1);
         for (const packet of packets) this.received.push({ queueIndex: queue.index, packet: Buffer.from(packet) });
         this.wake();
       });

@@ -122,6 +122,24 @@ describeKernel('native binding: real traffic through a TUN', function () {
     expect(others.map((r) => r.packet.toString('hex'))).to.deep.equal([]);
   });
 
+  it('reads a burst of 300 datagrams complete and in order, in batches', async function () {
+    const socket = await bindUdp('udp4', '10.210.0.1');
+    sockets.push(socket);
+    const batchesBefore = recorder.batches.get(0) ?? 0;
+    const from = recorder.received.length;
+    const BURST = 300;
+    // Queue all sends at once, so the kernel fills the TUN's ring faster than one read per wakeup drains it.
+    const sent = Array.from({ length: BURST }, (_, i) => send(socket, Buffer.from(`burst ${i}`), 7778, '10.211.0.6'));
+    await Promise.all(sent);
+    const got = await recorder.waitFor(isUdp({ dst: '10.211.0.6', dstPort: 7778 }), BURST, 5000);
+    expect(got.map((r) => parsePacket(r.packet).udp!.payload.toString()))
+      .to.deep.equal(Array.from({ length: BURST }, (_, i) => `burst ${i}`));
+    const batches = (recorder.batches.get(0) ?? 0) - batchesBefore;
+    const packets = recorder.received.length - from;
+    console.log(`      ${packets} packets in ${batches} 'packets' events`);
+    expect(batches, 'several packets per JS callback').to.be.below(packets);
+  });
+
   it('delivers a crafted IPv4/UDP packet written to the queue to a socket bound in the namespace', async function () {
     const socket = await bindUdp('udp4', '10.210.0.1');
     sockets.push(socket);

@@ -131,6 +131,25 @@ describeKernel('native binding in worker_threads', function () {
     await expectCleanedUp('wk1');
   });
 
+  it('cleans up after a worker that exits with netlink requests and writes in flight', async function () {
+    const handle = new WorkerHandle({ name: 'wk3', address: '10.232.0.1/24', route: '10.233.0.0/16', echo: false });
+    await handle.waitFor('ready');
+    handle.send({ type: 'exit-busy' });
+    expect(await handle.exited).to.equal(0);
+    expect(handle.errors).to.deep.equal([]);
+    await expectCleanedUp('wk3');
+  });
+
+  it('leaves no device behind when the worker exits while open() is still in flight', async function () {
+    // 0 ms: before the request leaves; 1–3 ms: around the moment the ioctl runs on the threadpool.
+    for (let i = 0; i < 12; i++) {
+      const handle = new WorkerHandle({ name: 'wk4', address: '', route: '', echo: false, exitDuringOpen: i % 4 });
+      expect(await handle.exited).to.equal(0);
+      expect(handle.errors).to.deep.equal([]);
+      await expectCleanedUp('wk4');
+    }
+  });
+
   it('survives worker.terminate() in the middle of two-way traffic', async function () {
     const handle = new WorkerHandle({ name: 'wk2', address: '10.230.0.1/24', route: '10.231.0.0/16', echo: true });
     await handle.waitFor('ready');
