@@ -69,7 +69,8 @@ void MonitorCore::OnEvents(int status, int /*events*/) {
     return;
   }
   static const uint32_t kMaxReads = 64;  // give other handles a turn on a busy namespace
-  uint32_t port = PortIdOf(fd_);
+  if (port_ == 0) port_ = PortIdOf(fd_);
+  uint32_t port = port_;
   std::vector<LinkEventData> events;
   SysError report;
   for (uint32_t i = 0; i < kMaxReads; i++) {

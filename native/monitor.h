@@ -55,6 +55,7 @@ class MonitorCore : public PollCore {
   unsigned flags_ = 0;
   uint32_t mtu_ = 0;
   uint32_t seq_ = 0;
+  uint32_t port_ = 0;  // our netlink port id: replies to our requests carry it
   uint32_t link_seq_ = 0;
   uint32_t addr_seq_ = 0;
   bool dumping_ = false;
