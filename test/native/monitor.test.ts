@@ -42,8 +42,8 @@ describeKernel('native binding: link monitor reports changes made from outside',
     }
   });
 
-  async function openDevice(name: string, persist = false): Promise<TunDevice> {
-    const device = await binding.open({ name, persist });
+  async function openDevice(name: string, persist = false, queues = 1): Promise<TunDevice> {
+    const device = await binding.open({ name, persist, queues });
     devices.push(device);
     return device;
   }
@@ -122,6 +122,26 @@ describeKernel('native binding: link monitor reports changes made from outside',
     // Writing to the ended queue is refused by the binding, not attempted.
     expect(() => queue.write(Buffer.from([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2])))
       .to.throw(TunSystemError).with.property('code', 'EBADF');
+  });
+
+  it('ends every queue of a deleted multi-queue device with EBADFD, every time (20 rounds)', async function () {
+    this.timeout(30_000);
+    const codes: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const device = await openDevice('mon6', false, 3);
+      const ended = device.queues.map((queue) => {
+        queue.resume();
+        return Promise.all([nextEvent<[Error & { code?: string }]>(queue, 'error', 3000), nextEvent(queue, 'close', 3000)]);
+      });
+      ip('link', 'del', 'dev', 'mon6');
+      for (const [[err]] of await Promise.all(ended)) codes.push(err.code ?? String(err));
+      expect(device.queues.every((q) => q.closed)).to.equal(true);
+      device.close();
+      devices.splice(devices.indexOf(device), 1);
+    }
+    const counts: Record<string, number> = {};
+    for (const code of codes) counts[code] = (counts[code] ?? 0) + 1;
+    expect(counts, 'error codes over 60 queue endings').to.deep.equal({ EBADFD: 60 });
   });
 
   it("reports 'deleted' for a persistent device deleted while no fd is open", async function () {

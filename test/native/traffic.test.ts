@@ -10,7 +10,7 @@ import { describeKernel } from '../helpers/netns.js';
 import { ipAddresses, ipJson, ipLink, ipRoutes } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { buildIPv4Udp, buildIPv6Udp, isUdp, parsePacket } from '../helpers/packets.js';
-import { QueueRecorder, eventually, nextEvent } from '../helpers/queue-wait.js';
+import { QueueRecorder, eventually, nextEvent, sleep } from '../helpers/queue-wait.js';
 import type { PacketQueue, TunBinding, TunDevice } from '../../src/binding/types.js';
 
 const NAME = 'trf0';
@@ -128,6 +128,11 @@ describeKernel('native binding: real traffic through a TUN', function () {
     const batchesBefore = recorder.batches.get(0) ?? 0;
     const from = recorder.received.length;
     const BURST = 300;
+    // Keep the Buffers exactly as delivered (no copy): a binding that reused its read
+    // memory for the next batch would overwrite what a consumer still holds.
+    const retained: Buffer[] = [];
+    const keep = (packets: Buffer[]): void => void retained.push(...packets);
+    queue.on('packets', keep);
     // Queue all sends at once, so the kernel fills the TUN's ring faster than one read per wakeup drains it.
     const sent = Array.from({ length: BURST }, (_, i) => send(socket, Buffer.from(`burst ${i}`), 7778, '10.211.0.6'));
     await Promise.all(sent);
@@ -138,6 +143,25 @@ describeKernel('native binding: real traffic through a TUN', function () {
     const packets = recorder.received.length - from;
     console.log(`      ${packets} packets in ${batches} 'packets' events`);
     expect(batches, 'several packets per JS callback').to.be.below(packets);
+    queue.off('packets', keep);
+    const retainedPayloads = retained.filter(isUdp({ dst: '10.211.0.6', dstPort: 7778 })).map((b) => parsePacket(b).udp!.payload.toString());
+    expect(retainedPayloads, 'packets held past their callback keep their bytes').to.deep.equal(Array.from({ length: BURST }, (_, i) => `burst ${i}`));
+  });
+
+  it('holds packets in the kernel while paused and delivers them on resume', async function () {
+    const socket = await bindUdp('udp4', '10.210.0.1');
+    sockets.push(socket);
+    queue.pause();
+    try {
+      const from = recorder.received.length;
+      for (let i = 0; i < 10; i++) await send(socket, Buffer.from(`paused ${i}`), 7779, '10.211.0.7');
+      await sleep(150);
+      expect(recorder.received.length - from, 'nothing delivered while paused').to.equal(0);
+    } finally {
+      queue.resume();
+    }
+    const got = await recorder.waitFor(isUdp({ dst: '10.211.0.7', dstPort: 7779 }), 10, 3000);
+    expect(got.map((r) => parsePacket(r.packet).udp!.payload.toString())).to.deep.equal(Array.from({ length: 10 }, (_, i) => `paused ${i}`));
   });
 
   it('delivers a crafted IPv4/UDP packet written to the queue to a socket bound in the namespace', async function () {
@@ -169,8 +193,25 @@ describeKernel('native binding: real traffic through a TUN', function () {
     expect(rinfo.port).to.equal(5556);
   });
 
+  it('delivers a burst of 200 written packets to a socket, complete and in order', async function () {
+    const socket = await bindUdp('udp4', '10.210.0.1');
+    sockets.push(socket);
+    const BURST = 200;
+    const payloads: string[] = [];
+    socket.on('message', (msg) => payloads.push(msg.toString()));
+    for (let i = 0; i < BURST; i++) {
+      const packet = buildIPv4Udp({ src: '10.211.0.10', dst: '10.210.0.1', srcPort: 5557, dstPort: socket.address().port, payload: Buffer.from(`w${i}`) });
+      // A TUN write never blocks (the kernel drops instead), so backpressure should not appear.
+      expect(queue.write(packet), `write ${i}`).to.equal(true);
+      written = { packets: written.packets + 1, bytes: written.bytes + packet.length };
+    }
+    const all = await eventually(() => payloads.length >= BURST, 3000);
+    expect(all, `received ${payloads.length} of ${BURST}`).to.equal(true);
+    expect(payloads).to.deep.equal(Array.from({ length: BURST }, (_, i) => `w${i}`));
+  });
+
   it('counts what moved, and the kernel’s counters agree with iproute2’s', async function () {
-    expect(written.packets, 'the write tests ran first').to.equal(2);
+    expect(written.packets, 'the write tests ran first').to.equal(202);
     const stats = queue.stats();
     const readBytes = recorder.received.reduce((sum, r) => sum + r.packet.length, 0);
     expect(stats.rxPackets, 'queue rxPackets = packets delivered to JS').to.equal(recorder.received.length);
@@ -200,5 +241,49 @@ describeKernel('native binding: real traffic through a TUN', function () {
     const caughtUp = await eventually(() => ipStats(NAME).tx.packets === queue.stats().rxPackets, 3000);
     expect(caughtUp, `kernel tx ${ipStats(NAME).tx.packets} vs queue rx ${queue.stats().rxPackets}`).to.equal(true);
     expect(ipStats(NAME).tx.dropped).to.equal(0);
+  });
+});
+
+describeKernel('native binding: closing a queue while packets are flowing', function () {
+  it('emits close once, delivers nothing after it, and the interface vanishes', async function () {
+    const binding = await loadNativeBinding();
+    const fdsBefore = binding.openFdCount();
+    const device = await binding.open({ name: 'trf1' });
+    const queue = device.queues[0]!;
+    await binding.addAddress(device.ifindex, '10.234.0.1/24');
+    await binding.setUp(device.ifindex, true);
+    await binding.addRoute(device.ifindex, { destination: '10.235.0.0/16' });
+    const socket = await bindUdp('udp4', '10.234.0.1');
+    socket.on('error', () => {}); // sends fail once the interface is gone: expected
+    let closes = 0;
+    let afterClose = 0;
+    let delivered = 0;
+    queue.on('close', () => closes++);
+    queue.on('packets', (packets: Buffer[]) => {
+      if (queue.closed) afterClose += packets.length;
+      delivered += packets.length;
+    });
+    const blast = setInterval(() => {
+      for (let i = 0; i < 50; i++) socket.send(Buffer.from('x'), 9, '10.235.0.1', () => {});
+    }, 1);
+    try {
+      await eventually(() => delivered >= 200, 3000, 2);
+      expect(delivered, 'traffic was flowing when the queue closed').to.be.at.least(200);
+      device.close();
+      device.close(); // idempotent
+      queue.close();
+      expect(queue.closed).to.equal(true);
+      expect(device.closed).to.equal(true);
+      await sleep(100);
+    } finally {
+      clearInterval(blast);
+      socket.close();
+    }
+    expect(closes, "'close' events").to.equal(1);
+    expect(afterClose, 'packets delivered after close').to.equal(0);
+    expect(ipLink('trf1')).to.equal(undefined);
+    expect(binding.openFdCount()).to.equal(fdsBefore);
+    expect(() => queue.write(buildIPv4Udp({ src: '10.235.0.1', dst: '10.234.0.1', srcPort: 1, dstPort: 9, payload: Buffer.alloc(1) })))
+      .to.throw().with.property('code', 'EBADF');
   });
 });
