@@ -25,8 +25,44 @@ import type { Log } from './log.js';
 import { resolveOptions, validateName } from './options.js';
 import type { AdapterOptions, ResolvedOptions } from './options.js';
 
-type LifecycleActor = Actor<typeof tunLifecycleMachine>;
-type LifecycleSnapshot = SnapshotFrom<typeof tunLifecycleMachine>;
+/** What the machine's actors need from the adapter that runs them. */
+interface ActorHost {
+  session(): InterfaceSession;
+  hasBinding(): boolean;
+  ensureBinding(): Promise<void>;
+}
+
+// The actors are provided once, for every adapter: a machine made per adapter
+// would rebuild (and re-memoize) the whole state-node tree each time, which
+// dominated the cost of 1000 adapters. Each actor finds its adapter through
+// the actor system it runs in.
+const hosts = new WeakMap<object, ActorHost>();
+
+function hostOf(system: unknown): ActorHost {
+  const host = hosts.get(system as object);
+  if (!host) throw new Error('tun-lifecycle: lifecycle actor started outside a TunAdapter');
+  return host;
+}
+
+const adapterMachine = tunLifecycleMachine.provide({
+  actors: {
+    create: fromPromise<CreateOutput, AttemptInput>(async ({ system }) => {
+      const host = hostOf(system);
+      await host.ensureBinding();
+      return createInterface(host.session());
+    }),
+    recover: fromPromise<CreateOutput, AttemptInput>(({ system }) => recoverInterface(hostOf(system).session())),
+    // No binding means nothing was ever opened: the cleanup is trivially complete.
+    cleanup: fromPromise<void, void>(async ({ system }) => {
+      const host = hostOf(system);
+      if (host.hasBinding()) await cleanupInterface(host.session());
+    }),
+    linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
+  },
+});
+
+type LifecycleActor = Actor<typeof adapterMachine>;
+type LifecycleSnapshot = SnapshotFrom<typeof adapterMachine>;
 
 export interface AlertInfo {
   interfaceName: string;
@@ -81,27 +117,18 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     this.#log = createLog(this.#options.logger);
     this.#binding = this.#options.binding;
     const requestedName = name;
-    const session = (): InterfaceSession => {
-      this.#session ??= new InterfaceSession(this.#binding!, this.#options, requestedName, this.#log);
-      return this.#session;
-    };
-
-    const machine = tunLifecycleMachine.provide({
-      actors: {
-        create: fromPromise<CreateOutput, AttemptInput>(async () => {
-          if (!this.#binding) this.#binding = await loadDefaultBinding();
-          return createInterface(session());
-        }),
-        recover: fromPromise<CreateOutput, AttemptInput>(() => recoverInterface(session())),
-        // No binding means nothing was ever opened: the cleanup is trivially complete.
-        cleanup: fromPromise<void, void>(async () => { if (this.#binding) await cleanupInterface(session()); }),
-        linkMonitor: linkMonitorActor(session),
+    const host: ActorHost = {
+      session: () => {
+        this.#session ??= new InterfaceSession(this.#binding!, this.#options, requestedName, this.#log);
+        return this.#session;
       },
-    });
+      hasBinding: () => this.#binding !== undefined,
+      ensureBinding: async () => { this.#binding ??= await loadDefaultBinding(); },
+    };
 
     const { retryAttempts, retryDelay, retryDelayMax, retryJitter, cleanupTimeout, alertThreshold } = this.#options;
     const inspect = this.#options.inspect;
-    this.actor = createActor(machine, {
+    this.actor = createActor(adapterMachine, {
       input: {
         policy: { retryAttempts, retryDelay, retryDelayMax, retryJitter, cleanupTimeout, alertThreshold },
         interfaceName: name,
@@ -109,6 +136,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
       ...(inspect === undefined ? {} : { inspect }),
     });
 
+    hosts.set(this.actor.system, host);
     const initial = this.actor.getSnapshot();
     this.#state = topLevelState(initial.value);
     this.#value = JSON.stringify(initial.value);

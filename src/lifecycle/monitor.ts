@@ -8,10 +8,13 @@ import type { TunLifecycleEvent } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
 
-/** `getSession` is read at each invocation: the session exists by the time ready is entered. */
-export function linkMonitorActor(getSession: () => InterfaceSession) {
-  return fromCallback<TunLifecycleEvent, void>(({ sendBack }) => {
-    const session = getSession();
+/**
+ * `getSession` maps the invoking actor system to its adapter's session; it is
+ * read at each invocation (the session exists by the time ready is entered).
+ */
+export function linkMonitorActor(getSession: (system: unknown) => InterfaceSession) {
+  return fromCallback<TunLifecycleEvent, void>(({ sendBack, system }) => {
+    const session = getSession(system);
     let done = false;
     const fault = (reason: string, error?: Error) => {
       if (done) return;
