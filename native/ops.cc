@@ -237,6 +237,55 @@ static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
       });
 }
 
+// configureLink(ifindex, steps): one worker runs the requests in order and
+// stops at the first failure (the error carries `step`, its index). Steps:
+//   { kind: 'link', mtu?, up?, alias?, group? } | { kind: 'address', add, family, bytes, prefixLength }
+//   | { kind: 'route', add, family, bytes, prefixLength, metric }
+static Napi::Value ConfigureLinkJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int ifindex = info[0].As<Napi::Number>().Int32Value();
+  Napi::Array list = info[1].As<Napi::Array>();
+  auto steps = std::make_shared<std::vector<LinkStep>>();
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Object o = list.Get(i).As<Napi::Object>();
+    std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
+    LinkStep step;
+    if (kind == "link") {
+      step.kind = LinkStep::kLink;
+      if (o.Get("mtu").IsNumber()) step.link.mtu = o.Get("mtu").As<Napi::Number>().Uint32Value();
+      if (o.Get("up").IsBoolean()) step.link.up = o.Get("up").As<Napi::Boolean>().Value() ? 1 : 0;
+      if (o.Get("alias").IsString()) {
+        step.link.set_alias = true;
+        step.link.alias = o.Get("alias").As<Napi::String>().Utf8Value();
+      }
+      if (o.Get("group").IsNumber()) {
+        step.link.set_group = true;
+        step.link.group = o.Get("group").As<Napi::Number>().Uint32Value();
+      }
+    } else if (kind == "address" || kind == "route") {
+      step.kind = kind == "address" ? LinkStep::kAddress : LinkStep::kRoute;
+      step.add = o.Get("add").As<Napi::Boolean>().Value();
+      step.family = o.Get("family").As<Napi::Number>().Int32Value();
+      Napi::Uint8Array bytes = o.Get("bytes").As<Napi::Uint8Array>();
+      size_t want = step.family == 4 ? 4 : 16;
+      if (bytes.ByteLength() != want) throw Napi::RangeError::New(env, "address bytes do not match the family");
+      memcpy(step.bytes, bytes.Data(), want);
+      step.prefix_len = o.Get("prefixLength").As<Napi::Number>().Int32Value();
+      if (o.Get("metric").IsNumber()) step.metric = o.Get("metric").As<Napi::Number>().Uint32Value();
+    } else {
+      throw Napi::TypeError::New(env, "unknown configuration step kind " + kind);
+    }
+    steps->push_back(step);
+  }
+  auto failed = std::make_shared<int>(-1);
+  return Task::Start(
+      env, "TunConfigureLink", PoolOf(env), ifindex,
+      [ifindex, steps, failed](NlSocket* nl, SysError* err) { RunSteps(nl, ifindex, *steps, failed.get(), err); },
+      nullptr, nullptr, [failed](Napi::Env env, Napi::Value error) {
+        if (error.IsObject()) error.As<Napi::Object>().Set("step", *failed);
+      });
+}
+
 // fdCount(): queue and monitor fds plus netlink sockets (idle or in use).
 static Napi::Value FdCount(const Napi::CallbackInfo& info) {
   AddonData* data = info.Env().GetInstanceData<AddonData>();
@@ -260,6 +309,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   exports.Set("listAddresses", Napi::Function::New(env, ListAddressesJs, "listAddresses"));
   exports.Set("changeRoute", Napi::Function::New(env, ChangeRouteJs, "changeRoute"));
   exports.Set("listRoutes", Napi::Function::New(env, ListRoutesJs, "listRoutes"));
+  exports.Set("configureLink", Napi::Function::New(env, ConfigureLinkJs, "configureLink"));
   exports.Set("fdCount", Napi::Function::New(env, FdCount, "fdCount"));
   exports.Set("setPoolSize", Napi::Function::New(env, SetPoolSize, "setPoolSize"));
 }

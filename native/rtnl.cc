@@ -134,4 +134,34 @@ bool ListRoutes(NlSocket* s, int ifindex, std::vector<RouteData>* out, SysError*
   return true;
 }
 
+bool RunSteps(NlSocket* s, int ifindex, const std::vector<LinkStep>& steps, int* failed_step, SysError* err) {
+  *failed_step = -1;
+  for (size_t i = 0; i < steps.size(); i++) {
+    const LinkStep& step = steps[i];
+    bool ok;
+    switch (step.kind) {
+      case LinkStep::kLink: {
+        LinkChange change = step.link;
+        change.ifindex = ifindex;
+        ok = ChangeLink(s, change, err);
+        break;
+      }
+      case LinkStep::kAddress:
+        ok = ChangeAddress(s, step.add, ifindex, step.family, step.bytes, step.prefix_len, err);
+        break;
+      case LinkStep::kRoute:
+        ok = ChangeRoute(s, step.add, ifindex, step.family, step.bytes, step.prefix_len, step.metric, err);
+        break;
+      default:
+        ok = false;
+        err->Set(EINVAL, "configure");
+    }
+    if (!ok) {
+      *failed_step = static_cast<int>(i);
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace tunl

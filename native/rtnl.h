@@ -39,4 +39,18 @@ bool ChangeRoute(NlSocket* s, bool add, int ifindex, int family, const uint8_t* 
 // the TypeScript side decides what to keep).
 bool ListRoutes(NlSocket* s, int ifindex, std::vector<RouteData>* out, SysError* err);
 
+// One step of a configuration run (configureLink): the same requests as the
+// single calls above, sent one after another on one socket by one worker.
+struct LinkStep {
+  enum Kind { kLink, kAddress, kRoute } kind = kLink;
+  LinkChange link;  // kLink (its ifindex is filled in by RunSteps)
+  bool add = true;  // kAddress / kRoute
+  int family = 4;
+  uint8_t bytes[16] = {0};
+  int prefix_len = 0;
+  uint32_t metric = 0;
+};
+// Stops at the first failure; *failed_step says which (-1 when all succeeded).
+bool RunSteps(NlSocket* s, int ifindex, const std::vector<LinkStep>& steps, int* failed_step, SysError* err);
+
 }  // namespace tunl

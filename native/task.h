@@ -25,10 +25,13 @@ class Task : public Napi::AsyncWorker {
   // abandon runs instead of result when JS can no longer run (a terminating
   // worker): it must release whatever the work acquired.
   using Abandon = std::function<void()>;
+  // annotate adds detail to the rejection (e.g. which step failed).
+  using Annotate = std::function<void(Napi::Env env, Napi::Value error)>;
   static Napi::Promise Start(Napi::Env env, const char* name, std::shared_ptr<NlPool> pool, int ifindex, Work work,
-                             Result result = nullptr, Abandon abandon = nullptr) {
+                             Result result = nullptr, Abandon abandon = nullptr, Annotate annotate = nullptr) {
     Task* task = new Task(env, name, std::move(pool), ifindex, std::move(work), std::move(result));
     task->abandon_ = std::move(abandon);
+    task->annotate_ = std::move(annotate);
     Napi::Promise promise = task->deferred_.Promise();
     task->Queue();
     return promise;
@@ -57,7 +60,9 @@ class Task : public Napi::AsyncWorker {
     }
     Napi::HandleScope scope(env);
     if (err_.failed()) {
-      deferred_.Reject(MakeError(env, err_));
+      Napi::Value error = MakeError(env, err_);
+      if (annotate_) annotate_(env, error);
+      deferred_.Reject(error);
       return;
     }
     deferred_.Resolve(result_ ? result_(env) : env.Undefined());
@@ -80,6 +85,7 @@ class Task : public Napi::AsyncWorker {
   Work work_;
   Result result_;
   Abandon abandon_;
+  Annotate annotate_;
   SysError err_;
 };
 

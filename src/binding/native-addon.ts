@@ -95,6 +95,11 @@ export interface RawMonitor {
   readonly closed: boolean;
 }
 
+export type RawLinkStep =
+  | { kind: 'link'; mtu?: number; up?: boolean; alias?: string; group?: number }
+  | { kind: 'address'; add: boolean; family: 4 | 6; bytes: Uint8Array; prefixLength: number }
+  | { kind: 'route'; add: boolean; family: 4 | 6; bytes: Uint8Array; prefixLength: number; metric: number };
+
 /** What build/Release/tun_lifecycle.node exports. Each function is one kernel conversation. */
 export interface TunAddon {
   init(makeError: (init: TunSystemErrorInit) => Error): void;
@@ -111,6 +116,8 @@ export interface TunAddon {
   changeRoute(add: boolean, ifindex: number, family: 4 | 6, bytes: Uint8Array, prefixLength: number, metric: number): Promise<void>;
   /** Main-table routes whose RTA_OIF is ifindex, every protocol and type. */
   listRoutes(ifindex: number): Promise<RawRoute[]>;
+  /** The steps in order, in one worker; stops at the first failure (the error gets `step`). */
+  configureLink(ifindex: number, steps: RawLinkStep[]): Promise<void>;
   /** Queue and monitor fds plus netlink sockets (in use or idle in the pool). */
   fdCount(): number;
   /** Idle netlink sockets kept for reuse (default 2; 0 = one socket per request). */

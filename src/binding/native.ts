@@ -13,7 +13,9 @@
 //    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
 //    added with metric 0 reads back as 1024).
 
-import { loadAddon, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type TunAddon } from './native-addon.js';
+import {
+  loadAddon, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type RawLinkStep, type TunAddon,
+} from './native-addon.js';
 import { NativeTunDevice } from './native-device.js';
 import type { TunSystemError } from './system-error.js';
 import type {
@@ -21,6 +23,7 @@ import type {
   LinkEvent,
   LinkInfo,
   LinkMonitor,
+  LinkPlan,
   RouteInfo,
   RouteSpec,
   TunBinding,
@@ -87,6 +90,44 @@ function toLinkEvent(raw: RawLinkEvent): LinkEvent {
   }
 }
 
+function validateAlias(alias: unknown): string {
+  if (typeof alias !== 'string') throw new InvalidArgumentTypeError('alias', 'a string', alias);
+  if (Buffer.byteLength(alias) > MAX_ALIAS_BYTES) {
+    throw new InvalidArgumentValueError('alias', `must be at most ${MAX_ALIAS_BYTES} bytes`, alias);
+  }
+  if (alias.includes('\0')) throw new InvalidArgumentValueError('alias', 'must not contain NUL', alias);
+  return alias;
+}
+
+/** A LinkPlan as addon requests, in the order LinkPlan documents; all validated before any is sent. */
+function planSteps(plan: unknown): RawLinkStep[] {
+  if (plan === null || typeof plan !== 'object') throw new InvalidArgumentTypeError('plan', 'an object', plan);
+  const p = plan as LinkPlan;
+  const steps: RawLinkStep[] = [];
+  const link: RawLinkStep & { kind: 'link' } = { kind: 'link' };
+  if (p.mtu !== undefined) link.mtu = validateMtu(p.mtu, 'plan.mtu');
+  if (p.alias !== undefined) link.alias = validateAlias(p.alias);
+  if (p.group !== undefined) link.group = validateInteger(p.group, 'plan.group', 0, 0xffffffff);
+  if (Object.keys(link).length > 1) steps.push(link);
+  if (p.addresses !== undefined) {
+    if (!Array.isArray(p.addresses)) throw new InvalidArgumentTypeError('plan.addresses', 'an array of CIDR strings', p.addresses);
+    p.addresses.forEach((cidr, i) => {
+      const c = parseCidr(cidr, `plan.addresses[${i}]`);
+      steps.push({ kind: 'address', add: true, family: c.family, bytes: c.bytes, prefixLength: c.prefixLength });
+    });
+  }
+  if (p.up !== undefined) steps.push({ kind: 'link', up: validateBoolean(p.up, 'plan.up') });
+  if (p.routes !== undefined) {
+    if (!Array.isArray(p.routes)) throw new InvalidArgumentTypeError('plan.routes', 'an array of routes', p.routes);
+    p.routes.forEach((route, i) => {
+      const r = normalizeRoute(route, `plan.routes[${i}]`);
+      steps.push({ kind: 'route', add: true, family: r.family, bytes: r.destination.bytes,
+        prefixLength: r.destination.prefixLength, metric: r.metric });
+    });
+  }
+  return steps;
+}
+
 class NativeBinding implements TunBinding {
   readonly kind = 'native' as const;
   readonly #addon: TunAddon;
@@ -120,6 +161,13 @@ class NativeBinding implements TunBinding {
     return (await this.#addon.listLinks()).map(toLinkInfo);
   }
 
+  async configure(ifindex: number, plan: LinkPlan): Promise<void> {
+    validateIfindex(ifindex);
+    const steps = planSteps(plan);
+    await this.#addon.configureLink(ifindex, steps);
+    if (plan.mtu !== undefined) this.#devices.get(ifindex)?.mtuChanged(plan.mtu);
+  }
+
   async setMtu(ifindex: number, mtu: number): Promise<void> {
     validateIfindex(ifindex);
     validateMtu(mtu);
@@ -135,11 +183,7 @@ class NativeBinding implements TunBinding {
 
   async setAlias(ifindex: number, alias: string): Promise<void> {
     validateIfindex(ifindex);
-    if (typeof alias !== 'string') throw new InvalidArgumentTypeError('alias', 'a string', alias);
-    if (Buffer.byteLength(alias) > MAX_ALIAS_BYTES) {
-      throw new InvalidArgumentValueError('alias', `must be at most ${MAX_ALIAS_BYTES} bytes`, alias);
-    }
-    if (alias.includes('\0')) throw new InvalidArgumentValueError('alias', 'must not contain NUL', alias);
+    validateAlias(alias);
     await this.#addon.changeLink(ifindex, 0, -1, alias, undefined);
   }
 

@@ -78,6 +78,21 @@ export interface RouteSpec {
   metric?: number;
 }
 
+/**
+ * A configuration applied by TunBinding.configure, always in this order: one
+ * RTM_NEWLINK for mtu/alias/group, each address, the link up (or down), each
+ * route (after `up`, because the kernel refuses a route through a down link).
+ */
+export interface LinkPlan {
+  mtu?: number;
+  alias?: string;
+  group?: number;
+  /** CIDRs to add ('10.0.0.1/24', 'fd00::1/64'). */
+  addresses?: string[];
+  up?: boolean;
+  routes?: RouteSpec[];
+}
+
 export interface RouteInfo {
   family: Family;
   /** Canonical network CIDR ('10.1.0.0/16'). */
@@ -195,6 +210,14 @@ export interface TunBinding {
   deleteLinkGroup(group: number): Promise<void>;
   /** Link and address notifications about one interface. */
   monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor;
+  /**
+   * Optional fast path for bring-up: apply a LinkPlan (validated whole first)
+   * with the same requests the single calls make, stopping at the first
+   * failure. The rejection is that request's error plus `step` (its index in
+   * the plan's order). The native binding runs the whole plan in one threadpool
+   * round trip instead of one per call.
+   */
+  configure?(ifindex: number, plan: LinkPlan): Promise<void>;
   /** Number of fds this binding holds open (queues + netlink sockets), for leak checks. */
   openFdCount(): number;
 }
