@@ -38,7 +38,7 @@ function adapterOptions(binding: TunBinding, i: number) {
 
 interface Direct {
   dev: TunDevice;
-  monitor: LinkMonitor;
+  monitor: LinkMonitor | null;
 }
 
 async function expectGone(p: Promise<unknown>): Promise<void> {
@@ -52,7 +52,7 @@ async function expectGone(p: Promise<unknown>): Promise<void> {
 }
 
 /** src/lifecycle/create.ts + verify.ts + the ready-state monitor, as bare binding calls. */
-async function directCreate(binding: TunBinding, name: string, i: number): Promise<Direct> {
+async function directCreate(binding: TunBinding, name: string, i: number, withMonitor = true): Promise<Direct> {
   await expectGone(binding.getLink(name)); // reclaim check: nothing left by an earlier run
   const dev = await binding.open({ name, queues: 1, multiQueue: false, persist: false });
   const ifindex = dev.ifindex;
@@ -64,6 +64,7 @@ async function directCreate(binding: TunBinding, name: string, i: number): Promi
   await binding.getLink(ifindex); // verification: read the kernel back
   await binding.listAddresses(ifindex);
   await binding.listRoutes(ifindex);
+  if (!withMonitor) return { dev, monitor: null };
   const monitor = binding.monitor(ifindex, () => {});
   void binding.getLink(ifindex).catch(() => {}); // the monitor's catch-up look, not awaited by ready
   return { dev, monitor };
@@ -72,7 +73,7 @@ async function directCreate(binding: TunBinding, name: string, i: number): Promi
 /** src/lifecycle/cleanup.ts + findLeftovers, as bare binding calls. */
 async function directCleanup(binding: TunBinding, d: Direct, i: number): Promise<void> {
   const ifindex = d.dev.ifindex;
-  d.monitor.close();
+  d.monitor?.close();
   await binding.setUp(ifindex, false);
   await binding.deleteAddress(ifindex, planAddress(i));
   // Setting the link down already flushed its IPv4 routes; the adapter tolerates ESRCH too.
@@ -147,6 +148,29 @@ async function adapterScale(binding: TunBinding, n: number): Promise<ScaleSample
   }
 }
 
+/**
+ * The adapter's binding calls made directly for N interfaces kept alive, with
+ * or without each one's link monitor: separates what the statechart costs at
+ * scale from what N live monitors cost. Removed afterwards by one group request.
+ */
+async function directScale(binding: TunBinding, n: number, withMonitor: boolean): Promise<number[]> {
+  const made: Direct[] = [];
+  const createUs: number[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const t0 = nowUs();
+      made.push(await directCreate(binding, `dr${i}`, i, withMonitor));
+      createUs.push(nowUs() - t0);
+    }
+  } finally {
+    for (const d of made) d.monitor?.close();
+    for (const d of made) await binding.setGroup(d.dev.ifindex, GROUP + 1);
+    if (made.length) await binding.deleteLinkGroup(GROUP + 1);
+    for (const d of made) d.dev.close();
+  }
+  return createUs;
+}
+
 interface CScale {
   bringupUs: number[];
   groupDeleteUs?: number;
@@ -212,6 +236,8 @@ export async function runAdapterBench(): Promise<string> {
   for (const { n, reps } of SCALES) {
     const samples: ScaleSample[] = [];
     const cSamples: CScale[] = [];
+    const directWith: number[][] = [];
+    const directWithout: number[][] = [];
     for (let r = 0; r < reps; r++) {
       process.stderr.write(`adapter: scale N=${n} (${r + 1}/${reps})\n`);
       const c = await startHelper<CScale>(prog, ['scale', 'cs', String(n), 'group'], { timeoutMs: 300_000 }).result;
@@ -219,6 +245,9 @@ export async function runAdapterBench(): Promise<string> {
       assertNoLinksLeft(`C scale ${n}`);
       samples.push(await adapterScale(binding, n));
       assertNoLinksLeft(`${n} adapters`);
+      directWith.push(await directScale(binding, n, true));
+      directWithout.push(await directScale(binding, n, false));
+      assertNoLinksLeft(`${n} direct bring-ups`);
     }
     const aCreate = mean(samples.flatMap((s) => s.createUs));
     const cCreate = mean(cSamples.flatMap((s) => s.bringupUs));
@@ -232,7 +261,7 @@ export async function runAdapterBench(): Promise<string> {
       cGroup1000 = cGroup;
     }
     scaleRows.push([
-      String(n), fmtUs(aCreate), fmtUs(cCreate), ratio(aCreate, cCreate),
+      String(n), fmtUs(aCreate), fmtUs(mean(directWith.flat())), fmtUs(mean(directWithout.flat())), fmtUs(cCreate), ratio(aCreate, cCreate),
       fmtUs(cleanupAll), fmtUs(cleanupAll / n), fmtUs(cGroup), ratio(cleanupAll, cGroup),
       `${fmt(median(samples.map((s) => s.heapPerAdapter)) / 1024, 1)} KiB`, `${fmt(median(samples.map((s) => s.rssPerAdapter)) / 1024, 1)} KiB`,
     ]);
@@ -273,9 +302,9 @@ export async function runAdapterBench(): Promise<string> {
     '',
     `**Target** overhead ≤ 10% of the binding's own time: ${overheadMet ? 'met' : 'MISSED'}.`,
     '',
-    `**Scale**: N adapters created one after another and kept alive, then all cleaned up at once (\`Promise.all(cleanup())\`); the C program brings up the same N interfaces and deletes them with one RTM_DELLINK + IFLA_GROUP. Memory per adapter ${gcNote}: heap = V8 heap + external. N=1 is the mean of 10 runs, N=10 of 3.`,
+    `**Scale**: N adapters created one after another and kept alive, then all cleaned up at once (\`Promise.all(cleanup())\`); the C program brings up the same N interfaces and deletes them with one RTM_DELLINK + IFLA_GROUP. "Same calls direct" makes the adapter's binding calls itself for N interfaces kept alive, each with its link monitor; "no monitor" leaves the monitors out (each monitor is a netlink socket in the link and address groups, so every change in the namespace wakes all N of them). Memory per adapter ${gcNote}: heap = V8 heap + external. N=1 is the mean of 10 runs, N=10 of 3.`,
     '',
-    markdownTable(['N', 'adapter create (mean)', 'C bring-up (mean)', 'vs C', `cleanup of all N`, 'per adapter', 'C group delete of N', 'cleanup / group delete', 'heap per adapter', 'RSS per adapter'], scaleRows),
+    markdownTable(['N', 'adapter create (mean)', 'same calls direct', 'direct, no monitor', 'C bring-up (mean)', 'adapter vs C', `cleanup of all N`, 'per adapter', 'C group delete of N', 'cleanup / group delete', 'heap per adapter', 'RSS per adapter'], scaleRows),
     '',
     `Create-cost growth from N=${first.n} to N=${last.n} (means without each run's first, cold, create): adapter ${fmt(aGrowth)}×, C program ${fmt(cGrowth)}× — target (no faster than C): ${aGrowth <= cGrowth * 1.1 ? 'met' : 'MISSED'} (10% allowance for noise).`,
     '',
