@@ -11,3 +11,5 @@ export type {
 export { createStatelyInspector } from './stately.js';
 export type { StatelyInspector, StatelyInspectorOptions } from './stately.js';
 export { toJsonSafe } from './json-safe.js';
+export { RelayFeed, pipeFeed } from './relay-feed.js';
+export type { FeedSource } from './relay-feed.js';

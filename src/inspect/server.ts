@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { InspectorFeed } from './feed.js';
 import type { FeedMessage, FeedOptions, InspectTarget } from './feed.js';
+import type { FeedSource } from './relay-feed.js';
 import { inspectorPage } from './page.js';
 
 export interface ServeInspectorOptions extends FeedOptions {
@@ -26,7 +27,7 @@ export interface InspectorServer {
   /** e.g. http://127.0.0.1:7357/ */
   readonly url: string;
   readonly port: number;
-  readonly feed: InspectorFeed;
+  readonly feed: FeedSource;
   /** Stops the feed, ends open event streams, closes the server. */
   close(): Promise<void>;
 }
@@ -37,14 +38,15 @@ function mermaidPath(): string {
   return require.resolve('mermaid/dist/mermaid.min.js');
 }
 
-export async function serveInspector(target: InspectTarget, options: ServeInspectorOptions = {}): Promise<InspectorServer> {
+/** target: a TunAdapter, a lifecycle actor, or a FeedSource (an InspectorFeed, a RelayFeed). */
+export async function serveInspector(target: InspectTarget | FeedSource, options: ServeInspectorOptions = {}): Promise<InspectorServer> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`The value of "options.port" is out of range. It must be >= 0 and <= 65535. Received ${port}`);
   }
   const mermaid = mermaidPath();
-  const feed = new InspectorFeed(target, options);
+  const feed: FeedSource = isFeedSource(target) ? target : new InspectorFeed(target, options);
   const streams = new Set<ServerResponse>();
 
   const send = (res: ServerResponse, message: unknown) => {
@@ -112,4 +114,8 @@ export async function serveInspector(target: InspectTarget, options: ServeInspec
       return closing;
     },
   };
+}
+
+function isFeedSource(target: InspectTarget | FeedSource): target is FeedSource {
+  return typeof (target as FeedSource).welcome === 'function' && typeof (target as FeedSource).on === 'function';
 }

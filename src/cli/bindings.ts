@@ -1,0 +1,31 @@
+// Which TunBinding a command talks through: the native addon (the default),
+// or the simulated one when asked. A missing addon is an expected failure
+// with a way out, not a stack trace.
+
+import type { TunBinding } from '../binding/types.js';
+import { CliError, ExitCode } from './exit-codes.js';
+
+export async function loadBinding(simulated: boolean): Promise<TunBinding> {
+  if (simulated) {
+    const { SimulatedBinding } = await import('../binding/simulated.js');
+    return new SimulatedBinding();
+  }
+  try {
+    const specifier = '../binding/native.js';
+    const native = await import(specifier) as { createNativeBinding(): TunBinding };
+    return native.createNativeBinding();
+  } catch (error) {
+    throw new CliError(`the native addon could not be loaded: ${(error as Error).message.split('\n')[0]}`, ExitCode.Failed,
+      'Build it with `npm rebuild tun-lifecycle` (needs a C++ compiler and python3), or use --simulated.');
+  }
+}
+
+/** The cause chain of an error as one line ("A: b ← C: d"). */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(`${e instanceof Error ? e.message : String(e)}${typeof code === 'string' && !(e as Error).message?.includes(code) ? ` [${code}]` : ''}`);
+  }
+  return parts.join(' ← caused by: ');
+}

@@ -1,0 +1,27 @@
+// What the demo's story needs from where it runs: the kernel in a private
+// namespace, or the simulated binding when there is no root.
+
+import type { TunBinding } from '../../binding/types.js';
+import type { Family } from './plan.js';
+
+export interface PingResult {
+  sent: number;
+  received: number;
+  /** Round trips, ms. */
+  rtts: number[];
+  note: string | undefined;
+}
+
+export interface DemoWorld {
+  kind: 'kernel' | 'simulated';
+  binding: TunBinding;
+  /** One sentence: where this runs. */
+  where: string;
+  prepare(): Promise<void>;
+  /** Send `payload` to the peer's echo port and wait for it to come back; the round trip in ms. */
+  udpRoundTrip(family: Family, payload: Buffer): Promise<number>;
+  ping(family: Family): Promise<PingResult>;
+  /** Delete the interface as an admin would; returns what was done. */
+  deleteFromOutside(name: string): string;
+  leftovers(): Promise<{ links: string[]; tunFds: number }>;
+}

@@ -1,0 +1,52 @@
+// The CLI's dispatcher: parse, run the command, turn expected failures into
+// one clear line on stderr (plus a hint) and the documented exit code.
+// Only a bug prints a stack trace.
+
+import { readFileSync } from 'node:fs';
+import { TunError } from '../errors.js';
+import { parseCommandLine } from './args.js';
+import { describeError } from './bindings.js';
+import { runDiagram } from './commands/diagram.js';
+import { runDown } from './commands/down.js';
+import { runStatus } from './commands/status.js';
+import { runUp } from './commands/up.js';
+import { runDemo } from './demo/run.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { createOutput } from './output.js';
+import { privilegeErrorFrom } from './privilege.js';
+import { USAGE } from './usage.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    const args = parseCommandLine(argv);
+    const out = createOutput(args.json);
+    switch (args.command) {
+      case 'help': process.stdout.write(USAGE); return ExitCode.Ok;
+      case 'version': process.stdout.write(`${version()}\n`); return ExitCode.Ok;
+      case 'up':
+      case 'inspect': return await runUp(args, out);
+      case 'status': return await runStatus(args, out);
+      case 'down': return await runDown(args, out);
+      case 'diagram': return runDiagram(out);
+      case 'demo': return await runDemo({ inspectPort: args.inspectPort, out });
+    }
+  } catch (error) {
+    const expected = error instanceof CliError ? error
+      : privilegeErrorFrom(error, 'tun-lifecycle')
+        ?? (error instanceof TunError || (error as { syscall?: unknown })?.syscall !== undefined
+          ? new CliError(describeError(error), ExitCode.Failed) : undefined);
+    if (!expected) {
+      process.stderr.write(`tun-lifecycle: unexpected error (a bug; please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
+      return ExitCode.Failed;
+    }
+    if (json) process.stderr.write(`${JSON.stringify({ type: 'error', message: expected.message, exitCode: expected.exitCode, hint: expected.hint })}\n`);
+    else process.stderr.write(`tun-lifecycle: ${expected.message}\n${expected.hint ? `${expected.hint}\n` : ''}`);
+    return expected.exitCode;
+  }
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
