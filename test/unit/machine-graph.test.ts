@@ -1,0 +1,153 @@
+// The production machine walked by xstate/graph's TestModel with explicit
+// actor-done/error and delay events (no actor runs), as the model-based tests
+// do; and the Mermaid diagram generated from the same definition.
+
+import { expect } from 'chai';
+import { setup } from 'xstate';
+import type { AnyStateMachine, StateNode } from 'xstate';
+import { TestModel } from 'xstate/graph';
+import { toMermaid } from '../../machines/diagram.js';
+import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
+import { TunSystemError } from '../../src/binding/system-error.js';
+
+type AnyNode = StateNode<any, any>;
+
+const machine = tunLifecycleMachine;
+const transient = new TunSystemError({ code: 'EBUSY', syscall: 'ioctl(TUNSETIFF)' });
+const permanent = new TunSystemError({ code: 'EPERM', syscall: 'ioctl(TUNSETIFF)' });
+
+const EVENTS = [
+  { type: 'START' },
+  { type: 'CLEANUP' },
+  { type: 'FAULT', reason: 'deleted' },
+  { type: 'RECOVER' },
+  { type: 'xstate.done.actor.create', output: { name: 'tun0', ifindex: 4 } },
+  { type: 'xstate.error.actor.create', error: transient },
+  { type: 'xstate.error.actor.create', error: permanent },
+  { type: 'xstate.after.retryBackoff.tunLifecycle.initializing.backoff' },
+  { type: 'xstate.done.actor.recover', output: { name: 'tun0', ifindex: 5 } },
+  { type: 'xstate.error.actor.recover', error: transient },
+  { type: 'xstate.error.actor.recover', error: permanent },
+  { type: 'xstate.after.retryBackoff.tunLifecycle.error.recovering.backoff' },
+  { type: 'xstate.done.actor.cleanup' },
+  { type: 'xstate.error.actor.cleanup', error: transient },
+  { type: 'xstate.after.cleanupTimeout.tunLifecycle.stopping' },
+] as any[];
+
+function allNodes(root: AnyNode): AnyNode[] {
+  const out: AnyNode[] = [];
+  const walk = (node: AnyNode) => {
+    out.push(node);
+    for (const child of Object.values(node.states) as AnyNode[]) walk(child);
+  };
+  walk(root);
+  return out;
+}
+
+function valueOf(node: AnyNode): any {
+  return node.path.reduceRight<any>((inner, key) => (inner === undefined ? key : { [key]: inner }), undefined);
+}
+
+function model(m: AnyStateMachine) {
+  return new TestModel(m, {
+    events: EVENTS,
+    input: { policy: { retryAttempts: 1 } },
+    // Counters grow without bound; what decides behaviour is the value, the attempt and the flags.
+    serializeState: (s: any) => JSON.stringify([s.value, s.context.attempt, s.context.cleanupRequested, s.context.errorFrom]),
+  } as any);
+}
+
+describe('tunLifecycle machine under xstate/graph', () => {
+  const testModel = model(machine);
+  const adjacency = testModel.getAdjacencyMap() as Record<string, { state: any; transitions: Record<string, { event: any; state: any }> }>;
+  const edges = Object.values(adjacency).flatMap((entry) =>
+    Object.values(entry.transitions).map((t) => ({ from: entry.state, event: t.event, to: t.state })));
+  const nodes = allNodes(machine.root as AnyNode).filter((n) => n !== machine.root);
+
+  it('TestModel traverses the real machine (with invoke and after) from explicit events', () => {
+    const paths = testModel.getShortestPaths();
+    expect(paths.length).to.be.greaterThan(10);
+  });
+
+  it('the paths reach every state of the machine', () => {
+    const reached = nodes.filter((node) => Object.values(adjacency).some((entry) => entry.state.matches(valueOf(node))));
+    expect(reached.map((n) => n.id)).to.deep.equal(nodes.map((n) => n.id));
+  });
+
+  it('the paths take every transition of the machine', () => {
+    const missing: string[] = [];
+    for (const node of nodes) {
+      for (const [eventType, list] of node.transitions) {
+        for (const transition of list as any[]) {
+          const targets = (transition.target ?? []) as AnyNode[];
+          const taken = edges.some(({ from, event, to }) => {
+            if (event.type !== eventType || !from.matches(valueOf(node))) return false;
+            if (targets.length === 0) return JSON.stringify(to.value) === JSON.stringify(from.value);
+            return targets.every((target) => to.matches(valueOf(target)));
+          });
+          const guard = typeof transition.guard === 'string' ? transition.guard : transition.guard?.type;
+          if (!taken) missing.push(`${node.id} --${eventType}${guard ? ` [${guard}]` : ''}--> ${targets.map((t) => t.id).join(',') || '(self)'}`);
+        }
+      }
+    }
+    expect(missing).to.deep.equal([]);
+  });
+
+  it('invoked actors have the stable ids the model-based tests name', () => {
+    const ids = nodes.flatMap((node) => node.invoke.map((inv: { id: string }) => inv.id)).sort();
+    expect(ids).to.deep.equal(['cleanup', 'create', 'linkMonitor', 'recover']);
+  });
+});
+
+describe('toMermaid', () => {
+  const diagram = toMermaid(machine);
+  const lines = diagram.split('\n').map((line) => line.trim());
+
+  it('is a stateDiagram-v2 with the initial and final states marked', () => {
+    expect(lines[0]).to.equal('stateDiagram-v2');
+    expect(lines).to.include('[*] --> uninitialized');
+    expect(lines).to.include('stopped --> [*]');
+    expect(lines).to.include('[*] --> initializing_attempt');
+    expect(lines).to.include('[*] --> halted');
+  });
+
+  it('draws one edge per transition of the definition', () => {
+    const drawn = lines.filter((line) => line.includes('-->') && !line.includes('[*]'));
+    const defined = allNodes(machine.root as AnyNode).flatMap((node) => [...node.transitions.values()].flatMap((list) =>
+      (list as any[]).map((t) => Math.max(1, (t.target ?? []).length)))).reduce((a, b) => a + b, 0);
+    expect(drawn).to.have.length(defined);
+  });
+
+  it('names every event, actor outcome, delay and guard', () => {
+    for (const label of [
+      'START', 'CLEANUP', 'FAULT', 'RECOVER', 'done(create)', 'error(create)', 'done(recover)', 'error(recover)',
+      'done(cleanup)', 'error(cleanup)', 'after(retryBackoff)', 'after(cleanupTimeout)', '[canRetry]', '[cleanupRequested]', '[canRecover]',
+    ]) expect(diagram, label).to.include(label);
+    expect(lines).to.include('ready --> error : FAULT (to recovering)');
+    expect(lines).to.include('stopping --> error : after(cleanupTimeout) (to halted)');
+  });
+
+  it('is generated from the definition it is given (exact output for a small machine)', () => {
+    const small = setup({ guards: { ok: () => true } }).createMachine({
+      id: 'small',
+      initial: 'a',
+      states: {
+        a: { on: { GO: { guard: 'ok', target: 'b.inner' }, STAY: { actions: [] } } },
+        b: { initial: 'inner', states: { inner: { after: { 50: '#small.done' } } } },
+        done: { type: 'final' },
+      },
+    });
+    expect(toMermaid(small)).to.equal([
+      'stateDiagram-v2',
+      '  [*] --> a',
+      '  state b {',
+      '    [*] --> inner',
+      '  }',
+      '  a --> b : GO [ok] (to inner)',
+      '  a --> a : STAY',
+      '  b --> done : after(50)',
+      '  done --> [*]',
+      '',
+    ].join('\n'));
+  });
+});
