@@ -36,6 +36,8 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
   const follow = followTransitions(adapter, out);
   let server: InspectorServer | undefined;
   const stop = stopRequests(out);
+  // A simulated (or idle) interface holds no handle open: keep the process alive until asked to stop.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
     if (args.inspectPort !== undefined) {
       server = await serveInspector(adapter, {
@@ -73,6 +75,7 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
     }
     return await cleanUp(adapter, binding, out);
   } finally {
+    clearInterval(keepAlive);
     stop.dispose();
     follow.stop();
     stately?.stop();

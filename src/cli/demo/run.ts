@@ -2,9 +2,10 @@
 // root, re-run this same program under `unshare -n` (a private network
 // namespace that vanishes with it) and tell the story on the real kernel;
 // without root (or without /dev/net/tun or unshare), tell it on the
-// simulated binding and say so. With --inspect the offline inspector follows
-// along; across the namespace boundary its feed comes over a pipe (fd 3) and
-// the page is served on the host's loopback, then stays open until Ctrl-C.
+// simulated binding and say so (TUN_LIFECYCLE_DEMO_SIMULATED=1 forces that).
+// With --inspect the offline inspector follows along; across the namespace
+// boundary its feed comes over a pipe (fd 3) and the page is served on the
+// host's loopback, then stays open until Ctrl-C.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readlinkSync } from 'node:fs';
@@ -42,6 +43,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
 }
 
 function kernelUnavailable(): string | undefined {
+  if (process.env.TUN_LIFECYCLE_DEMO_SIMULATED === '1') return 'TUN_LIFECYCLE_DEMO_SIMULATED=1 asked for it';
   if (process.platform !== 'linux') return 'not Linux';
   if (process.getuid?.() !== 0) return 'not running as root';
   if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
