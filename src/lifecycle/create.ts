@@ -36,13 +36,23 @@ export async function createInterface(session: InterfaceSession): Promise<Create
 export async function configure(session: InterfaceSession): Promise<void> {
   const { binding, options } = session;
   const ifindex = session.ifindex!;
+  const routes = options.routes.map((route) => ({ destination: route.destination.cidr, metric: route.metric }));
+  if (binding.configure) {
+    // The same requests in the same order, in one round trip (the native binding's fast path).
+    await binding.configure(ifindex, {
+      alias: ownTag(),
+      ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
+      addresses: options.addresses.map((address) => address.cidr),
+      up: true,
+      routes,
+    });
+    return;
+  }
   await binding.setAlias(ifindex, ownTag());
   if (options.mtu !== undefined) await binding.setMtu(ifindex, options.mtu);
   for (const address of options.addresses) await binding.addAddress(ifindex, address.cidr);
   await binding.setUp(ifindex, true);
-  for (const route of options.routes) {
-    await binding.addRoute(ifindex, { destination: route.destination.cidr, metric: route.metric });
-  }
+  for (const route of routes) await binding.addRoute(ifindex, route);
 }
 
 /**

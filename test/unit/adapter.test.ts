@@ -58,6 +58,27 @@ describe('TunAdapter on the simulated binding', () => {
     expectNothingLeft(binding);
   });
 
+  it("uses the binding's configure() fast path when it has one, with the plan in kernel order", async () => {
+    const plans: unknown[] = [];
+    const fast = Object.assign(binding, {
+      async configure(ifindex: number, plan: { alias?: string; mtu?: number; addresses?: string[]; up?: boolean; routes?: Array<{ destination: string; metric?: number }> }) {
+        plans.push(plan);
+        if (plan.alias !== undefined) await binding.setAlias(ifindex, plan.alias);
+        if (plan.mtu !== undefined) await binding.setMtu(ifindex, plan.mtu);
+        for (const cidr of plan.addresses ?? []) await binding.addAddress(ifindex, cidr);
+        if (plan.up !== undefined) await binding.setUp(ifindex, plan.up);
+        for (const route of plan.routes ?? []) await binding.addRoute(ifindex, route);
+      },
+    });
+    const iface = await createAdapter('tun0', { binding: fast, mtu: 1400, addresses: ['10.0.0.1/24'], routes: ['10.1.0.0/16'] });
+    expect(plans).to.deep.equal([{
+      alias: `tun-lifecycle:${process.pid}`, mtu: 1400, addresses: ['10.0.0.1/24'], up: true, routes: [{ destination: '10.1.0.0/16', metric: 0 }],
+    }]);
+    expect(binding.world.link('tun0')!.routes.map((r) => r.destination)).to.deep.equal(['10.1.0.0/16']);
+    await iface.cleanup();
+    expectNothingLeft(binding);
+  });
+
   it('a tun%d pattern gets the kernel\'s name', async () => {
     const iface = await createAdapter('lc%d', { binding });
     expect(iface.name).to.match(/^lc\d+$/);
