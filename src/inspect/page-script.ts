@@ -11,7 +11,7 @@ export const PAGE_SCRIPT = String.raw`
   var $ = function (id) { return document.getElementById(id); };
   var probe = window.__inspector = { rendered: false, messages: 0, highlights: [], current: null, error: null };
   var nodes = {};          // mermaid state id -> svg element
-  var startedAt = Date.now();
+  var startedAt = null;   // the first logged event: 'since' times count from it
   var lastState = null;
   var timers = [];
   var queue = Promise.resolve();
@@ -23,7 +23,10 @@ export const PAGE_SCRIPT = String.raw`
     var d = new Date(ms);
     return d.toTimeString().slice(0, 8) + '.' + String(d.getMilliseconds()).padStart(3, '0');
   }
-  function since(ms) { return '+' + ((ms - startedAt) / 1000).toFixed(3) + ' s'; }
+  function since(ms) {
+    if (startedAt === null) startedAt = ms;
+    return '+' + ((ms - startedAt) / 1000).toFixed(3) + ' s';
+  }
   function short(v) {
     if (v === undefined || v === null) return '';
     var s = typeof v === 'string' ? v : JSON.stringify(v);
@@ -149,7 +152,7 @@ export const PAGE_SCRIPT = String.raw`
   }
 
   async function welcome(w) {
-    startedAt = w.startedAt;
+    startedAt = null;
     probe.stateIds = w.stateIds;
     document.title = w.title + ' — inspector';
     $('title').textContent = w.title;

@@ -15,7 +15,7 @@ header h1 { font-size:15px; margin:0; font-weight:600; }
 main { display:grid; grid-template-columns: minmax(420px, 1.35fr) minmax(340px, 1fr); gap:12px; padding:12px; align-items:start; }
 section { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:10px 12px; min-width:0; }
 section h2 { margin:0 0 8px; font-size:12px; color:var(--dim); text-transform:uppercase; letter-spacing:.06em; font-weight:600; }
-#diagram-panel { grid-row: span 4; }
+.side { display:flex; flex-direction:column; gap:12px; min-width:0; }
 #diagram { background:#fff; border-radius:6px; padding:8px; overflow:auto; }
 #diagram svg { max-width:100%; height:auto; }
 #diagram .tl-active > rect, #diagram .tl-active > path, #diagram .tl-active rect.outer, #diagram .tl-active > g > rect

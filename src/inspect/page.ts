@@ -26,12 +26,14 @@ export function inspectorPage(title: string): string {
 </header>
 <main>
   <section id="diagram-panel"><h2>Statechart (generated from the machine)</h2><div id="diagram"></div></section>
-  <section><h2>Context</h2><dl id="context"></dl></section>
-  <section><h2>Pending timers</h2><div id="timers"></div></section>
-  <section><h2>Stats</h2><dl id="stats"><dd class="none">waiting…</dd></dl></section>
-  <section><h2>Configuration</h2><dl id="details"></dl></section>
+  <div class="side">
+    <section><h2>Context</h2><dl id="context"></dl></section>
+    <section><h2>Pending timers</h2><div id="timers"></div></section>
+    <section><h2>Stats</h2><dl id="stats"><dd class="none">waiting…</dd></dl></section>
+    <section><h2>Configuration</h2><dl id="details"></dl></section>
+  </div>
   <section id="log-panel"><h2>Event log (newest first)</h2><div id="log-wrap"><table>
-    <thead><tr><th>time</th><th>since start</th><th>event / transition</th><th>from</th><th>detail</th></tr></thead>
+    <thead><tr><th>time</th><th>since first event</th><th>event / transition</th><th>from</th><th>detail</th></tr></thead>
     <tbody id="log"></tbody></table></div></section>
 </main>
 <footer>tun-lifecycle offline inspector · served from this process on loopback · no network access needed</footer>
