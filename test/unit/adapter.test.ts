@@ -243,6 +243,34 @@ describe('TunAdapter on the simulated binding', () => {
     expect(lines.every(([, o, m]) => o.interface === 'tun0' && typeof m === 'string')).to.equal(true);
   });
 
+  it('passes the inspect option to the actor (every actor event observable)', async () => {
+    const types = new Set<string>();
+    const iface = await createAdapter('tun0', { binding, inspect: (event) => types.add(event.type) });
+    await iface.cleanup();
+    expect([...types]).to.include.members(['@xstate.actor', '@xstate.event', '@xstate.snapshot']);
+  });
+
+  it('NODE_DEBUG=tun-lifecycle prints the transitions through util.debuglog', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const index = new URL('../../src/index.js', import.meta.url).href;
+    const testing = new URL('../../src/testing.js', import.meta.url).href;
+    const source = `
+      const { createAdapter } = await import(${JSON.stringify(index)});
+      const { SimulatedBinding } = await import(${JSON.stringify(testing)});
+      const iface = await createAdapter('dbg0', { binding: new SimulatedBinding() });
+      await iface.cleanup();
+    `;
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, ['--input-type=module', '-e', source], {
+      env: { ...process.env, ...env }, encoding: 'utf8',
+    });
+    const on = run({ NODE_DEBUG: 'tun-lifecycle' });
+    expect(on.status, on.stderr).to.equal(0);
+    expect(on.stderr).to.match(/TUN-LIFECYCLE \d+: tun-lifecycle: dbg0 initializing → ready/);
+    expect(on.stderr).to.match(/dbg0 stopping → stopped/);
+    const off = run({ NODE_DEBUG: '' });
+    expect(off.stderr, 'silent by default').to.equal('');
+  });
+
   it("'alert' on every alertThreshold-th consecutive failure", async () => {
     binding.faults.fail('open', 'EAGAIN', Infinity);
     const alerts: number[] = [];
