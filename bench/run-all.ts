@@ -29,6 +29,10 @@ for (const name of BENCHES) {
   if (child.status !== 0 || !out.startsWith('#')) {
     allRan = false;
     sections.push(`### ${name}\n\nNo table: ${out || `exited with ${child.status ?? child.signal}`}`);
+  } else if (/native binding unavailable|No table:/.test(out)) {
+    // A table without the binding's rows must not replace a complete one.
+    allRan = false;
+    sections.push(out);
   } else {
     sections.push(out);
   }
@@ -48,6 +52,6 @@ if (allRan) {
   writeFileSync(path.join(repoRoot, 'bench', 'RESULTS.md'), report);
   process.stderr.write('written to bench/RESULTS.md\n');
 } else {
-  process.stderr.write('some bench produced no table; bench/RESULTS.md left as it was\n');
+  process.stderr.write('some bench produced no table or ran without the native binding; bench/RESULTS.md left as it was\n');
   process.exitCode = 1;
 }

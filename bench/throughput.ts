@@ -163,6 +163,12 @@ async function writeOnce(tools: Tools, impl: Impl, payload: number): Promise<Wri
 const pps = (m: Moved) => (m.seconds > 0 ? m.packets / m.seconds : NaN);
 const gbps = (m: Moved) => (m.seconds > 0 ? (m.bytes * 8) / m.seconds / 1e9 : NaN);
 const med = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
+/** "min–max" of the runs' packets/s, so the spread on a shared machine is visible. */
+const spread = (xs: Moved[] | undefined) => {
+  if (!xs?.length) return 'n/a';
+  const r = xs.map(pps);
+  return `${fmtInt(Math.min(...r))}–${fmtInt(Math.max(...r))}`;
+};
 
 function verdict(ok: boolean | null): string {
   return ok === null ? 'n/a' : ok ? 'met' : 'MISSED';
@@ -213,13 +219,13 @@ export async function runThroughputBench(): Promise<string> {
       const rp = r ? med(r, pps) : NaN;
       const wp = w ? med(w, pps) : NaN;
       readRows.push([
-        `${payload} B`, impl, fmtInt(rp), fmt(r ? med(r, gbps) : NaN),
+        `${payload} B`, impl, fmtInt(rp), spread(r), fmt(r ? med(r, gbps) : NaN),
         ratio(rp, rate(reads, 'C loop')), ratio(rp, rate(reads, 'naive Node')),
         r ? fmtInt(med(r, (s) => s.sent)) : 'n/a', r ? fmtInt(med(r, (s) => s.packets)) : 'n/a',
         r ? fmtInt(med(r, (s) => s.droppedInTun)) : 'n/a',
       ]);
       writeRows.push([
-        `${payload} B`, impl, fmtInt(wp), fmt(w ? med(w, gbps) : NaN),
+        `${payload} B`, impl, fmtInt(wp), spread(w), fmt(w ? med(w, gbps) : NaN),
         ratio(wp, rate(writes, 'C loop')), ratio(wp, rate(writes, 'naive Node')),
         w ? fmtInt(med(w, (s) => s.packets)) : 'n/a', w ? fmtInt(med(w, (s) => s.delivered)) : 'n/a',
       ]);
@@ -240,11 +246,11 @@ export async function runThroughputBench(): Promise<string> {
     '',
     `**Read** (kernel UDP socket → TUN → reader). A C sendmmsg flood sends for ${FLOOD_S} s; the rate is what the reader drained per second between its first and last packet. The TUN ring holds ~500 packets and drops the rest (counted in the link's tx_dropped).`,
     '',
-    markdownTable(['payload', 'reader', 'packets/s', 'Gbit/s', 'vs C loop', 'vs naive Node', 'sent by flood', 'received', 'dropped at TUN'], readRows),
+    markdownTable(['payload', 'reader', 'packets/s', 'range', 'Gbit/s', 'vs C loop', 'vs naive Node', 'sent by flood', 'received', 'dropped at TUN'], readRows),
     '',
     `**Write** (writer → TUN → kernel UDP socket). Each writer writes the same IPv4/UDP packet for ${WRITE_S} s; a C recvmmsg sink counts what the kernel delivered.`,
     '',
-    markdownTable(['payload', 'writer', 'packets/s', 'Gbit/s', 'vs C loop', 'vs naive Node', 'written', 'delivered to socket'], writeRows),
+    markdownTable(['payload', 'writer', 'packets/s', 'range', 'Gbit/s', 'vs C loop', 'vs naive Node', 'written', 'delivered to socket'], writeRows),
     '',
     '**Targets**: binding ≥ 0.5× the C loop and ≥ 5× naive Node.',
     '',
