@@ -271,6 +271,51 @@ describe('TunAdapter on the simulated binding', () => {
     expect(off.stderr, 'silent by default').to.equal('');
   });
 
+  describe('handleSignals', () => {
+    const index = new URL('../../src/index.js', import.meta.url).href;
+    const testing = new URL('../../src/testing.js', import.meta.url).href;
+    async function runWithSignals(hang: boolean, signals: number) {
+      const { spawn } = await import('node:child_process');
+      const source = `
+        const { createAdapter } = await import(${JSON.stringify(index)});
+        const { SimulatedBinding } = await import(${JSON.stringify(testing)});
+        const binding = new SimulatedBinding();
+        const iface = await createAdapter('sig0', { binding, handleSignals: true, cleanupTimeout: 60000 });
+        iface.on('state', (to) => console.log(to));
+        ${hang ? "binding.faults.hang('setUp');" : ''}
+        console.log('ready');
+        setInterval(() => {}, 1000);
+      `;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const lines: string[] = [];
+      let stderr = '';
+      child.stderr.on('data', (chunk) => { stderr += chunk; });
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        for (const line of chunk.split('\n').filter(Boolean)) {
+          lines.push(line);
+          if (line === 'ready') {
+            child.kill('SIGTERM');
+            if (signals > 1) setTimeout(() => child.kill('SIGTERM'), 150);
+          }
+        }
+      });
+      const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+      return { code, signal, lines, stderr };
+    }
+
+    it('a signal cleans up, then the process dies of that signal', async () => {
+      const result = await runWithSignals(false, 1);
+      expect(result.signal, result.stderr).to.equal('SIGTERM');
+      expect(result.lines).to.deep.equal(['ready', 'stopping', 'stopped']);
+    });
+
+    it('a second signal while cleanup hangs exits at once (128 + signal number)', async () => {
+      const result = await runWithSignals(true, 2);
+      expect(result.code, result.stderr).to.equal(143);
+      expect(result.lines).to.deep.equal(['ready', 'stopping']);
+    });
+  });
+
   it("'alert' on every alertThreshold-th consecutive failure", async () => {
     binding.faults.fail('open', 'EAGAIN', Infinity);
     const alerts: number[] = [];
