@@ -186,15 +186,15 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
       return Promise.reject(new InvalidStateTransitionError('start', { state: this.#state, interfaceName: this.name }));
     }
     this.#startPromise = new Promise<this>((resolve, reject) => {
-      const done = this.#watch((state) => {
+      this.#watch((state) => {
         if (state === InterfaceState.Ready) resolve(this);
         else if (state === InterfaceState.Error) reject(this.lastError);
         else if (state === InterfaceState.Stopping || state === InterfaceState.Stopped) reject(abortError(this.name));
         else return false;
         return true;
       });
-      void done;
     });
+    // Held for callers of start(); an adapter cleaned up mid-start must not raise an unhandled rejection.
     this.#startPromise.catch(() => undefined);
     registerForExit(this.#exit);
     const signal = this.#options.signal;
