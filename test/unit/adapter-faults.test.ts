@@ -92,6 +92,25 @@ describe('adapter under injected faults', () => {
     }
   }
 
+  it('validateState: a kernel that silently ignores a request fails verification (permanent), rolled back', async () => {
+    binding.addAddress = async () => undefined;
+    const error = await createAdapter('tun0', config(binding, { routes: [] })).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(ConfigurationFailedError);
+    const cause = (error as Error).cause as { code: string; differences: string[] };
+    expect(cause.code).to.equal('ERR_STATE_MISMATCH');
+    expect(cause.differences).to.deep.equal(['address 10.0.0.1/24 missing', 'address fd00::1/64 missing']);
+    expect((error as ConfigurationFailedError).attempts).to.equal(1);
+    expectNothingLeft(binding);
+  });
+
+  it('validateState: false skips reading the kernel back', async () => {
+    const iface = await createAdapter('tun0', config(binding, { validateState: false }));
+    expect(binding.faults.calls('listAddresses')).to.equal(0);
+    expect(binding.faults.calls('listRoutes')).to.equal(0);
+    await iface.cleanup();
+    expectNothingLeft(binding);
+  });
+
   it('a permanent errno (EPERM on open) fails at once: one attempt', async () => {
     binding.faults.fail('open', 'EPERM', Infinity);
     const error = await createAdapter('tun0', config(binding)).then(() => undefined, (e: unknown) => e);
