@@ -2,7 +2,8 @@
  *   tun_rw read  IFNAME IDLE_MS MAX_S       drain packets until IDLE_MS without one
  *   tun_rw write IFNAME PAYLOAD SECONDS SRC DST DPORT   write one IPv4/UDP packet repeatedly
  *   tun_rw exec  IFNAME CMD [ARGS...]       attach (blocking fd), hand it to CMD as fd 3
- * read/write print "ready" once attached, then one JSON line of results.
+ * read/write print "ready" once attached, then one JSON line of results
+ * (including the CPU time the loop used, which other load on the machine barely changes).
  * `exec` exists because Node cannot issue TUNSETIFF itself: the naive-Node
  * baseline gets a real TUN fd this way and then uses only fs.read/fs.write. */
 #include "common.h"
@@ -12,6 +13,7 @@ static int do_read(const char *name, int idle_ms, double max_s) {
   int fd = tun_attach(name, 1);
   printf("ready\n");
   fflush(stdout);
+  double cpu0 = cpu_s();
   static uint8_t buf[65536];
   unsigned long long packets = 0, bytes = 0;
   double first = 0, last = 0, start = now_s();
@@ -38,8 +40,8 @@ static int do_read(const char *name, int idle_ms, double max_s) {
     last = now_s();
     if (last - start > max_s) break;
   }
-  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f}\n", packets, bytes,
-         packets ? last - first : 0.0);
+  printf("{\"packets\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"cpuSeconds\":%.6f}\n", packets, bytes,
+         packets ? last - first : 0.0, cpu_s() - cpu0);
   close(fd);
   return 0;
 }
@@ -52,6 +54,7 @@ static int do_write(const char *name, size_t payload, double seconds, const char
   printf("ready\n");
   fflush(stdout);
   unsigned long long packets = 0, errors = 0;
+  double cpu0 = cpu_s();
   double start = now_s(), end = start + seconds, t = start;
   while (t < end) {
     for (int i = 0; i < 256; i++) {
@@ -60,8 +63,8 @@ static int do_write(const char *name, size_t payload, double seconds, const char
     }
     t = now_s();
   }
-  printf("{\"packets\":%llu,\"bytes\":%llu,\"errors\":%llu,\"seconds\":%.6f}\n", packets,
-         packets * len, errors, t - start);
+  printf("{\"packets\":%llu,\"bytes\":%llu,\"errors\":%llu,\"seconds\":%.6f,\"cpuSeconds\":%.6f}\n", packets,
+         packets * len, errors, t - start, cpu_s() - cpu0);
   close(fd);
   return 0;
 }

@@ -17,8 +17,11 @@ function readLoop(idleMs: number, maxS: number): void {
   let first = 0;
   let last = 0;
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   const finish = () => {
-    console.log(JSON.stringify({ packets, bytes, seconds: packets ? (last - first) / 1000 : 0 }));
+    const cpu = process.cpuUsage(cpu0);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    console.log(JSON.stringify({ packets, bytes, seconds: packets ? (last - first) / 1000 : 0, cpuSeconds }));
     // The last fs.read stays parked in a threadpool thread, blocked in the
     // kernel, and libuv joins its threads at exit: a normal exit would hang
     // (this is the close-hangs problem of thread-per-device TUN packages).
@@ -47,6 +50,7 @@ function writeLoop(seconds: number, payload: number, src: string, dst: string, d
   let packets = 0;
   let errors = 0;
   console.log('ready');
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + seconds * 1000;
   const next = () =>
@@ -55,7 +59,9 @@ function writeLoop(seconds: number, payload: number, src: string, dst: string, d
       else packets++;
       const t = performance.now();
       if (t < end) return next();
-      console.log(JSON.stringify({ packets, bytes: packets * pkt.length, errors, seconds: (t - start) / 1000 }));
+      const cpu = process.cpuUsage(cpu0);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      console.log(JSON.stringify({ packets, bytes: packets * pkt.length, errors, seconds: (t - start) / 1000, cpuSeconds }));
       process.exit(0);
     });
   next();
