@@ -6,11 +6,6 @@ import { readFileSync } from 'node:fs';
 import { TunError } from '../errors.js';
 import { parseCommandLine } from './args.js';
 import { describeError } from './bindings.js';
-import { runDiagram } from './commands/diagram.js';
-import { runDown } from './commands/down.js';
-import { runStatus } from './commands/status.js';
-import { runUp } from './commands/up.js';
-import { runDemo } from './demo/run.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { createOutput } from './output.js';
 import { privilegeErrorFrom } from './privilege.js';
@@ -24,12 +19,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (args.command) {
       case 'help': process.stdout.write(USAGE); return ExitCode.Ok;
       case 'version': process.stdout.write(`${version()}\n`); return ExitCode.Ok;
+      // Each command loads only what it needs (a usage error should not wait for xstate and the addon).
       case 'up':
-      case 'inspect': return await runUp(args, out);
-      case 'status': return await runStatus(args, out);
-      case 'down': return await runDown(args, out);
-      case 'diagram': return runDiagram(out);
-      case 'demo': return await runDemo({ inspectPort: args.inspectPort, out });
+      case 'inspect': return await (await import('./commands/up.js')).runUp(args, out);
+      case 'status': return await (await import('./commands/status.js')).runStatus(args, out);
+      case 'down': return await (await import('./commands/down.js')).runDown(args, out);
+      case 'diagram': return (await import('./commands/diagram.js')).runDiagram(out);
+      case 'demo': return await (await import('./demo/run.js')).runDemo({ inspectPort: args.inspectPort, out });
     }
   } catch (error) {
     const expected = error instanceof CliError ? error

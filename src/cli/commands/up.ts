@@ -26,13 +26,27 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
   if (!args.simulated) requireTunPrivilege(what);
   const binding = await loadBinding(args.simulated);
   const stately: StatelyInspector | undefined = args.statelyUrl ? createStatelyInspector({ url: args.statelyUrl }) : undefined;
-  const adapter = new TunAdapter(requested, {
-    binding,
-    addresses: args.addresses,
-    routes: args.routes,
-    ...(args.mtu === undefined ? {} : { mtu: args.mtu }),
-    ...(stately ? { inspect: stately.inspect } : {}),
-  });
+  let adapter: TunAdapter;
+  try {
+    adapter = new TunAdapter(requested, {
+      binding,
+      addresses: args.addresses,
+      routes: args.routes,
+      ...(args.mtu === undefined ? {} : { mtu: args.mtu }),
+      ...(stately ? { inspect: stately.inspect } : {}),
+    });
+  } catch (error) {
+    stately?.stop();
+    // Options validated as a whole (a repeated address, IPv6 with an MTU below 1280): the command line is at fault.
+    const code = (error as { code?: string }).code ?? '';
+    if (code.startsWith('ERR_INVALID_ARG') || code === 'ERR_OUT_OF_RANGE') {
+      const flag: Record<string, string> = { addresses: '--address', routes: '--route', mtu: '--mtu' };
+      const message = (error as Error).message.replace(/options\.(\w+)(?:\[(\d+)\])?/u,
+        (whole, key: string, index: string | undefined) => (flag[key] ? `${flag[key]}${index === undefined ? '' : ` #${Number(index) + 1}`}` : whole));
+      throw new CliError(message, ExitCode.Usage, 'Run `tun-lifecycle --help` for usage.');
+    }
+    throw error;
+  }
   const follow = followTransitions(adapter, out);
   let server: InspectorServer | undefined;
   const stop = stopRequests(out);
