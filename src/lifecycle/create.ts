@@ -5,12 +5,28 @@
 
 import type { CreateOutput } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
-import { TAG_PREFIX, ownTag } from './session.js';
+import { TAG_PREFIX, adapterGroup, ownTag } from './session.js';
 import { isGone } from './kernel-errors.js';
 import { rollback } from './release.js';
 import { verifyConfigured } from './verify.js';
 
+let creationsInFlight = 0;
+
+/** Creates running now in this thread: while any runs, a new link may be joining the adapter group. */
+export function creationsRunning(): number {
+  return creationsInFlight;
+}
+
 export async function createInterface(session: InterfaceSession): Promise<CreateOutput> {
+  creationsInFlight += 1;
+  try {
+    return await createOnce(session);
+  } finally {
+    creationsInFlight -= 1;
+  }
+}
+
+async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
   const { binding, options } = session;
   await reclaimLeftover(session);
   const device = await binding.open({
@@ -32,7 +48,10 @@ export async function createInterface(session: InterfaceSession): Promise<Create
   }
 }
 
-/** Tag, MTU, addresses, link up, routes — routes last: the kernel refuses a route via a down link. */
+/**
+ * Tag (alias and adapter group), MTU, addresses, link up, routes — routes
+ * last: the kernel refuses a route via a down link.
+ */
 export async function configure(session: InterfaceSession): Promise<void> {
   const { binding, options } = session;
   const ifindex = session.ifindex!;
@@ -41,6 +60,7 @@ export async function configure(session: InterfaceSession): Promise<void> {
     // The same requests in the same order, in one round trip (the native binding's fast path).
     await binding.configure(ifindex, {
       alias: ownTag(),
+      group: adapterGroup(),
       ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
       addresses: options.addresses.map((address) => address.cidr),
       up: true,
@@ -49,6 +69,7 @@ export async function configure(session: InterfaceSession): Promise<void> {
     return;
   }
   await binding.setAlias(ifindex, ownTag());
+  await binding.setGroup(ifindex, adapterGroup());
   if (options.mtu !== undefined) await binding.setMtu(ifindex, options.mtu);
   for (const address of options.addresses) await binding.addAddress(ifindex, address.cidr);
   await binding.setUp(ifindex, true);

@@ -16,6 +16,18 @@ export function ownTag(): string {
 }
 
 /**
+ * IFLA_GROUP every interface this process makes is put in at creation (free:
+ * it rides in the same RTM_NEWLINK as the MTU and alias). When all of them
+ * are cleaned up together, one RTM_DELLINK for this group deletes them all
+ * without tagging each first. High bit set, then the pid: no two live
+ * processes of one pid namespace share it, and per-batch groups (0x6c……) never
+ * collide with it.
+ */
+export function adapterGroup(): number {
+  return (0x80000000 | (process.pid & 0x7fffffff)) >>> 0;
+}
+
+/**
  * Events: 'packets' (batch: Buffer[], queue: number), 'queue-error' (err: Error),
  * 'drain' (queue: number).
  */
@@ -30,6 +42,8 @@ export class InterfaceSession extends EventEmitter {
   readonly madeLinks = new Map<number, string>();
   /** The link is being deleted under its fds on purpose: their EBADFD is expected. */
   releasing = false;
+  /** ifindex that a batch's post-deletion link dump showed absent (verification shares that read). */
+  confirmedGone: number | undefined;
   #tail: Promise<unknown> = Promise.resolve();
   readonly #detach: Array<() => void> = [];
 
@@ -48,6 +62,7 @@ export class InterfaceSession extends EventEmitter {
   adopt(device: TunDevice): void {
     this.device = device;
     this.releasing = false;
+    this.confirmedGone = undefined;
     this.name = device.name;
     this.ifindex = device.ifindex;
     if (device.persistent) this.madeLinks.set(device.ifindex, device.name);

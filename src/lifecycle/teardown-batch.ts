@@ -6,8 +6,13 @@
 // unregisters them together). So cleanups that reach their release step
 // while another release is in flight are gathered into one batch:
 //
-//   IFLA_GROUP = batch group → close the fds of persistent members →
-//   one RTM_DELLINK for the group → close the fds of the others.
+//   close the fds of persistent members → one RTM_DELLINK for the group →
+//   close the fds of the others → one link dump verifies every member.
+//
+// The group: every link this process makes joins its adapter group at
+// creation (session.ts adapterGroup), so when the batch is every such link
+// (the "clean up everything" case) that group is deleted as it is. Otherwise
+// the members are first moved to a fresh group of their own.
 //
 // A persistent member's fds are closed before its link is deleted, as the
 // design asks. A non-persistent member's link is deleted under its open fds:
@@ -24,6 +29,8 @@
 
 import type { TunBinding } from '../binding/types.js';
 import type { InterfaceSession } from './session.js';
+import { adapterGroup, ownTag } from './session.js';
+import { creationsRunning } from './create.js';
 import { isGone } from './kernel-errors.js';
 import { releaseDevice } from './release.js';
 
@@ -80,54 +87,79 @@ class TeardownBatcher {
   }
 
   async #releaseGroup(batch: Request[]): Promise<void> {
-    const group = this.#nextGroup();
-    const members: Request[] = [];
     const alone: Request[] = [];
-    await Promise.all(batch.map(async (request) => {
+    const members: Request[] = [];
+    for (const request of batch) {
       const { session } = request;
-      const device = session.device;
-      if (!device || device.closed || session.ifindex === undefined) {
-        alone.push(request);
+      if (!session.device || session.device.closed || session.ifindex === undefined) alone.push(request);
+      else members.push(request);
+    }
+    if (members.length > 0) await this.#deleteTogether(members, alone);
+    await Promise.all(alone.map((request) => settle(request, () => releaseDevice(request.session))));
+  }
+
+  /**
+   * Delete the members' links with one group request, resolving each member
+   * it deleted; members it could not take are pushed onto `alone`.
+   */
+  async #deleteTogether(candidates: Request[], alone: Request[]): Promise<void> {
+    const { binding } = this;
+    let links = await binding.listLinks().catch(() => undefined);
+    if (!links) {
+      alone.push(...candidates);
+      return;
+    }
+    let members = candidates;
+    let group = adapterGroup();
+    const wanted = new Set(members.map((m) => m.session.ifindex!));
+    const groupOf = new Map(links.map((link) => [link.ifindex, link.group]));
+    // The adapter group can go whole when every link in it is ours and in this
+    // batch, and no create is adding a link to it meanwhile.
+    const whole = creationsRunning() === 0
+      && members.every((m) => groupOf.get(m.session.ifindex!) === group)
+      && links.every((link) => link.group !== group || (wanted.has(link.ifindex) && link.alias === ownTag()));
+    if (!whole) {
+      group = this.#nextGroup();
+      const tagged: Request[] = [];
+      await Promise.all(members.map(async (member) => {
+        try {
+          await binding.setGroup(member.session.ifindex!, group);
+          tagged.push(member);
+        } catch {
+          alone.push(member);
+        }
+      }));
+      members = tagged;
+      if (members.length === 0) return;
+      links = await binding.listLinks().catch(() => undefined);
+      const ours = new Set(members.map((m) => m.session.ifindex!));
+      if (!links || !links.every((link) => link.group !== group || ours.has(link.ifindex))) {
+        alone.push(...members);
         return;
       }
-      try {
-        await this.binding.setGroup(session.ifindex, group);
-        members.push(request);
-      } catch {
-        alone.push(request);
-      }
-    }));
-    if (members.length > 0) {
-      const ours = new Set(members.map((m) => m.session.ifindex));
-      let safe = false;
-      try {
-        const links = await this.binding.listLinks();
-        safe = links.every((link) => link.group !== group || ours.has(link.ifindex));
-      } catch {
-        safe = false;
-      }
-      let deleted = false;
-      if (safe) {
-        for (const member of members) if (member.session.device!.persistent) member.session.closeFds();
-        for (const member of members) member.session.releasing = true;
-        try {
-          await this.binding.deleteLinkGroup(group);
-          deleted = true;
-        } catch (error) {
-          if (isGone(error)) deleted = true;
-        }
-      }
-      if (deleted) {
-        for (const member of members) {
-          member.session.closeFds();
-          member.session.madeLinks.delete(member.session.ifindex!);
-          member.resolve();
-        }
-      } else {
+    }
+    for (const member of members) {
+      if (member.session.device!.persistent) member.session.closeFds();
+      member.session.releasing = true;
+    }
+    try {
+      await binding.deleteLinkGroup(group);
+    } catch (error) {
+      if (!isGone(error)) {
         alone.push(...members);
+        return;
       }
     }
-    await Promise.all(alone.map((request) => settle(request, () => releaseDevice(request.session))));
+    for (const member of members) member.session.closeFds();
+    // One dump after the deletion answers every member's "is my link gone?".
+    const after = await binding.listLinks().catch(() => undefined);
+    const present = new Set((after ?? []).map((link) => link.ifindex));
+    for (const member of members) {
+      const { session } = member;
+      if (after && !present.has(session.ifindex!)) session.confirmedGone = session.ifindex;
+      session.madeLinks.delete(session.ifindex!);
+      member.resolve();
+    }
   }
 }
 

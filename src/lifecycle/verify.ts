@@ -56,6 +56,10 @@ export async function findLeftovers(session: InterfaceSession): Promise<string[]
   const ifindexes = new Set<number>(session.madeLinks.keys());
   if (session.ifindex !== undefined) ifindexes.add(session.ifindex);
   for (const ifindex of ifindexes) {
+    if (session.confirmedGone === ifindex) {
+      session.madeLinks.delete(ifindex);
+      continue;
+    }
     try {
       const link = await binding.getLink(ifindex);
       leftovers.push(`interface ${link.name} (ifindex ${ifindex})`);

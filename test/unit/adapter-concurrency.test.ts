@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
 import { InterfaceNotReadyError, TunAdapter, createAdapter } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
+import { adapterGroup } from '../../src/lifecycle/session.js';
 
 const tunLinks = (binding: SimulatedBinding) => binding.world.links().filter((link) => link.kind !== 'loopback');
 
@@ -129,11 +130,15 @@ describe('adapter concurrency', () => {
     });
 
     it('a member whose group tag fails is released alone', async () => {
-      const adapters = await many(binding, 10);
+      const [keep, ...adapters] = await many(binding, 11);
       binding.faults.fail('setGroup', 'EBUSY', 1);
+      const before = binding.faults.calls('setGroup');
       await Promise.all(adapters.map((a) => a.cleanup()));
+      expect(binding.faults.calls('setGroup') - before, 'each member tagged for a fresh group').to.equal(10);
       expect(binding.faults.calls('deleteLinkGroup')).to.equal(1);
       expect(adapters.every((a) => a.state === 'stopped')).to.equal(true);
+      expect(tunLinks(binding).map((l) => l.name)).to.deep.equal([keep!.name]);
+      await keep!.cleanup();
       expectNothingLeft(binding);
     });
 
@@ -150,11 +155,41 @@ describe('adapter concurrency', () => {
       expectNothingLeft(binding);
     });
 
+    it('cleaning up every adapter deletes the adapter group as it is: no per-link tagging', async () => {
+      const adapters = await many(binding, 20);
+      const setGroupBefore = binding.faults.calls('setGroup');
+      const groups: number[] = [];
+      const realDelete = binding.deleteLinkGroup.bind(binding);
+      binding.deleteLinkGroup = async (group: number) => { groups.push(group); await realDelete(group); };
+      await Promise.all(adapters.map((a) => a.cleanup()));
+      expect(binding.faults.calls('setGroup') - setGroupBefore).to.equal(0);
+      expect(groups).to.deep.equal([adapterGroup()]);
+      expectNothingLeft(binding);
+    });
+
+    it('an adapter not cleaning up keeps its link: the batch moves to a fresh group', async () => {
+      const adapters = await many(binding, 6);
+      const [keep, ...rest] = adapters;
+      const groups: number[] = [];
+      const realDelete = binding.deleteLinkGroup.bind(binding);
+      binding.deleteLinkGroup = async (group: number) => { groups.push(group); await realDelete(group); };
+      await Promise.all(rest.map((a) => a.cleanup()));
+      expect(groups).to.have.length(1);
+      expect(groups[0]).to.not.equal(adapterGroup());
+      expect(keep!.state).to.equal('ready');
+      expect(tunLinks(binding).map((l) => l.name)).to.deep.equal([keep!.name]);
+      await keep!.cleanup();
+      expectNothingLeft(binding);
+    });
+
     it('never deletes a group holding a link that is not ours', async () => {
       const foreign = await binding.open({ name: 'foreign0', persist: true });
       foreign.close();
       const foreignIndex = binding.world.link('foreign0')!.ifindex;
+      // A foreign link in our adapter group: the group cannot go whole.
+      await binding.setGroup(foreignIndex, adapterGroup());
       const adapters = await many(binding, 5);
+      // ...and one that slips into the fresh batch group too: no group deletion at all.
       const realSetGroup = binding.setGroup.bind(binding);
       let joined = false;
       binding.setGroup = async (ifindex: number, group: number) => {

@@ -7,6 +7,7 @@ import {
   TunAdapter, TunError, createAdapter,
 } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
+import { adapterGroup } from '../../src/lifecycle/session.js';
 
 const ipv4Packet = (dst = [10, 0, 0, 2], payload = 'hello') => {
   const body = Buffer.from(payload);
@@ -72,7 +73,7 @@ describe('TunAdapter on the simulated binding', () => {
     });
     const iface = await createAdapter('tun0', { binding: fast, mtu: 1400, addresses: ['10.0.0.1/24'], routes: ['10.1.0.0/16'] });
     expect(plans).to.deep.equal([{
-      alias: `tun-lifecycle:${process.pid}`, mtu: 1400, addresses: ['10.0.0.1/24'], up: true, routes: [{ destination: '10.1.0.0/16', metric: 0 }],
+      alias: `tun-lifecycle:${process.pid}`, group: adapterGroup(), mtu: 1400, addresses: ['10.0.0.1/24'], up: true, routes: [{ destination: '10.1.0.0/16', metric: 0 }],
     }]);
     expect(binding.world.link('tun0')!.routes.map((r) => r.destination)).to.deep.equal(['10.1.0.0/16']);
     await iface.cleanup();
