@@ -49,6 +49,11 @@ function kernelUnavailable(): string | undefined {
   if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
   const probe = spawnSync('unshare', ['-n', '--', 'true'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) return 'cannot make a private network namespace (unshare -n failed)';
+  try {
+    createNativeBinding();
+  } catch (error) {
+    return `the native addon is not available: ${(error as Error).message.split('\n')[0]}`;
+  }
   return undefined;
 }
 
