@@ -43,10 +43,7 @@ export function kernelWorld(binding: TunBinding, netns: string): DemoWorld {
 async function udpRoundTrip(family: Family, payload: Buffer): Promise<number> {
   const socket = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, DEMO.local[family], () => resolve());
-    });
+    await bindWhenUsable(socket, DEMO.local[family]);
     const reply = new Promise<[Buffer, dgram.RemoteInfo]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no UDP reply from ${DEMO.peer[family]} within 1 s`)), 1000);
       socket.on('message', (message, info) => {
@@ -62,6 +59,29 @@ async function udpRoundTrip(family: Family, payload: Buffer): Promise<number> {
     return performance.now() - t0;
   } finally {
     socket.close();
+  }
+}
+
+/**
+ * A fresh IPv6 address can be tentative for a moment (duplicate address
+ * detection), and binding to it fails with EADDRNOTAVAIL until it is done.
+ */
+async function bindWhenUsable(socket: dgram.Socket, address: string): Promise<void> {
+  const deadline = performance.now() + 3000;
+  for (;;) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, address, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRNOTAVAIL' || performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }
 
