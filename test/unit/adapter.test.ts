@@ -175,6 +175,40 @@ describe('TunAdapter on the simulated binding', () => {
     await ended;
   });
 
+  it("backpressure: write() returns false while the fd is full, 'drain' follows, the stream waits for it", async () => {
+    const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    binding.world.blockWrites('tun0', true);
+    expect(iface.write(ipv4Packet([10, 0, 0, 2], 'queued'))).to.equal(false);
+    const drained = new Promise((resolve) => iface.once('drain', resolve));
+    const duplex = iface.stream();
+    let streamed = false;
+    duplex.write(ipv4Packet([10, 0, 0, 2], 'streamed'), () => { streamed = true; });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(streamed, 'the stream waits for drain').to.equal(false);
+    binding.world.blockWrites('tun0', false);
+    expect(await drained).to.equal(0);
+    await until(() => streamed);
+    expect(binding.world.transmitted('tun0').map((p) => p.subarray(20).toString())).to.deep.equal(['queued', 'streamed']);
+    duplex.destroy();
+    await iface.cleanup();
+  });
+
+  it('packets(): pauses the queues past highWaterMark and resumes as the consumer catches up', async () => {
+    const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
+    const iterator = iface.packets({ highWaterMark: 4 });
+    for (let i = 0; i < 10; i++) {
+      binding.world.inject('tun0', ipv4Packet([10, 0, 0, 1], `p${i}`));
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const queue = (await iface.stats()).queues[0]!;
+    expect(queue.rxPackets, 'reading stopped at the high-water mark').to.equal(4);
+    const got: string[] = [];
+    for (let i = 0; i < 10; i++) got.push((await iterator.next()).value!.subarray(20).toString());
+    expect(got).to.deep.equal(Array.from({ length: 10 }, (_, i) => `p${i}`));
+    await iterator.return!();
+    await iface.cleanup();
+  });
+
   it('stats(): kernel counters and the library counters', async () => {
     const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
     iface.write(ipv4Packet());
