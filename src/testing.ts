@@ -9,3 +9,4 @@ export type {
 } from './binding/simulated.js';
 export { TunSystemError, isTunSystemError } from './binding/system-error.js';
 export type * from './binding/types.js';
+export * from './model/index.js';

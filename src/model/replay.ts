@@ -1,0 +1,373 @@
+// Replaying a model path against a real adapter. Each model event has an
+// executor that makes the real system produce it: API events call the API;
+// FAULT acts from outside (delete the link, set it down, remove an address);
+// an actor's outcome is injected into the binding it calls; a timer event
+// advances time. To let the model — not the race — decide an actor's outcome,
+// every invoked actor is held at a gate (faults.hang) from the moment its
+// state is entered until the outcome event's executor lets it go, having
+// first armed the matching failure (or none).
+//
+// Where each actor is held, and where its failure is injected:
+//   create (and recover by re-creating):  held at open, fails at setAlias
+//     (after open, so the rollback and cleanup have a real device to handle)
+//   recover in place (link still there):  held and failed at its first getLink
+//   cleanup:                              held and failed at its verification's getLink
+//
+// After every step the adapter's snapshot must equal the model's (value and
+// the context the guards read), its counters the model's, its last error the
+// model's kind, the 'state' events the model's top-level path; and the system
+// itself (simulated world or kernel) must hold what that state promises.
+
+import type { TunAdapter } from '../adapter.js';
+import type { FaultInjector } from '../binding/simulated-faults.js';
+import { CleanupTimeoutError, ConfigurationFailedError, TunError } from '../errors.js';
+import { backoffDelay } from '../lifecycle/retry-policy.js';
+import { initialTransition, transition } from 'xstate';
+import { topLevelState, tunLifecycleMachine } from '../../machines/tunLifecycle.js';
+import type { LifecycleModelEvent, LifecyclePath, LifecycleSnapshot } from './test-model.js';
+import { MODEL_ERRNO, describePath, serializeLifecycleState } from './test-model.js';
+
+/** What the system holds, read independently of the adapter. */
+export interface SystemObservation {
+  /** Non-loopback links in the namespace. */
+  links: string[];
+  /** TUN queue fds open (in this process / on this simulated namespace). */
+  queueFds: number;
+  /** The adapter's link, when present. */
+  link?: { up: boolean; mtu: number; addresses: string[]; routes: string[] } | undefined;
+}
+
+export type FaultReason = 'deleted' | 'down' | 'address-removed';
+
+/** The system under test, as the executors need it. */
+export interface LifecycleSystem {
+  /** Faults in front of the binding the adapter uses. */
+  readonly faults: FaultInjector;
+  /** Outside changes, like an admin with `ip`. */
+  deleteLink(name: string): void | Promise<void>;
+  setDown(name: string): void | Promise<void>;
+  removeAddress(name: string, cidr: string): void | Promise<void>;
+  observe(name: string): SystemObservation | Promise<SystemObservation>;
+  /** Fire the timers due within `ms` (fake timers), or wait that long (real ones). */
+  advanceTime(ms: number): void | Promise<void>;
+}
+
+export interface ReplayConfig {
+  name: string;
+  mtu: number;
+  addresses: string[];
+  routes: string[];
+  retryAttempts: number;
+  retryDelay: number;
+  cleanupTimeout: number;
+  faultReason: FaultReason;
+  /** How long to wait for the adapter to reach a state. Default 5000 ms. */
+  stepTimeout?: number;
+}
+
+export class ModelReplayError extends Error {
+  constructor(message: string, readonly path: string, readonly step: number) {
+    super(`${message}\n  at step ${step} of: ${path}`);
+    this.name = 'ModelReplayError';
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function settle(turns = 8): Promise<void> {
+  for (let i = 0; i < turns; i++) await nextTurn();
+}
+
+function matches(snapshot: LifecycleSnapshot, value: unknown): boolean {
+  return snapshot.matches(value as never);
+}
+
+/** The kind of an error, for comparing the model's lastError with the adapter's. */
+export function errorKind(error: unknown): string {
+  if (error === undefined) return 'none';
+  if (error instanceof ConfigurationFailedError) return `${error.name}(${(error.cause as { code?: string } | undefined)?.code})`;
+  if (error instanceof TunError) return error.name;
+  return `errno(${(error as { code?: string }).code})`;
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+}
+
+export class LifecycleReplay {
+  /** Top-level states the adapter emitted ('state' events). */
+  readonly emitted: string[] = [];
+  alerts = 0;
+  /** Rejections of API calls (kept, so none is unhandled). */
+  readonly rejections: unknown[] = [];
+  #route: 'create' | 'reconfigure' = 'create';
+  #prearmed = false;
+  #disposing = false;
+  #holds: Array<{ op: 'open' | 'getLink'; callsAtArm: number; release: () => void }> = [];
+  #lastValue: string;
+  #path = '';
+  #step = 0;
+  readonly #unsubscribe: () => void;
+
+  constructor(readonly adapter: TunAdapter, readonly system: LifecycleSystem, readonly config: ReplayConfig) {
+    adapter.on('state', (to: string) => this.emitted.push(to));
+    adapter.on('alert', () => { this.alerts++; });
+    this.#lastValue = JSON.stringify(adapter.actor.getSnapshot().value);
+    // Runs synchronously inside the actor's update, after invoked actors are
+    // started but before any of them reaches its first awaited binding call.
+    const sub = adapter.actor.subscribe((snapshot) => this.#onSnapshot(snapshot as LifecycleSnapshot));
+    this.#unsubscribe = () => sub.unsubscribe();
+  }
+
+  #hold(op: 'open' | 'getLink'): void {
+    const callsAtArm = this.system.faults.calls(op);
+    this.#holds.push({ op, callsAtArm, release: this.system.faults.hang(op) });
+  }
+
+  #releaseHolds(): void {
+    for (const hold of this.#holds.splice(0)) hold.release();
+  }
+
+  /** The actor of the current state has reached its gate (so what it did before is done). */
+  async #untilHeld(): Promise<void> {
+    // The oldest: a cleanup after a timed-out one waits behind the late run, still held at its gate.
+    const hold = this.#holds[0];
+    if (!hold) return;
+    const deadline = Date.now() + (this.config.stepTimeout ?? 5000);
+    while (this.system.faults.calls(hold.op) <= hold.callsAtArm) {
+      if (Date.now() > deadline) this.#fail(`the invoked actor never reached its ${hold.op} gate`);
+      await nextTurn();
+    }
+  }
+
+  #onSnapshot(snapshot: LifecycleSnapshot): void {
+    const value = JSON.stringify(snapshot.value);
+    if (value === this.#lastValue) return;
+    this.#lastValue = value;
+    if (this.#disposing) return;
+    if (matches(snapshot, { initializing: 'attempt' })) {
+      this.#route = 'create';
+      this.#hold('open');
+    } else if (matches(snapshot, { error: { recovering: 'attempt' } })) {
+      if (this.#prearmed) this.#prearmed = false;
+      else {
+        this.#route = 'create';
+        this.#hold('open');
+      }
+    } else if (matches(snapshot, 'stopping')) {
+      this.#hold('getLink');
+    }
+  }
+
+  /** The next recovery attempt will find the link in place: it starts with getLink, synchronously, so hold it now. */
+  async #prearmRecovery(): Promise<void> {
+    const observation = await this.system.observe(this.config.name);
+    if (observation.links.includes(this.config.name)) {
+      this.#route = 'reconfigure';
+      this.#prearmed = true;
+      this.#hold('getLink');
+    }
+  }
+
+  #keep(promise: Promise<unknown>): void {
+    promise.catch((error: unknown) => { this.rejections.push(error); });
+  }
+
+  #maxBackoff(): number {
+    return backoffDelay({ retryDelay: this.config.retryDelay, retryDelayMax: 30_000, retryJitter: 0 }, this.config.retryAttempts + 1);
+  }
+
+  /** Make the real system produce `event`; `target` is the model's state after it. */
+  async execute(event: LifecycleModelEvent, target: LifecycleSnapshot): Promise<void> {
+    const { faults } = this.system;
+    const type = event.type;
+    if (type === 'START') {
+      this.#keep(this.adapter.start());
+    } else if (type === 'CLEANUP') {
+      this.#keep(this.adapter.cleanup());
+    } else if (type === 'RECOVER') {
+      await this.#prearmRecovery();
+      this.#keep(this.adapter.recover());
+    } else if (type === 'FAULT') {
+      await this.#fault();
+    } else if (type.startsWith('xstate.done.actor.')) {
+      if (type.endsWith('.cleanup')) faults.clear('getLink');
+      this.#releaseHolds();
+    } else if (type.startsWith('xstate.error.actor.')) {
+      const code = (event as { error: { code: string } }).error.code;
+      if (type.endsWith('.cleanup')) {
+        await this.#failCleanup();
+      } else {
+        this.#releaseHolds();
+        if (this.#route === 'create') faults.fail('setAlias', code);
+        else faults.fail('getLink', code);
+      }
+    } else if (type.startsWith('xstate.after.cleanupTimeout.')) {
+      await this.system.advanceTime(this.config.cleanupTimeout);
+    } else if (type.startsWith('xstate.after.retryBackoff.')) {
+      if (matches(target, { error: { recovering: 'attempt' } })) await this.#prearmRecovery();
+      await this.system.advanceTime(this.#maxBackoff());
+    } else {
+      throw new Error(`no executor for model event ${type}`);
+    }
+  }
+
+  async #fault(): Promise<void> {
+    const { name } = this.config;
+    switch (this.config.faultReason) {
+      case 'deleted':
+        this.#route = 'create';
+        await this.system.deleteLink(name);
+        break;
+      case 'down':
+        await this.#prearmRecovery();
+        await this.system.setDown(name);
+        break;
+      case 'address-removed':
+        await this.#prearmRecovery();
+        await this.system.removeAddress(name, this.config.addresses[0]!);
+        break;
+    }
+  }
+
+  /** Verification cannot read the kernel (a permanent errno): each round leaves "unverified"; time runs through the backoffs. */
+  async #failCleanup(): Promise<void> {
+    const { faults } = this.system;
+    faults.clear('getLink');
+    this.#releaseHolds();
+    faults.fail('getLink', MODEL_ERRNO.permanent, Infinity);
+    for (let i = 0; i < 40 && this.adapter.state === 'stopping'; i++) {
+      await settle();
+      if (this.adapter.state !== 'stopping') break;
+      await this.system.advanceTime(this.config.retryDelay);
+    }
+  }
+
+  async #waitFor(target: LifecycleSnapshot): Promise<void> {
+    const wanted = serializeLifecycleState(target);
+    const deadline = Date.now() + (this.config.stepTimeout ?? 5000);
+    for (;;) {
+      const now = serializeLifecycleState(this.adapter.actor.getSnapshot() as LifecycleSnapshot);
+      if (now === wanted) return;
+      if (Date.now() > deadline) this.#fail(`the adapter is at ${now}, the model at ${wanted}`);
+      await nextTurn();
+    }
+  }
+
+  #fail(message: string): never {
+    throw new ModelReplayError(message, this.#path, this.#step);
+  }
+
+  #expect(condition: boolean, message: string): void {
+    if (!condition) this.#fail(message);
+  }
+
+  /** The real system agrees with the model at `target`. */
+  async check(target: LifecycleSnapshot, event: LifecycleModelEvent): Promise<void> {
+    const snapshot = this.adapter.actor.getSnapshot() as LifecycleSnapshot;
+    const top = topLevelState(target.value);
+    this.#expect(this.adapter.state === top, `adapter.state ${this.adapter.state}, model ${top}`);
+    const counters = JSON.stringify(snapshot.context.counters);
+    const modelCounters = JSON.stringify(target.context.counters);
+    this.#expect(counters === modelCounters, `counters ${counters}, model ${modelCounters}`);
+    this.#expect(this.alerts === target.context.counters.alerts, `'alert' emitted ${this.alerts}×, model ${target.context.counters.alerts}`);
+    const kind = errorKind(snapshot.context.lastError);
+    const modelKind = errorKind(target.context.lastError);
+    this.#expect(kind === modelKind, `lastError ${kind}, model ${modelKind}`);
+
+    if (matches(target, { initializing: 'attempt' }) || matches(target, { error: { recovering: 'attempt' } }) || matches(target, 'stopping')) {
+      await this.#untilHeld();
+    }
+    await settle();
+    const { name } = this.config;
+    const seen = await this.system.observe(name);
+    const nothing = () => {
+      this.#expect(seen.links.length === 0, `links left: ${seen.links.join(', ')}`);
+      this.#expect(seen.queueFds === 0, `${seen.queueFds} queue fds open`);
+    };
+    if (matches(target, 'uninitialized') || matches(target, 'initializing') || matches(target, 'stopped')) {
+      nothing();
+    } else if (matches(target, 'ready')) {
+      this.#expect(sameMembers(seen.links, [name]), `links ${seen.links.join(', ')}, expected ${name}`);
+      this.#expect(seen.queueFds === 1, `${seen.queueFds} queue fds, expected 1`);
+      const link = seen.link!;
+      this.#expect(link.up, `${name} is down`);
+      this.#expect(link.mtu === this.config.mtu, `mtu ${link.mtu}`);
+      this.#expect(sameMembers(link.addresses, this.config.addresses), `addresses ${link.addresses.join(', ')}`);
+      this.#expect(sameMembers(link.routes, this.config.routes), `routes ${link.routes.join(', ')}`);
+    } else if (matches(target, 'error')) {
+      const from = target.context.errorFrom;
+      if (from === 'stopping') {
+        // Cleanup failed or timed out: what is left depends on where it stopped; the error kind was compared above.
+        if (event.type.startsWith('xstate.after.')) {
+          this.#expect(snapshot.context.lastError instanceof CleanupTimeoutError, `lastError ${kind}, expected CleanupTimeoutError`);
+        }
+      } else if (from === 'initializing' || this.#route === 'create') {
+        // Every failed attempt rolled back what it made.
+        nothing();
+      } else {
+        this.#expect(seen.links.includes(name), `${name} should still be there (recovery in place)`);
+      }
+    }
+
+    const modelTops = this.#modelTops;
+    this.#expect(sameSequence(this.emitted, modelTops), `'state' events ${this.emitted.join(' → ')}, model ${modelTops.join(' → ')}`);
+  }
+
+  #modelTops: string[] = [];
+
+  /** Replay the whole path; throws ModelReplayError naming the step that disagreed. */
+  async run(path: LifecyclePath): Promise<void> {
+    this.#path = describePath(path);
+    // The graph keeps one snapshot per serialized state (with whatever history
+    // reached it first), so the model's own snapshots along this path are
+    // recomputed here, purely: counters and errors then belong to this path.
+    const { retryAttempts, retryDelay, cleanupTimeout, name } = this.config;
+    let [model] = initialTransition(tunLifecycleMachine, { policy: { retryAttempts, retryDelay, cleanupTimeout }, interfaceName: name });
+    let previous = topLevelState(model.value) as string;
+    for (const [i, step] of path.steps.entries()) {
+      this.#step = i;
+      if (i > 0) {
+        [model] = transition(tunLifecycleMachine, model, step.event as never);
+        if (serializeLifecycleState(model as LifecycleSnapshot) !== serializeLifecycleState(step.state)) {
+          this.#fail(`the path does not follow the machine under this policy (${serializeLifecycleState(model as LifecycleSnapshot)})`);
+        }
+        await this.execute(step.event, model as LifecycleSnapshot);
+        const top = topLevelState(model.value);
+        if (top !== previous) this.#modelTops.push(top);
+        previous = top;
+      }
+      await this.#waitFor(model as LifecycleSnapshot);
+      await this.check(model as LifecycleSnapshot, step.event);
+    }
+  }
+
+  /**
+   * Let everything go and clean up whatever state the path ended in; then
+   * nothing may be left. Returns what was observed after.
+   */
+  async dispose(): Promise<SystemObservation> {
+    this.#disposing = true;
+    this.#releaseHolds();
+    this.system.faults.clear();
+    const state = this.adapter.state;
+    if (state !== 'stopped' && state !== 'uninitialized') {
+      const done = this.adapter.cleanup().then(() => undefined, (error: unknown) => error);
+      let outcome: unknown = 'pending';
+      void done.then((value) => { outcome = value; });
+      const deadline = Date.now() + (this.config.stepTimeout ?? 5000);
+      while (outcome === 'pending' && Date.now() < deadline) {
+        await settle();
+        if (outcome === 'pending') await this.system.advanceTime(this.config.retryDelay);
+      }
+      if (outcome !== undefined) this.#fail(`final cleanup from ${state} failed: ${String(outcome)}`);
+    }
+    this.#unsubscribe();
+    await settle();
+    return this.system.observe(this.config.name);
+  }
+}
+
+function sameSequence(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}

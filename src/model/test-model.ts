@@ -1,0 +1,158 @@
+// The lifecycle statechart as an xstate/graph TestModel. `createTestModel`
+// refuses machines with invoke/after, so the model is built with `new
+// TestModel` and the events an invoked actor or a timer would produce are
+// listed explicitly: the done and error events of each actor (an error with a
+// transient and one with a permanent errno, so both branches of the retry
+// guard are taken) and the delayed `xstate.after.<delay>.<state id>` events.
+// Traversal only computes snapshots; no actor runs.
+
+import type { AnyStateMachine, SnapshotFrom } from 'xstate';
+import { TestModel } from 'xstate/graph';
+import type { TestPath } from 'xstate/graph';
+import { ActorId, tunLifecycleMachine } from '../../machines/tunLifecycle.js';
+import type { LifecyclePolicy } from '../../machines/types.js';
+import { activeStateIds, machineStateIds, machineTransitions, transitionsTaken } from './machine-graph.js';
+
+export type LifecycleSnapshot = SnapshotFrom<typeof tunLifecycleMachine>;
+
+/** The events of the model: the API's, the link monitor's, and those actors and timers produce. */
+export type LifecycleModelEvent =
+  | { type: 'START' }
+  | { type: 'CLEANUP' }
+  | { type: 'RECOVER' }
+  | { type: 'FAULT'; reason: string }
+  | { type: `xstate.done.actor.${string}`; output?: unknown }
+  | { type: `xstate.error.actor.${string}`; error: Error & { code: string } }
+  | { type: `xstate.after.${string}` };
+
+export type LifecyclePath = TestPath<LifecycleSnapshot, LifecycleModelEvent>;
+
+/** An errno-coded error as a binding would reject with. */
+export function errnoError(code: string, message = `${code} (model)`): Error & { code: string } {
+  return Object.assign(new Error(message), { code });
+}
+
+/** Errnos the model uses for the two kinds of failure (see src/lifecycle/retry-policy.ts). */
+export const MODEL_ERRNO = { transient: 'EBUSY', permanent: 'EPERM' } as const;
+
+/**
+ * Every event the machine can receive, derived from its definition: for each
+ * delayed transition its after-event; for each invoked actor its done event
+ * and an error of each kind. FAULT carries `faultReason`.
+ */
+export function lifecycleModelEvents(machine: AnyStateMachine = tunLifecycleMachine, faultReason = 'deleted'): LifecycleModelEvent[] {
+  const events: LifecycleModelEvent[] = [];
+  const seen = new Set<string>();
+  for (const transition of machineTransitions(machine)) {
+    const type = transition.event;
+    if (seen.has(type)) continue;
+    seen.add(type);
+    if (type.startsWith('xstate.error.actor.')) {
+      events.push({ type: type as `xstate.error.actor.${string}`, error: errnoError(MODEL_ERRNO.transient) });
+      events.push({ type: type as `xstate.error.actor.${string}`, error: errnoError(MODEL_ERRNO.permanent) });
+    } else if (type.startsWith('xstate.done.actor.')) {
+      const output = type.endsWith(`.${ActorId.cleanup}`) ? undefined : { name: 'model0', ifindex: 1 };
+      events.push(output === undefined ? { type: type as `xstate.done.actor.${string}` } : { type: type as `xstate.done.actor.${string}`, output });
+    } else if (type === 'FAULT') {
+      events.push({ type: 'FAULT', reason: faultReason });
+    } else {
+      events.push({ type } as LifecycleModelEvent);
+    }
+  }
+  return events;
+}
+
+/**
+ * The part of a snapshot that decides what happens next: the state value and
+ * the context the guards read. Counters are left out (they only grow, and
+ * would make the graph infinite).
+ */
+export function serializeLifecycleState(snapshot: LifecycleSnapshot): string {
+  const { attempt, cleanupRequested, errorFrom } = snapshot.context;
+  return JSON.stringify([snapshot.value, attempt, cleanupRequested, errorFrom ?? null]);
+}
+
+export function serializeModelEvent(event: LifecycleModelEvent): string {
+  const code = (event as { error?: { code?: string } }).error?.code;
+  return code ? `${event.type}:${code}` : event.type;
+}
+
+export interface LifecycleTestModelOptions {
+  /** Policy the model (and the system replaying it) uses; retryAttempts bounds the graph. Default retryAttempts 1. */
+  policy?: Partial<LifecyclePolicy>;
+  faultReason?: string;
+}
+
+/** A TestModel over the production machine (or a machine provided from it). */
+export function createLifecycleTestModel(machine: AnyStateMachine = tunLifecycleMachine, options: LifecycleTestModelOptions = {}) {
+  const policy = { retryAttempts: 1, ...options.policy };
+  return new TestModel(machine as never, {
+    events: lifecycleModelEvents(machine, options.faultReason) as never,
+    input: { policy, interfaceName: 'model0' },
+    serializeState: serializeLifecycleState as never,
+    serializeEvent: serializeModelEvent as never,
+  }) as unknown as TestModel<LifecycleSnapshot, LifecycleModelEvent, unknown>;
+}
+
+export interface Coverage {
+  states: { all: string[]; covered: string[]; missing: string[] };
+  transitions: { all: string[]; covered: string[]; missing: string[] };
+}
+
+/** Which state nodes and which transitions of the machine a set of paths exercises. */
+export function pathCoverage(paths: readonly LifecyclePath[], machine: AnyStateMachine = tunLifecycleMachine): Coverage {
+  const states = new Set<string>();
+  const transitions = new Set<string>();
+  for (const path of paths) {
+    path.steps.forEach((step, i) => {
+      for (const id of activeStateIds(machine, step.state.value)) states.add(id);
+      if (i === 0) return;
+      for (const taken of transitionsTaken(machine, path.steps[i - 1]!.state, step.event)) transitions.add(taken.key);
+    });
+  }
+  const allStates = machineStateIds(machine);
+  const allTransitions = machineTransitions(machine).map((t) => t.key);
+  return {
+    states: { all: allStates, covered: allStates.filter((s) => states.has(s)), missing: allStates.filter((s) => !states.has(s)) },
+    transitions: {
+      all: allTransitions,
+      covered: allTransitions.filter((t) => transitions.has(t)),
+      missing: allTransitions.filter((t) => !transitions.has(t)),
+    },
+  };
+}
+
+/** A small subset of `paths` covering everything they cover together (greedy set cover). */
+export function coveringPaths(paths: readonly LifecyclePath[], machine: AnyStateMachine = tunLifecycleMachine): LifecyclePath[] {
+  const itemsOf = (path: LifecyclePath) => {
+    const c = pathCoverage([path], machine);
+    return new Set([...c.states.covered.map((s) => `s:${s}`), ...c.transitions.covered.map((t) => `t:${t}`)]);
+  };
+  const candidates = paths.map((path) => ({ path, items: itemsOf(path) }));
+  const wanted = new Set(candidates.flatMap((c) => [...c.items]));
+  const chosen: LifecyclePath[] = [];
+  while (wanted.size > 0) {
+    let best = candidates[0]!;
+    let bestGain = -1;
+    for (const candidate of candidates) {
+      let gain = 0;
+      for (const item of candidate.items) if (wanted.has(item)) gain++;
+      // Prefer shorter paths on ties: cheaper to replay and easier to read when one fails.
+      if (gain > bestGain || (gain === bestGain && candidate.path.steps.length < best.path.steps.length)) {
+        best = candidate;
+        bestGain = gain;
+      }
+    }
+    if (bestGain <= 0) break;
+    chosen.push(best.path);
+    for (const item of best.items) wanted.delete(item);
+  }
+  return chosen;
+}
+
+/** One line per step: `START → {"initializing":"attempt"}`. */
+export function describePath(path: LifecyclePath): string {
+  return path.steps
+    .map((step) => `${serializeModelEvent(step.event)} → ${JSON.stringify(step.state.value)}`)
+    .join('  ·  ');
+}

@@ -1,0 +1,75 @@
+// The model's paths must walk every state and every transition of the
+// production statechart. Both lists are read from the machine's definition,
+// so a state or transition added to the machine without an event that
+// reaches it makes this suite fail.
+
+import { expect } from 'chai';
+import { createMachine } from 'xstate';
+import { tunLifecycleMachine } from '../../src/index.js';
+import {
+  coveringPaths, lifecycleModelEvents, machineStateIds, machineTransitions, pathCoverage,
+} from '../../src/testing.js';
+import { MODEL_POLICY } from './model-config.js';
+import { shortestPaths, simplePaths } from './paths.js';
+
+describe('model: coverage of the statechart by the generated paths', () => {
+  const shortest = shortestPaths();
+  const simple = simplePaths();
+
+  it('reads the states and transitions from the definition (six top-level states, every guarded branch counted)', () => {
+    const states = machineStateIds(tunLifecycleMachine);
+    const topLevel = states.filter((id) => id.split('.').length === 2).map((id) => id.split('.')[1]).sort();
+    expect(topLevel).to.deep.equal(['error', 'initializing', 'ready', 'stopped', 'stopping', 'uninitialized']);
+    const transitions = machineTransitions(tunLifecycleMachine);
+    // Each candidate is its own transition: the create actor's error has three guarded branches.
+    const createErrors = transitions.filter((t) => t.source === 'tunLifecycle.initializing.attempt' && t.event === 'xstate.error.actor.create');
+    expect(createErrors.map((t) => t.guard)).to.deep.equal(['cleanupRequested', 'canRetry', undefined]);
+    for (const t of transitions) for (const target of t.targets) expect(states, `${t.key} targets ${target}`).to.include(target);
+  });
+
+  it('generates shortest and simple paths', () => {
+    expect(shortest.length).to.be.greaterThan(10);
+    expect(simple.length).to.be.greaterThan(shortest.length);
+    for (const path of [...shortest, ...simple]) expect(path.steps[0]!.event.type).to.equal('xstate.init');
+  });
+
+  it('the paths together cover every state and every transition of the machine', () => {
+    const coverage = pathCoverage([...shortest, ...simple]);
+    expect(coverage.states.missing, 'states no path reaches').to.deep.equal([]);
+    expect(coverage.transitions.missing, 'transitions no path takes').to.deep.equal([]);
+    expect(coverage.transitions.covered.length).to.equal(machineTransitions(tunLifecycleMachine).length);
+  });
+
+  it('the covering subset (replayed on the kernel) covers the same', () => {
+    const subset = coveringPaths([...shortest, ...simple]);
+    const coverage = pathCoverage(subset);
+    expect(coverage.states.missing).to.deep.equal([]);
+    expect(coverage.transitions.missing).to.deep.equal([]);
+    expect(subset.length).to.be.lessThan(20);
+  });
+
+  it('a transition the events cannot reach is reported missing (the check can fail)', () => {
+    const config = tunLifecycleMachine.config as any;
+    const extended = createMachine({
+      ...config,
+      states: { ...config.states, ready: { ...config.states.ready, on: { ...config.states.ready.on, PAUSE: { target: 'stopping' } } } },
+    }, tunLifecycleMachine.implementations as any);
+    // The production event list has no PAUSE: a model built with it misses the new transition.
+    const events = lifecycleModelEvents(tunLifecycleMachine);
+    const { TestModel } = modelClass;
+    const extendedModel = new TestModel(extended, {
+      events, input: { policy: MODEL_POLICY },
+      serializeState: (s: any) => JSON.stringify([s.value, s.context.attempt, s.context.cleanupRequested, s.context.errorFrom ?? null]),
+      serializeEvent: (e: any) => `${e.type}:${e.error?.code ?? ''}`,
+    } as any);
+    const coverage = pathCoverage(extendedModel.getShortestPaths() as any, extended);
+    expect(coverage.transitions.missing).to.include('tunLifecycle.ready|PAUSE|0');
+    // Everything else it misses, the production model's shortest paths miss too: PAUSE is the one new gap.
+    const production = pathCoverage(shortest).transitions.missing;
+    expect(coverage.transitions.missing.filter((t) => !production.includes(t))).to.deep.equal(['tunLifecycle.ready|PAUSE|0']);
+    // And with the events derived from the extended machine itself, PAUSE is generated and taken.
+    expect(lifecycleModelEvents(extended).map((e) => e.type)).to.include('PAUSE');
+  });
+});
+
+const modelClass = await import('xstate/graph');
