@@ -14,8 +14,9 @@ import { buildC } from './lib/cbuild.js';
 import { PLAN_MTU, planAddress, planRoute } from './lib/iface-plan.js';
 import { machineDescription } from './lib/machine.js';
 import { enterPrivateNetns, isMain } from './lib/netns.js';
+import { measureStall } from './lib/loop-stall.js';
 import { startHelper } from './lib/proc.js';
-import { fmtUs, markdownTable, mean, median, ratio } from './lib/stats.js';
+import { fmt, fmtUs, markdownTable, mean, median, ratio } from './lib/stats.js';
 
 const ROUNDS = 3;
 const PER_ROUND = 10;
@@ -33,6 +34,9 @@ interface Phases {
   teardownUs: number[];
   /** Per bring-up, flattened: open, MTU, address, up, route. */
   stepUs?: number[];
+  /** Binding only: longest event-loop stall during each bring-up / teardown (ms). */
+  bringupStallMs?: number[];
+  teardownStallMs?: number[];
 }
 const STEP_NAMES = ['open (TUNSETIFF)', 'MTU', 'address', 'up', 'route'];
 interface CScale {
@@ -65,7 +69,7 @@ async function bindingTearDown(binding: TunBinding, dev: TunDevice): Promise<voi
 }
 
 async function bindingCycles(binding: TunBinding, reps: number): Promise<Phases> {
-  const out: Phases = { bringupUs: [], teardownUs: [], stepUs: [] };
+  const out: Phases = { bringupUs: [], teardownUs: [], stepUs: [], bringupStallMs: [], teardownStallMs: [] };
   for (let r = 0; r < reps; r++) {
     const t0 = nowUs();
     const dev = await bindingBringUp(binding, 'lc0', 0, out.stepUs);
@@ -73,6 +77,13 @@ async function bindingCycles(binding: TunBinding, reps: number): Promise<Phases>
     await bindingTearDown(binding, dev);
     out.bringupUs.push(t1 - t0);
     out.teardownUs.push(nowUs() - t1);
+  }
+  // Event-loop stalls, in separate cycles so the probe's timer does not weigh on the times above.
+  for (let r = 0; r < Math.min(reps, 5); r++) {
+    const up = await measureStall(() => bindingBringUp(binding, 'lc0', 0));
+    const down = await measureStall(() => bindingTearDown(binding, up.result));
+    out.bringupStallMs!.push(up.stallMs);
+    out.teardownStallMs!.push(down.stallMs);
   }
   return out;
 }
@@ -153,7 +164,7 @@ export async function runLifecycleBench(): Promise<string> {
 
   // 1. One interface at a time, implementations interleaved per round.
   const cycles: Record<'binding' | 'ip commands' | 'C netlink', Phases> = {
-    binding: { bringupUs: [], teardownUs: [], stepUs: [] },
+    binding: { bringupUs: [], teardownUs: [], stepUs: [], bringupStallMs: [], teardownStallMs: [] },
     'ip commands': { bringupUs: [], teardownUs: [] },
     'C netlink': { bringupUs: [], teardownUs: [], stepUs: [] },
   };
@@ -161,6 +172,8 @@ export async function runLifecycleBench(): Promise<string> {
     into.bringupUs.push(...from.bringupUs);
     into.teardownUs.push(...from.teardownUs);
     if (into.stepUs && from.stepUs) into.stepUs.push(...from.stepUs);
+    if (into.bringupStallMs && from.bringupStallMs) into.bringupStallMs.push(...from.bringupStallMs);
+    if (into.teardownStallMs && from.teardownStallMs) into.teardownStallMs.push(...from.teardownStallMs);
   };
   for (let round = 0; round < ROUNDS; round++) {
     process.stderr.write(`lifecycle: cycles, round ${round + 1}/${ROUNDS}\n`);
@@ -228,6 +241,10 @@ export async function runLifecycleBench(): Promise<string> {
     markdownTable(['implementation', 'bring-up', 'vs C', 'teardown', 'vs C'], cycleRows),
     '',
     `**Target**: binding bring-up ≤ 1.5× the C program: ${upTarget}${binding ? ` (${ratio(bUp, cUp)})` : ''}.`,
+    '',
+    binding
+      ? `Event loop during the binding's bring-up / teardown (deleteLink, then close): longest stall ${fmt(median(cycles.binding.bringupStallMs!), 1)} / ${fmt(median(cycles.binding.teardownStallMs!), 1)} ms (median of ${cycles.binding.teardownStallMs!.length} cycles, 1 ms resolution; worst ${fmt(Math.max(...cycles.binding.bringupStallMs!), 1)} / ${fmt(Math.max(...cycles.binding.teardownStallMs!), 1)} ms).`
+      : '',
     '',
     `Per step (medians over the same cycles). "open" is, for both, RTM_GETLINK (the name must be free) + TUNSETIFF + RTM_GETLINK (the new ifindex). Each binding step is one AsyncWorker: a libuv threadpool round trip on top of the kernel work the C program does inline; a bare round trip (fs.fstat) costs ${fmtUs(hopUs)} here.`,
     '',
