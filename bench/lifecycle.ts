@@ -246,7 +246,7 @@ export async function runLifecycleBench(): Promise<string> {
       ? `Event loop during the binding's bring-up / teardown (deleteLink, then close): longest stall ${fmt(median(cycles.binding.bringupStallMs!), 1)} / ${fmt(median(cycles.binding.teardownStallMs!), 1)} ms (median of ${cycles.binding.teardownStallMs!.length} cycles, 1 ms resolution; worst ${fmt(Math.max(...cycles.binding.bringupStallMs!), 1)} / ${fmt(Math.max(...cycles.binding.teardownStallMs!), 1)} ms).`
       : '',
     '',
-    `Per step (medians over the same cycles). "open" is, for both, RTM_GETLINK (the name must be free) + TUNSETIFF + RTM_GETLINK (the new ifindex). Each binding step is one AsyncWorker: a libuv threadpool round trip on top of the kernel work the C program does inline; a bare round trip (fs.fstat) costs ${fmtUs(hopUs)} here.`,
+    `Per step (medians over the same cycles). "open" is, for both, RTM_GETLINK (the name must be free) + TUNSETIFF + RTM_GETLINK (the new ifindex). Each binding step is one AsyncWorker: the kernel work runs on a libuv threadpool thread woken for it, and the answer comes back through the loop and a promise. A bare threadpool round trip (fs.fstat) costs ${fmtUs(hopUs)} here; the rest of each step's difference is not broken down here (candidates: N-API async-work and promise setup, JS validation and result objects, the kernel call running on a just-woken thread).`,
     '',
     markdownTable(['step', 'C netlink', 'binding', 'difference', 'vs C'], stepRows),
     '',
