@@ -191,6 +191,18 @@ export async function runLifecycleBench(): Promise<string> {
   });
   const bUp = median(cycles.binding.bringupUs);
   const hopUs = await threadpoolRoundTripUs(2000);
+  // One identical kernel request both ways: what a binding call costs beyond the kernel's part.
+  const cGet = median((await startHelper<{ requestUs: number[] }>(prog, ['getlink', 'lo', '2000']).result).requestUs);
+  let bGet = NaN;
+  if (binding) {
+    const times: number[] = [];
+    for (let r = 0; r < 2000; r++) {
+      const t0 = nowUs();
+      await binding.getLink('lo');
+      times.push(nowUs() - t0);
+    }
+    bGet = median(times);
+  }
   const stepMedian = (p: Phases, k: number) => median((p.stepUs ?? []).filter((_, j) => j % STEP_NAMES.length === k));
   const stepRows = STEP_NAMES.map((name, k) => {
     const c = stepMedian(cycles['C netlink'], k);
@@ -249,6 +261,12 @@ export async function runLifecycleBench(): Promise<string> {
     `Per step (medians over the same cycles). "open" is, for both, RTM_GETLINK (the name must be free) + TUNSETIFF + RTM_GETLINK (the new ifindex). Each binding step is one AsyncWorker: the kernel work runs on a libuv threadpool thread woken for it, and the answer comes back through the loop and a promise. A bare threadpool round trip (fs.fstat) costs ${fmtUs(hopUs)} here; the rest of each step's difference is not broken down here (candidates: N-API async-work and promise setup, JS validation and result objects, the kernel call running on a just-woken thread).`,
     '',
     markdownTable(['step', 'C netlink', 'binding', 'difference', 'vs C'], stepRows),
+    '',
+    markdownTable(['one call, 2000 times (median)', 'time'], [
+      ['C: RTM_GETLINK lo (request + answer + ack)', fmtUs(cGet)],
+      ['binding: getLink(\'lo\') (the same request)', binding ? `${fmtUs(bGet)} (+${fmtUs(bGet - cGet)})` : 'n/a'],
+      ['Node: fs.fstat round trip through the threadpool', fmtUs(hopUs)],
+    ]),
     '',
     '**Scale**: N interfaces brought up one after another and all kept alive, then torn down one by one. "last 10%" is the mean bring-up once ≥ 0.9·N were already alive. N=1 is the mean of 10 runs, N=10 of 3; "teardown (total)" is per run.',
     '',

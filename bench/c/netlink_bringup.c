@@ -5,6 +5,7 @@
  *   netlink_bringup scale PREFIX N TEARDOWN   bring N up (all alive), then tear them all down;
  *                                             TEARDOWN is "each" (RTM_DELLINK per link) or
  *                                             "group" (one RTM_DELLINK with IFLA_GROUP)
+ *   netlink_bringup getlink NAME REPS         RTM_GETLINK by name, REPS times (the cost of one request)
  * "open" is what the binding's open does: RTM_GETLINK by name (must answer
  * ENODEV: TUNSETIFF alone would attach to an existing TUN), TUNSETIFF, and
  * RTM_GETLINK again for the new ifindex. Interface i gets MTU 1400, 10.(100+i/256).(i%256).1/24, and a route to
@@ -184,7 +185,7 @@ static void print_list(const char *key, const double *us, int n, int last) {
 
 int main(int argc, char **argv) {
   if (argc < 4) {
-    fprintf(stderr, "usage: netlink_bringup cycle PREFIX REPS | scale PREFIX N each|group\n");
+    fprintf(stderr, "usage: netlink_bringup cycle PREFIX REPS | scale PREFIX N each|group | getlink NAME REPS\n");
     return 2;
   }
   nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -242,6 +243,19 @@ int main(int argc, char **argv) {
     print_list("bringupUs", up_us, n, 0);
     if (group) printf("\"groupDeleteUs\":%.1f}\n", groupUs);
     else { print_list("teardownUs", down_us, n, 1); printf("}\n"); }
+    return 0;
+  }
+  if (!strcmp(argv[1], "getlink")) {
+    int ifindex = 0;
+    for (int r = 0; r < n; r++) {
+      double t0 = now_s();
+      int err = get_link(prefix, &ifindex);
+      up_us[r] = (now_s() - t0) * 1e6;
+      if (err) { errno = err; die("RTM_GETLINK"); }
+    }
+    printf("{");
+    print_list("requestUs", up_us, n, 1);
+    printf("}\n");
     return 0;
   }
   fprintf(stderr, "unknown mode %s\n", argv[1]);
