@@ -33,6 +33,7 @@ const SYSCALL_OF: Record<BindingOp, string> = {
   listRoutes: 'RTM_GETROUTE',
   deleteLink: 'RTM_DELLINK',
   deleteLinkGroup: 'RTM_DELLINK',
+  configure: 'RTM_NEWLINK',
   monitor: 'socket(AF_NETLINK)',
   openFdCount: 'openFdCount',
 };
