@@ -11,7 +11,8 @@
 //   create (and recover by re-creating):  held at open, fails at setAlias
 //     (after open, so the rollback and cleanup have a real device to handle)
 //   recover in place (link still there):  held and failed at its first getLink
-//   cleanup:                              held and failed at its verification's getLink
+//   cleanup:                              held at its first step (link down); fails there
+//     permanently and cannot verify (getLink), so it reports at once, no backoff
 //
 // After every step the adapter's snapshot must equal the model's (value and
 // the context the guards read), its counters the model's, its last error the
@@ -103,7 +104,7 @@ export class LifecycleReplay {
   #route: 'create' | 'reconfigure' = 'create';
   #prearmed = false;
   #disposing = false;
-  #holds: Array<{ op: 'open' | 'getLink'; callsAtArm: number; release: () => void }> = [];
+  #holds: Array<{ op: 'open' | 'getLink' | 'setUp'; callsAtArm: number; release: () => void }> = [];
   #lastValue: string;
   #path = '';
   #step = 0;
@@ -119,7 +120,7 @@ export class LifecycleReplay {
     this.#unsubscribe = () => sub.unsubscribe();
   }
 
-  #hold(op: 'open' | 'getLink'): void {
+  #hold(op: 'open' | 'getLink' | 'setUp'): void {
     const callsAtArm = this.system.faults.calls(op);
     this.#holds.push({ op, callsAtArm, release: this.system.faults.hang(op) });
   }
@@ -155,7 +156,7 @@ export class LifecycleReplay {
         this.#hold('open');
       }
     } else if (matches(snapshot, 'stopping')) {
-      this.#hold('getLink');
+      this.#hold('setUp');
     }
   }
 
@@ -191,12 +192,16 @@ export class LifecycleReplay {
     } else if (type === 'FAULT') {
       await this.#fault();
     } else if (type.startsWith('xstate.done.actor.')) {
-      if (type.endsWith('.cleanup')) faults.clear('getLink');
+      if (type.endsWith('.cleanup')) {
+        // A cleanup that failed before may have left its failure rules armed.
+        faults.clear('setUp');
+        faults.clear('getLink');
+      }
       this.#releaseHolds();
     } else if (type.startsWith('xstate.error.actor.')) {
       const code = (event as { error: { code: string } }).error.code;
       if (type.endsWith('.cleanup')) {
-        await this.#failCleanup();
+        this.#failCleanup();
       } else {
         this.#releaseHolds();
         if (this.#route === 'create') faults.fail('setAlias', code);
@@ -230,17 +235,18 @@ export class LifecycleReplay {
     }
   }
 
-  /** Verification cannot read the kernel (a permanent errno): each round leaves "unverified"; time runs through the backoffs. */
-  async #failCleanup(): Promise<void> {
+  /**
+   * Link down fails with a permanent errno and verification cannot read the
+   * kernel: the round leaves "unverified" after a permanent error, so cleanup
+   * reports CleanupFailedError at once (no backoff to wait through).
+   */
+  #failCleanup(): void {
     const { faults } = this.system;
+    faults.clear('setUp');
     faults.clear('getLink');
     this.#releaseHolds();
+    faults.fail('setUp', MODEL_ERRNO.permanent, Infinity);
     faults.fail('getLink', MODEL_ERRNO.permanent, Infinity);
-    for (let i = 0; i < 40 && this.adapter.state === 'stopping'; i++) {
-      await settle();
-      if (this.adapter.state !== 'stopping') break;
-      await this.system.advanceTime(this.config.retryDelay);
-    }
   }
 
   async #waitFor(target: LifecycleSnapshot): Promise<void> {
@@ -356,9 +362,14 @@ export class LifecycleReplay {
       let outcome: unknown = 'pending';
       void done.then((value) => { outcome = value; });
       const deadline = Date.now() + (this.config.stepTimeout ?? 5000);
+      let lastTick = Date.now();
       while (outcome === 'pending' && Date.now() < deadline) {
         await settle();
-        if (outcome === 'pending') await this.system.advanceTime(this.config.retryDelay);
+        // Fake time moves only when real progress stalls (a backoff between cleanup rounds), never ahead of it.
+        if (outcome === 'pending' && Date.now() - lastTick > 250) {
+          lastTick = Date.now();
+          await this.system.advanceTime(this.config.retryDelay);
+        }
       }
       if (outcome !== undefined) this.#fail(`final cleanup from ${state} failed: ${String(outcome)}`);
     }
