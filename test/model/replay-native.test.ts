@@ -6,7 +6,6 @@
 // `ip -j` and the TUN fds in /proc/self/fd, never the binding's own account.
 
 import { expect } from 'chai';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { describeKernel } from '../helpers/netns.js';
 import { ip, ipAddresses, ipLink, ipLinks, ipRoutes, openFdCount } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
@@ -20,20 +19,9 @@ import type { FaultInjector } from '../../src/testing.js';
 import { FAULT_REASONS } from './model-config.js';
 import { shortestPaths, simplePaths } from './paths.js';
 import { useFakeTimeouts } from './fake-time.js';
+import { tunFdCount } from './tun-fds.js';
 
 const PREFIX = 'mbn';
-
-export function tunFdCount(): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === '/dev/net/tun') count++;
-    } catch {
-      // closed between listing and reading
-    }
-  }
-  return count;
-}
 
 function kernelObservation(name: string): SystemObservation {
   const link = ipLink(name);
