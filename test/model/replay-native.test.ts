@@ -20,6 +20,7 @@ import { FAULT_REASONS } from './model-config.js';
 import { shortestPaths, simplePaths } from './paths.js';
 import { useFakeTimeouts } from './fake-time.js';
 import { tunFdCount } from './tun-fds.js';
+import { recordResult } from '../reliability/results.js';
 
 const PREFIX = 'mbn';
 
@@ -63,7 +64,12 @@ describeKernel('model: paths replayed on the native binding', function () {
     baselineFds = openFdCount();
   });
 
+  let tried = 0;
+  let held = 0;
+  let leaks = 0;
+  after(() => { if (tried > 0) recordResult('model-native', { tried, held, leaks, notes: 'covering subset × real outside faults + every shortest path; checked with ip -j and /proc/self/fd' }); });
   const replay = async (path: LifecyclePath, faultReason: (typeof FAULT_REASONS)[number]) => {
+    tried++;
     const config: ReplayConfig = { ...DEFAULT_REPLAY_CONFIG, name: `${PREFIX}0`, faultReason, stepTimeout: 8000 };
     const binding = withFaults(native);
     const adapter = new TunAdapter(config.name, { ...adapterOptionsFor(config), binding });
@@ -76,9 +82,11 @@ describeKernel('model: paths replayed on the native binding', function () {
     }
     const after = await replayer.dispose();
     if (failure) throw failure;
+    if (after.links.length > 0 || after.queueFds > 0) leaks++;
     expect(after.links, `left after: ${describePath(path)}`).to.deep.equal([]);
     expect(after.queueFds).to.equal(0);
     expect(openFdCount(), 'fds back to the baseline').to.equal(baselineFds);
+    held++;
   };
 
   describe('a covering subset (every state and transition), each outside fault for real', () => {

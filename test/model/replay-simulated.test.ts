@@ -10,6 +10,7 @@ import type { LifecyclePath } from '../../src/testing.js';
 import { FAULT_REASONS } from './model-config.js';
 import { shortestPaths, simplePaths } from './paths.js';
 import { useFakeTimeouts } from './fake-time.js';
+import { recordResult } from '../reliability/results.js';
 
 const shortest = shortestPaths();
 const simple = simplePaths();
@@ -18,11 +19,20 @@ const hasFault = (path: LifecyclePath) => path.steps.some((step) => step.event.t
 describe('model: paths replayed on the simulated binding', function () {
   this.timeout(120_000);
   const clock = useFakeTimeouts();
+  let tried = 0;
+  let held = 0;
+  let leaks = 0;
+  after(() => recordResult('model-simulated', {
+    tried, held, leaks, notes: `${shortest.length} shortest paths × fault kinds + ${simple.length} simple paths; every step checked against the simulated namespace`,
+  }));
   const replay = async (path: LifecyclePath, faultReason: (typeof FAULT_REASONS)[number]) => {
+    tried++;
     const result = await replayOnSimulated(path, { faultReason }, { advanceTime: clock.tick });
+    if (result.after.links.length > 0 || result.after.queueFds > 0) leaks++;
     expect(result.after.links, `left after: ${describePath(path)}`).to.deep.equal([]);
     expect(result.after.queueFds).to.equal(0);
     expect(result.replay.rejections.every((e) => e instanceof Error), 'every rejection is an Error').to.equal(true);
+    held++;
   };
 
   describe('shortest paths', () => {
