@@ -6,7 +6,7 @@
 
 import { FaultInjector } from '../binding/simulated-faults.js';
 import type { BindingOp } from '../binding/simulated-faults.js';
-import type { TunBinding } from '../binding/types.js';
+import type { LinkPlan, TunBinding } from '../binding/types.js';
 
 export type FaultyBinding = TunBinding & { readonly faults: FaultInjector; readonly inner: TunBinding };
 
@@ -26,6 +26,24 @@ export function withFaults(inner: TunBinding, faults: FaultInjector = new FaultI
     },
     openFdCount: () => inner.openFdCount(),
   };
+  if (inner.configure) {
+    const configure = inner.configure.bind(inner);
+    // The one-round-trip fast path stands for the single requests it makes, in
+    // its order: a fault armed on any of them fails the whole call, as the
+    // kernel's refusal of that step would.
+    wrapped.configure = async (ifindex: number, plan: LinkPlan) => {
+      const steps: BindingOp[] = [
+        ...(plan.alias !== undefined ? ['setAlias' as const] : []),
+        ...(plan.group !== undefined ? ['setGroup' as const] : []),
+        ...(plan.mtu !== undefined ? ['setMtu' as const] : []),
+        ...(plan.addresses ?? []).map(() => 'addAddress' as const),
+        ...(plan.up !== undefined ? ['setUp' as const] : []),
+        ...(plan.routes ?? []).map(() => 'addRoute' as const),
+      ];
+      for (const step of steps) await faults.enter(step);
+      return configure(ifindex, plan);
+    };
+  }
   for (const op of ASYNC_OPS) {
     wrapped[op] = async (...args: unknown[]) => {
       const name = op === 'getLink' && typeof args[0] === 'string' ? args[0] : undefined;

@@ -146,11 +146,15 @@ describe('reliability: bad input', () => {
       it(`write(${what}) → typed error naming it; still ready, nothing sent`, async () => {
         const adapter = new TunAdapter('tun0', { binding, retryDelay: 1 });
         await adapter.start();
-        const error = thrown(() => adapter.write(packet as Uint8Array, queue));
-        expectTyped(error, mentions);
-        expect(adapter.state).to.equal('ready');
-        expect(binding.world.transmitted('tun0')).to.deep.equal([]);
-        await adapter.cleanup();
+        try {
+          const error = thrown(() => adapter.write(packet as Uint8Array, queue));
+          expectTyped(error, mentions);
+          expect(adapter.state).to.equal('ready');
+          expect(binding.world.transmitted('tun0')).to.deep.equal([]);
+        } finally {
+          // Cleaned up whatever the assertions said, so a leftover counted after is a real leak.
+          await adapter.cleanup();
+        }
       });
     }
   });
