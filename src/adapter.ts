@@ -20,6 +20,7 @@ import type { ExitParticipant } from './lifecycle/exit-hooks.js';
 import { linkMonitorActor } from './lifecycle/monitor.js';
 import { recoverInterface } from './lifecycle/recover.js';
 import { InterfaceSession } from './lifecycle/session.js';
+import { validateInteger } from './binding/validate.js';
 import { createLog } from './log.js';
 import type { Log } from './log.js';
 import { resolveOptions, validateName } from './options.js';
@@ -265,9 +266,8 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     if (this.#state !== InterfaceState.Ready || !device) {
       throw new InterfaceNotReadyError('write', { state: this.#state, interfaceName: this.name });
     }
-    const target = device.queues[queue];
-    if (!target) throw new RangeError(`The value of "queue" is out of range. It must be >= 0 and < ${device.queues.length}. Received ${queue}`);
-    return target.write(packet);
+    const index = validateInteger(queue, 'queue', 0, device.queues.length - 1);
+    return device.queues[index]!.write(packet);
   }
 
   /** Packets read from the interface, until it stops (or the loop breaks). */
