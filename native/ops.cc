@@ -11,6 +11,27 @@
 
 namespace tunl {
 
+// The plan of an open, right after TUNSETIFF in the same worker. All or
+// nothing: when a step fails the device goes (persistence this open set is
+// cleared first, so closing the fds deletes it); an interface attached to is
+// only let go of.
+static void OpenPlan(NlSocket* nl, const OpenParams& params, const std::vector<LinkStep>& steps, OpenResult* result,
+                     int* failed, SysError* err) {
+  if (RunSteps(nl, result->ifindex, steps, failed, err)) {
+    for (const LinkStep& step : steps) {
+      if (step.kind == LinkStep::kLink && step.link.mtu > 0) result->mtu = step.link.mtu;
+    }
+    return;
+  }
+  err->ifname = result->name;
+  if (params.persist && result->created && !result->fds.empty()) {
+    SysError ignored;
+    SetPersist(result->fds[0], false, &ignored);
+  }
+  for (int fd : result->fds) close(fd);
+  result->fds.clear();
+}
+
 static std::shared_ptr<NlPool> PoolOf(Napi::Env env) { return env.GetInstanceData<AddonData>()->pool; }
 
 static Napi::Object LinkToJs(Napi::Env env, const LinkData& l) {
@@ -28,6 +49,50 @@ static Napi::Object LinkToJs(Napi::Env env, const LinkData& l) {
   return o;
 }
 
+// Steps as the TypeScript side lays them out (src/binding/native.ts rawSteps):
+//   { kind: 'link', mtu?, up?, alias?, group? } | { kind: 'address', add, family, bytes, prefixLength }
+//   | { kind: 'route', add, family, bytes, prefixLength, metric }
+static std::vector<LinkStep> ParseSteps(Napi::Env env, Napi::Array list) {
+  std::vector<LinkStep> out;
+  out.reserve(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Object o = list.Get(i).As<Napi::Object>();
+    std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
+    LinkStep step;
+    if (kind == "link") {
+      step.kind = LinkStep::kLink;
+      if (o.Get("mtu").IsNumber()) step.link.mtu = o.Get("mtu").As<Napi::Number>().Uint32Value();
+      if (o.Get("up").IsBoolean()) step.link.up = o.Get("up").As<Napi::Boolean>().Value() ? 1 : 0;
+      if (o.Get("alias").IsString()) {
+        step.link.set_alias = true;
+        step.link.alias = o.Get("alias").As<Napi::String>().Utf8Value();
+      }
+      if (o.Get("group").IsNumber()) {
+        step.link.set_group = true;
+        step.link.group = o.Get("group").As<Napi::Number>().Uint32Value();
+      }
+    } else if (kind == "address" || kind == "route") {
+      step.kind = kind == "address" ? LinkStep::kAddress : LinkStep::kRoute;
+      step.add = o.Get("add").As<Napi::Boolean>().Value();
+      step.family = o.Get("family").As<Napi::Number>().Int32Value();
+      Napi::Uint8Array bytes = o.Get("bytes").As<Napi::Uint8Array>();
+      size_t want = step.family == 4 ? 4 : 16;
+      if (bytes.ByteLength() != want) throw Napi::RangeError::New(env, "address bytes do not match the family");
+      memcpy(step.bytes, bytes.Data(), want);
+      step.prefix_len = o.Get("prefixLength").As<Napi::Number>().Int32Value();
+      if (o.Get("metric").IsNumber()) step.metric = o.Get("metric").As<Napi::Number>().Uint32Value();
+    } else {
+      throw Napi::TypeError::New(env, "unknown configuration step kind " + kind);
+    }
+    out.push_back(step);
+  }
+  return out;
+}
+
+static void SetStep(Napi::Value error, int step) {
+  if (error.IsObject() && step >= 0) error.As<Napi::Object>().Set("step", step);
+}
+
 // openDevice(name, queues, multiQueue, persist, owner, group, attachExisting)
 //   -> { name, ifindex, mtu, created, queues: TunQueue[] }
 static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
@@ -40,11 +105,16 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
   params->owner = info[4].As<Napi::Number>().Int64Value();
   params->group = info[5].As<Napi::Number>().Int64Value();
   params->attach_existing = info[6].As<Napi::Boolean>().Value();
+  auto steps = std::make_shared<std::vector<LinkStep>>();
+  if (info.Length() > 7 && info[7].IsArray()) *steps = ParseSteps(env, info[7].As<Napi::Array>());
   auto result = std::make_shared<OpenResult>();
+  auto failed = std::make_shared<int>(-1);
   return Task::Start(
       env, "TunOpen", PoolOf(env), 0,
-      [params, result](NlSocket* nl, SysError* err) {
-        if (OpenTun(nl, *params, result.get(), err)) err->ifname.clear();
+      [params, steps, result, failed](NlSocket* nl, SysError* err) {
+        if (!OpenTun(nl, *params, result.get(), err)) return;
+        err->ifname.clear();
+        if (!steps->empty()) OpenPlan(nl, *params, *steps, result.get(), failed.get(), err);
       },
       [result](Napi::Env env) -> Napi::Value {
         AddonData* data = env.GetInstanceData<AddonData>();
@@ -79,7 +149,8 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
       [result]() {
         for (int fd : result->fds) close(fd);
         result->fds.clear();
-      });
+      },
+      [failed](Napi::Env, Napi::Value error) { SetStep(error, *failed); });
 }
 
 // getLink(ifindex | name) -> raw link
@@ -245,45 +316,12 @@ static Napi::Value ConfigureLinkJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   Napi::Array list = info[1].As<Napi::Array>();
-  auto steps = std::make_shared<std::vector<LinkStep>>();
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Object o = list.Get(i).As<Napi::Object>();
-    std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
-    LinkStep step;
-    if (kind == "link") {
-      step.kind = LinkStep::kLink;
-      if (o.Get("mtu").IsNumber()) step.link.mtu = o.Get("mtu").As<Napi::Number>().Uint32Value();
-      if (o.Get("up").IsBoolean()) step.link.up = o.Get("up").As<Napi::Boolean>().Value() ? 1 : 0;
-      if (o.Get("alias").IsString()) {
-        step.link.set_alias = true;
-        step.link.alias = o.Get("alias").As<Napi::String>().Utf8Value();
-      }
-      if (o.Get("group").IsNumber()) {
-        step.link.set_group = true;
-        step.link.group = o.Get("group").As<Napi::Number>().Uint32Value();
-      }
-    } else if (kind == "address" || kind == "route") {
-      step.kind = kind == "address" ? LinkStep::kAddress : LinkStep::kRoute;
-      step.add = o.Get("add").As<Napi::Boolean>().Value();
-      step.family = o.Get("family").As<Napi::Number>().Int32Value();
-      Napi::Uint8Array bytes = o.Get("bytes").As<Napi::Uint8Array>();
-      size_t want = step.family == 4 ? 4 : 16;
-      if (bytes.ByteLength() != want) throw Napi::RangeError::New(env, "address bytes do not match the family");
-      memcpy(step.bytes, bytes.Data(), want);
-      step.prefix_len = o.Get("prefixLength").As<Napi::Number>().Int32Value();
-      if (o.Get("metric").IsNumber()) step.metric = o.Get("metric").As<Napi::Number>().Uint32Value();
-    } else {
-      throw Napi::TypeError::New(env, "unknown configuration step kind " + kind);
-    }
-    steps->push_back(step);
-  }
+  auto steps = std::make_shared<std::vector<LinkStep>>(ParseSteps(env, list));
   auto failed = std::make_shared<int>(-1);
   return Task::Start(
       env, "TunConfigureLink", PoolOf(env), ifindex,
       [ifindex, steps, failed](NlSocket* nl, SysError* err) { RunSteps(nl, ifindex, *steps, failed.get(), err); },
-      nullptr, nullptr, [failed](Napi::Env env, Napi::Value error) {
-        if (error.IsObject()) error.As<Napi::Object>().Set("step", *failed);
-      });
+      nullptr, nullptr, [failed](Napi::Env, Napi::Value error) { SetStep(error, *failed); });
 }
 
 // fdCount(): queue and monitor fds plus netlink sockets (idle or in use).

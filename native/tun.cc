@@ -38,6 +38,21 @@ bool SetPersist(int fd, bool persist, SysError* err) {
   return true;
 }
 
+// ifindex (and MTU) of a name through the socket ioctls: dev_ioctl answers
+// them from the device itself, without building an RTM_GETLINK reply (stats,
+// every attribute) and parsing it. Any socket will do; the netlink one is at hand.
+static int IndexOf(int sock, const std::string& name, int* ifindex, uint32_t* mtu) {
+  ifreq ifr{};
+  strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  if (ioctl(sock, SIOCGIFINDEX, &ifr) < 0) return errno;
+  *ifindex = ifr.ifr_ifindex;
+  if (mtu != nullptr) {
+    if (ioctl(sock, SIOCGIFMTU, &ifr) < 0) return errno;
+    *mtu = static_cast<uint32_t>(ifr.ifr_mtu);
+  }
+  return 0;
+}
+
 bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* err) {
   err->ifname = params.name;
   bool pattern = params.name.find("%d") != std::string::npos;
@@ -46,18 +61,17 @@ bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* 
     // TUNSETIFF would silently attach to an existing TUN of that name; refuse
     // first unless asked. (A race with another creator between this check and
     // TUNSETIFF remains; the kernel has no exclusive-create flag for TUN.)
-    LinkData link;
-    SysError probe;
-    if (GetLink(nl, 0, params.name, &link, &probe)) {
+    int existing = 0;
+    int probe = IndexOf(nl->fd(), params.name, &existing, nullptr);
+    if (probe == 0) {
       existed = true;
       if (!params.attach_existing) {
         err->Set(EEXIST, "ioctl(TUNSETIFF)");
         err->extack = "interface " + params.name + " already exists";
         return false;
       }
-    } else if (probe.err != ENODEV) {
-      *err = probe;
-      err->ifname = params.name;
+    } else if (probe != ENODEV) {
+      err->Set(probe, "ioctl(SIOCGIFINDEX)");
       return false;
     }
   }
@@ -102,14 +116,12 @@ bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* 
     }
     persisted = out->created;
   }
-  LinkData link;
-  if (!GetLink(nl, 0, out->name, &link, err)) {
-    err->ifname = out->name;
+  int e = IndexOf(nl->fd(), out->name, &out->ifindex, &out->mtu);
+  if (e != 0) {
+    err->Set(e, "ioctl(SIOCGIFINDEX)");
     rollback(persisted);
     return false;
   }
-  out->ifindex = link.ifindex;
-  out->mtu = link.mtu;
   return true;
 }
 

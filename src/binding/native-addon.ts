@@ -103,8 +103,13 @@ export type RawLinkStep =
 /** What build/Release/tun_lifecycle.node exports. Each function is one kernel conversation. */
 export interface TunAddon {
   init(makeError: (init: TunSystemErrorInit) => Error): void;
+  /**
+   * TUNSETIFF (and owner/group/persist), then `steps` when given, in the same
+   * worker; all or nothing: a failing step rolls the device back and the
+   * error gets `step`. `mtu` is the device's MTU once the steps ran.
+   */
   openDevice(name: string, queues: number, multiQueue: boolean, persist: boolean, owner: number, group: number,
-    attachExisting: boolean): Promise<RawDevice>;
+    attachExisting: boolean, steps: RawLinkStep[] | undefined): Promise<RawDevice>;
   getLink(link: number | string): Promise<RawLink>;
   listLinks(): Promise<RawLink[]>;
   /** mtu 0 keeps it; up -1 keeps it; alias/group undefined keep them. One RTM_NEWLINK. */

@@ -43,6 +43,7 @@ import {
   validateMtu,
   validateOpenOptions,
 } from './validate.js';
+import { planSteps, validateAlias } from './link-plan.js';
 
 const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
 const IFF_UP = 0x1;
@@ -50,8 +51,6 @@ const IFF_LOWER_UP = 0x10000;
 const RT_TABLE_MAIN = 254;
 const RTN_UNICAST = 1;
 const RTPROT_KERNEL = 2;
-/** IFALIASZ - 1 */
-const MAX_ALIAS_BYTES = 255;
 
 function toLinkInfo(raw: RawLink): LinkInfo {
   const s = raw.stats;
@@ -90,42 +89,23 @@ function toLinkEvent(raw: RawLinkEvent): LinkEvent {
   }
 }
 
-function validateAlias(alias: unknown): string {
-  if (typeof alias !== 'string') throw new InvalidArgumentTypeError('alias', 'a string', alias);
-  if (Buffer.byteLength(alias) > MAX_ALIAS_BYTES) {
-    throw new InvalidArgumentValueError('alias', `must be at most ${MAX_ALIAS_BYTES} bytes`, alias);
-  }
-  if (alias.includes('\0')) throw new InvalidArgumentValueError('alias', 'must not contain NUL', alias);
-  return alias;
-}
-
 /** A LinkPlan as addon requests, in the order LinkPlan documents; all validated before any is sent. */
-function planSteps(plan: unknown): RawLinkStep[] {
-  if (plan === null || typeof plan !== 'object') throw new InvalidArgumentTypeError('plan', 'an object', plan);
-  const p = plan as LinkPlan;
-  const steps: RawLinkStep[] = [];
-  const link: RawLinkStep & { kind: 'link' } = { kind: 'link' };
-  if (p.mtu !== undefined) link.mtu = validateMtu(p.mtu, 'plan.mtu');
-  if (p.alias !== undefined) link.alias = validateAlias(p.alias);
-  if (p.group !== undefined) link.group = validateInteger(p.group, 'plan.group', 0, 0xffffffff);
-  if (Object.keys(link).length > 1) steps.push(link);
-  if (p.addresses !== undefined) {
-    if (!Array.isArray(p.addresses)) throw new InvalidArgumentTypeError('plan.addresses', 'an array of CIDR strings', p.addresses);
-    p.addresses.forEach((cidr, i) => {
-      const c = parseCidr(cidr, `plan.addresses[${i}]`);
-      steps.push({ kind: 'address', add: true, family: c.family, bytes: c.bytes, prefixLength: c.prefixLength });
-    });
-  }
-  if (p.up !== undefined) steps.push({ kind: 'link', up: validateBoolean(p.up, 'plan.up') });
-  if (p.routes !== undefined) {
-    if (!Array.isArray(p.routes)) throw new InvalidArgumentTypeError('plan.routes', 'an array of routes', p.routes);
-    p.routes.forEach((route, i) => {
-      const r = normalizeRoute(route, `plan.routes[${i}]`);
-      steps.push({ kind: 'route', add: true, family: r.family, bytes: r.destination.bytes,
-        prefixLength: r.destination.prefixLength, metric: r.metric });
-    });
-  }
-  return steps;
+function rawSteps(plan: unknown, argument = 'plan'): RawLinkStep[] {
+  return planSteps(plan, argument).map((step): RawLinkStep => {
+    switch (step.kind) {
+      case 'link': return { kind: 'link', mtu: step.mtu, alias: step.alias, group: step.group };
+      case 'up': return { kind: 'link', up: step.up };
+      case 'address': {
+        const c = step.cidr;
+        return { kind: 'address', add: true, family: c.family, bytes: c.bytes, prefixLength: c.prefixLength };
+      }
+      case 'route': {
+        const r = step.route;
+        return { kind: 'route', add: true, family: r.family, bytes: r.destination.bytes,
+          prefixLength: r.destination.prefixLength, metric: r.metric };
+      }
+    }
+  });
 }
 
 class NativeBinding implements TunBinding {
@@ -140,8 +120,10 @@ class NativeBinding implements TunBinding {
 
   async open(options?: OpenOptions): Promise<TunDevice> {
     const o = validateOpenOptions(options);
+    const plan = options?.configure;
+    const steps = plan === undefined ? undefined : rawSteps(plan, 'options.configure');
     const raw: RawDevice = await this.#addon.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
-      o.group ?? -1, o.attachExisting);
+      o.group ?? -1, o.attachExisting, steps);
     // An interface that existed with no fd attached can only have been persistent.
     const device = new NativeTunDevice(raw, o.persist || !raw.created, (d) => {
       if (this.#devices.get(d.ifindex) === d) this.#devices.delete(d.ifindex);
@@ -163,7 +145,7 @@ class NativeBinding implements TunBinding {
 
   async configure(ifindex: number, plan: LinkPlan): Promise<void> {
     validateIfindex(ifindex);
-    const steps = planSteps(plan);
+    const steps = rawSteps(plan);
     await this.#addon.configureLink(ifindex, steps);
     if (plan.mtu !== undefined) this.#devices.get(ifindex)?.mtuChanged(plan.mtu);
   }

@@ -11,7 +11,7 @@ export type BindingOp = Exclude<keyof TunBinding & string, 'kind'>;
 
 const ASYNC_OPS: ReadonlySet<string> = new Set<BindingOp>([
   'open', 'getLink', 'listLinks', 'setMtu', 'setUp', 'setAlias', 'setGroup', 'addAddress', 'deleteAddress',
-  'listAddresses', 'addRoute', 'deleteRoute', 'listRoutes', 'deleteLink', 'deleteLinkGroup',
+  'listAddresses', 'addRoute', 'deleteRoute', 'listRoutes', 'deleteLink', 'deleteLinkGroup', 'configure',
 ]);
 // openFdCount is bookkeeping, not a kernel conversation: it is neither counted nor faultable.
 const SYNC_OPS: ReadonlySet<string> = new Set<BindingOp>(['monitor']);

@@ -17,14 +17,15 @@ import { SimKernel, type SimLink, type SimKernelOptions } from './simulated-kern
 import { SimulatedPacketQueue } from './simulated-queue.js';
 import { SimulatedTunDevice } from './simulated-device.js';
 import { SimulatedWorld } from './simulated-world.js';
+import { planSteps, validateAlias, type PlanStep } from './link-plan.js';
 import type {
-  AddressInfo, LinkEvent, LinkInfo, LinkMonitor, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
+  AddressInfo, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
 } from './types.js';
 
-/** IFALIASZ is 256 including the NUL. */
-const MAX_ALIAS_BYTES = 255;
-
-/** Operations that need CAP_NET_ADMIN; reads do not. */
+/**
+ * Operations that need CAP_NET_ADMIN; reads do not. configure is not one: it
+ * fails at its first step's own EPERM (with `step`), as the kernel refuses it.
+ */
 const PRIVILEGED_OPS: ReadonlySet<BindingOp> = new Set<BindingOp>([
   'open', 'setMtu', 'setUp', 'setAlias', 'setGroup', 'addAddress', 'deleteAddress', 'addRoute', 'deleteRoute',
   'deleteLink', 'deleteLinkGroup',
@@ -73,6 +74,8 @@ export class SimulatedBinding implements TunBinding {
   async open(options?: OpenOptions): Promise<TunDevice> {
     const opts = validateOpenOptions(options);
     const fixedName = opts.name.includes('%d') ? undefined : opts.name;
+    // Validated whole before anything is made, like every other argument.
+    const steps = options?.configure === undefined ? undefined : planSteps(options.configure, 'options.configure');
     await this.faults.enter('open', fixedName);
     if (!this.#privileged) {
       // Without CAP_NET_ADMIN only an existing persistent TUN owned by us may be attached (tun_not_capable).
@@ -81,6 +84,7 @@ export class SimulatedBinding implements TunBinding {
         && (existing.owner === this.#uid || existing.ownerGroup === this.#gid);
       if (!owned) throw new TunSystemError({ code: 'EPERM', syscall: 'ioctl(TUNSETIFF)', ...(fixedName ? { interfaceName: fixedName } : {}) });
     }
+    const existed = fixedName !== undefined && this.kernel.find(fixedName) !== undefined;
     let device: SimulatedTunDevice | undefined;
     const queues: SimulatedPacketQueue[] = [];
     const link = this.kernel.openTun(opts, (joined) => {
@@ -91,7 +95,50 @@ export class SimulatedBinding implements TunBinding {
     });
     this.#openFds += queues.length;
     device = new SimulatedTunDevice(this.kernel, link, queues);
+    if (steps !== undefined) {
+      try {
+        await this.#runSteps(device.ifindex, steps);
+      } catch (error) {
+        // All or nothing, as the native open does it: a persistent link this
+        // call made loses persistence first, so closing its fds deletes it.
+        if (!existed && this.kernel.find(link.ifindex) === link) this.kernel.setPersist(link, false);
+        device.close();
+        throw error;
+      }
+    }
     return device;
+  }
+
+  async configure(ifindex: number, plan: LinkPlan): Promise<void> {
+    validateIfindex(ifindex);
+    const steps = planSteps(plan);
+    await this.#enter('configure');
+    await this.#runSteps(ifindex, steps);
+  }
+
+  /**
+   * Each step as the single operations it stands for, each through the fault
+   * injector; a failure gets `step` (its index in the plan), as the native
+   * binding's error does.
+   */
+  async #runSteps(ifindex: number, steps: PlanStep[]): Promise<void> {
+    for (const [index, step] of steps.entries()) {
+      try {
+        switch (step.kind) {
+          case 'link':
+            if (step.alias !== undefined) await this.setAlias(ifindex, step.alias);
+            if (step.group !== undefined) await this.setGroup(ifindex, step.group);
+            if (step.mtu !== undefined) await this.setMtu(ifindex, step.mtu);
+            break;
+          case 'address': await this.addAddress(ifindex, step.cidr.cidr); break;
+          case 'up': await this.setUp(ifindex, step.up); break;
+          case 'route': await this.addRoute(ifindex, { destination: step.route.destination.cidr, metric: step.route.metric }); break;
+        }
+      } catch (error) {
+        if (error !== null && typeof error === 'object') Object.assign(error, { step: index });
+        throw error;
+      }
+    }
   }
 
   async getLink(link: string | number): Promise<LinkInfo> {
@@ -121,11 +168,7 @@ export class SimulatedBinding implements TunBinding {
 
   async setAlias(ifindex: number, alias: string): Promise<void> {
     validateIfindex(ifindex);
-    if (typeof alias !== 'string') throw new InvalidArgumentTypeError('alias', 'a string', alias);
-    if (Buffer.byteLength(alias) > MAX_ALIAS_BYTES) {
-      throw new InvalidArgumentValueError('alias', `must be at most ${MAX_ALIAS_BYTES} bytes`, alias);
-    }
-    if (alias.includes('\0')) throw new InvalidArgumentValueError('alias', 'must not contain NUL', alias);
+    validateAlias(alias);
     await this.#enter('setAlias');
     this.kernel.setAlias(this.#link(ifindex, 'setAlias'), alias);
   }

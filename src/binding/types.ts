@@ -30,6 +30,16 @@ export interface OpenOptions {
    * Without it, an existing name fails with EEXIST naming the interface.
    */
   attachExisting?: boolean;
+  /**
+   * Apply this LinkPlan as part of the open, all or nothing (validated whole
+   * before anything is made). The native binding runs it in the SAME threadpool
+   * round trip as TUNSETIFF. If a step fails, the device is rolled back — its
+   * fds closed, and a persistent interface this call created deleted — and the
+   * promise rejects with that step's error plus `step` (as configure() does).
+   * An existing interface attached to (attachExisting) is only detached: what
+   * the steps before the failing one changed on it stays.
+   */
+  configure?: LinkPlan;
 }
 
 export interface LinkStats {
@@ -211,13 +221,16 @@ export interface TunBinding {
   /** Link and address notifications about one interface. */
   monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor;
   /**
-   * Optional fast path for bring-up: apply a LinkPlan (validated whole first)
-   * with the same requests the single calls make, stopping at the first
-   * failure. The rejection is that request's error plus `step` (its index in
-   * the plan's order). The native binding runs the whole plan in one threadpool
-   * round trip instead of one per call.
+   * Apply a LinkPlan (validated whole first: a bad plan is refused before any
+   * kernel call) with the same requests the single calls make, in the order
+   * LinkPlan documents, stopping at the first failure. The rejection is that
+   * request's error plus `step` (its index in the plan's order; see planOps in
+   * src/binding/link-plan.ts). The native binding runs the whole plan in one
+   * threadpool round trip; the simulated one runs its single operations, each
+   * through its fault injector (so a fault armed on `addAddress` fails a plan
+   * that adds an address), and counts the call as `configure`.
    */
-  configure?(ifindex: number, plan: LinkPlan): Promise<void>;
+  configure(ifindex: number, plan: LinkPlan): Promise<void>;
   /** Number of fds this binding holds open (queues + netlink sockets), for leak checks. */
   openFdCount(): number;
 }

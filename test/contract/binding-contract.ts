@@ -4,7 +4,7 @@
 // binding), so a binding that agrees only with itself fails.
 
 import { expect } from 'chai';
-import type { AddressInfo, LinkEvent, PacketQueue, TunBinding, TunDevice } from '../../src/binding/types.js';
+import type { AddressInfo, LinkEvent, LinkPlan, PacketQueue, TunBinding, TunDevice } from '../../src/binding/types.js';
 import { TunSystemError } from '../../src/binding/system-error.js';
 import { isKernelNoise, isUdp, parsePacket, buildIPv4Udp, buildIPv6Udp } from '../helpers/packets.js';
 import { eventually } from '../helpers/queue-wait.js';
@@ -443,6 +443,219 @@ export function bindingContract(label: string, harness: ContractHarness): void {
         expect(world.observer.routes(device.name)).to.deep.equal([]);
       });
     });
+
+    // ── configure(): a whole LinkPlan, and open() carrying one ──────────
+
+    describe('configure', () => {
+      const fullPlan = (group: number): LinkPlan => ({
+        mtu: 1400,
+        alias: 'configured by the contract suite',
+        group,
+        addresses: ['10.101.0.1/24', 'fd01:101::1/64'],
+        up: true,
+        routes: [{ destination: '10.102.0.0/16', metric: 7 }, { destination: 'fd01:102::/48' }],
+      });
+      const fullRoutes: ObservedRoute[] = [
+        { family: 4, destination: '10.102.0.0/16', metric: 7 },
+        { family: 6, destination: 'fd01:102::/48', metric: 1024 },
+      ];
+      const fullAddresses: ObservedAddress[] = [
+        { family: 4, address: '10.101.0.1', prefixLength: 24 },
+        { family: 6, address: 'fd01:101::1', prefixLength: 64 },
+      ];
+
+      function expectFullPlan(device: TunDevice, group: number): void {
+        const link = world.observer.link(device.name)!;
+        expect(link).to.include({ mtu: 1400, up: true, alias: 'configured by the contract suite', group });
+        expect(keys(world.observer.addresses(device.name))).to.deep.equal(keys(fullAddresses));
+        // the routes could only be added after the link was up (ENETDOWN otherwise)
+        expect(keys(world.observer.routes(device.name))).to.deep.equal(keys(fullRoutes));
+      }
+
+      it('applies the whole plan, routes after up; the world and the device agree', async () => {
+        const device = await open();
+        await binding.configure(device.ifindex, fullPlan(4712));
+        expectFullPlan(device, 4712);
+        expect(device.mtu, 'the device follows the plan’s MTU').to.equal(1400);
+        expect(keys(await binding.listRoutes(device.ifindex))).to.deep.equal(keys(fullRoutes));
+      });
+
+      it('stops at the first failing step: that request’s error, with `step` its index; earlier steps stay', async () => {
+        const device = await open();
+        // steps: 0 link (mtu), 1 address, 2 the same address again (EEXIST), 3 up
+        const err = await rejectionOf(binding.configure(device.ifindex, {
+          mtu: 1300, addresses: ['10.103.0.1/24', '10.103.0.1/24'], up: true,
+        }));
+        expect(err.code).to.equal('EEXIST');
+        expect(err.syscall).to.equal('RTM_NEWADDR');
+        expect((err as TunSystemError & { step?: number }).step).to.equal(2);
+        const link = world.observer.link(device.name)!;
+        expect(link.mtu, 'step 0 ran').to.equal(1300);
+        expect(link.up, 'step 3 never ran').to.equal(false);
+        expect(keys(world.observer.addresses(device.name))).to.deep.equal(['4 10.103.0.1/24']);
+      });
+
+      it('a route in a plan that leaves the link down is ENETDOWN at that step', async () => {
+        const device = await open();
+        const err = await rejectionOf(binding.configure(device.ifindex, { addresses: ['10.104.0.1/24'], routes: [{ destination: '10.105.0.0/16' }] }));
+        expect(err.code).to.equal('ENETDOWN');
+        expect((err as TunSystemError & { step?: number }).step).to.equal(1);
+        expect(world.observer.routes(device.name)).to.deep.equal([]);
+      });
+
+      it('a bad plan is refused whole before any kernel call; nothing changes', async () => {
+        const device = await open();
+        const callsBefore = world.kernelCalls?.();
+        const bad: unknown[] = [
+          null,
+          'mtu 1400',
+          { mtu: 67 },
+          { mtu: 1400, addresses: ['10.106.0.1/24', '10.106.0.300/24'] },
+          { up: true, routes: [{ destination: '10.106.1.1/24' }] },
+          { up: 'yes' },
+          { addresses: '10.106.0.1/24' },
+          { alias: 'x'.repeat(256) },
+          { group: -1 },
+        ];
+        for (const plan of bad) {
+          let caught: unknown;
+          try {
+            await binding.configure(device.ifindex, plan as LinkPlan);
+          } catch (err) {
+            caught = err;
+          }
+          expect(caught, JSON.stringify(plan)).to.be.instanceOf(Error);
+          expect(caught).to.not.be.instanceOf(TunSystemError);
+          expect((caught as { code?: string }).code, JSON.stringify(plan)).to.match(/^ERR_/u);
+        }
+        const link = world.observer.link(device.name)!;
+        expect(link).to.include({ mtu: 1500, up: false, alias: '' });
+        expect(world.observer.addresses(device.name)).to.deep.equal([]);
+        if (callsBefore !== undefined) expect(world.kernelCalls!()).to.equal(callsBefore);
+      });
+
+      it('ENODEV for an absent ifindex, at step 0', async () => {
+        const err = await rejectionOf(binding.configure(ABSENT_IFINDEX, { mtu: 1400 }));
+        expect(err.code).to.equal('ENODEV');
+        expect((err as TunSystemError & { step?: number }).step).to.equal(0);
+      });
+    });
+
+    describe('open with a plan (configure option)', () => {
+      it('opens and applies the plan in one call; the device starts at the plan’s MTU', async () => {
+        const name = freshName();
+        names.add(name);
+        const device = await binding.open({ name, configure: {
+          mtu: 1400, alias: 'opened configured', group: 4713, addresses: ['10.107.0.1/24'], up: true,
+          routes: [{ destination: '10.108.0.0/16' }],
+        } });
+        devices.push(device);
+        expect(device.name).to.equal(name);
+        expect(device.mtu).to.equal(1400);
+        const link = world.observer.link(name)!;
+        expect(link).to.include({ ifindex: device.ifindex, mtu: 1400, up: true, alias: 'opened configured', group: 4713 });
+        expect(keys(world.observer.addresses(name))).to.deep.equal(['4 10.107.0.1/24']);
+        expect(keys(world.observer.routes(name))).to.deep.equal(['4 10.108.0.0/16 0']);
+        // the queue works: a packet over the plan's MTU is refused before the syscall
+        expect(() => device.queues[0]!.write(Buffer.alloc(1401, 0x45))).to.throw(RangeError);
+      });
+
+      it('a failing step rolls the device back: rejected with that step’s error and `step`, no interface, no fd', async () => {
+        const fdsBefore = binding.openFdCount();
+        const name = freshName();
+        names.add(name);
+        const err = await rejectionOf(binding.open({ name, configure: { mtu: 1400, addresses: ['10.109.0.1/24', '10.109.0.1/24'], up: true } }));
+        expect(err.code).to.equal('EEXIST');
+        expect(err.syscall).to.equal('RTM_NEWADDR');
+        expect((err as TunSystemError & { step?: number }).step).to.equal(2);
+        expect(world.observer.link(name), 'the half-made interface is gone').to.equal(undefined);
+        expect(await eventually(() => binding.openFdCount() === fdsBefore)).to.equal(true);
+      });
+
+      it('persistent: a failing step deletes the interface this open created', async () => {
+        const name = freshName();
+        names.add(name);
+        const err = await rejectionOf(binding.open({ name, persist: true, configure: { routes: [{ destination: '10.110.0.0/16' }] } }));
+        expect(err.code).to.equal('ENETDOWN');
+        expect((err as TunSystemError & { step?: number }).step).to.equal(0);
+        expect(world.observer.link(name)).to.equal(undefined);
+      });
+
+      it('attachExisting: a failing step only lets go of the existing interface', async () => {
+        const first = await open({ persist: true });
+        first.close();
+        const fdsBefore = binding.openFdCount();
+        const err = await rejectionOf(binding.open({ name: first.name, attachExisting: true, configure: { routes: [{ destination: '10.111.0.0/16' }] } }));
+        expect(err.code).to.equal('ENETDOWN');
+        expect(world.observer.link(first.name)?.ifindex, 'still there: it was not this open’s to delete').to.equal(first.ifindex);
+        expect(await eventually(() => binding.openFdCount() === fdsBefore)).to.equal(true);
+      });
+
+      it('a bad plan is refused before anything is made', async () => {
+        const callsBefore = world.kernelCalls?.();
+        const name = freshName();
+        names.add(name);
+        let caught: unknown;
+        try {
+          await binding.open({ name, configure: { addresses: ['10.112.0.1/33'] } });
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught).to.be.instanceOf(Error);
+        expect(caught).to.not.be.instanceOf(TunSystemError);
+        expect((caught as { code?: string }).code).to.match(/^ERR_/u);
+        expect(world.observer.link(name)).to.equal(undefined);
+        if (callsBefore !== undefined) expect(world.kernelCalls!()).to.equal(callsBefore);
+      });
+    });
+
+    if (harness.injectsFaults) {
+      describe('plans through the fault injector', () => {
+        it('configure runs the single operations: a fault on addAddress fails the plan there, with `step`', async () => {
+          const device = await open();
+          const faults = world.faults!;
+          faults.resetCalls();
+          faults.fail('addAddress', 'EBUSY', 1);
+          const err = await rejectionOf(binding.configure(device.ifindex, { mtu: 1400, addresses: ['10.113.0.1/24'], up: true }));
+          expect(err.code).to.equal('EBUSY');
+          expect((err as TunSystemError & { step?: number }).step).to.equal(1);
+          expect(faults.callCounts()).to.deep.equal({ configure: 1, setMtu: 1, addAddress: 1 });
+          expect(world.observer.link(device.name)).to.include({ mtu: 1400, up: false });
+          // the rule was used up: the same plan now goes through
+          await binding.configure(device.ifindex, { addresses: ['10.113.0.1/24'], up: true });
+          expect(faults.calls('configure')).to.equal(2);
+          expect(world.observer.link(device.name)!.up).to.equal(true);
+        });
+
+        it('open with a plan: a fault on setUp rolls the device back, with `step`', async () => {
+          const faults = world.faults!;
+          const name = freshName();
+          names.add(name);
+          faults.fail('setUp', 'EAGAIN', 1);
+          const err = await rejectionOf(binding.open({ name, persist: true, configure: { alias: 'a', addresses: ['10.114.0.1/24'], up: true } }));
+          expect(err.code).to.equal('EAGAIN');
+          expect((err as TunSystemError & { step?: number }).step).to.equal(2);
+          expect(world.observer.link(name)).to.equal(undefined);
+          expect(binding.openFdCount()).to.equal(0);
+        });
+
+        it('a hang on a step holds the open until released', async () => {
+          const faults = world.faults!;
+          const name = freshName();
+          names.add(name);
+          const release = faults.hang('addRoute');
+          let settled = false;
+          const opening = binding.open({ name, configure: { up: true, routes: [{ destination: '10.115.0.0/16' }] } })
+            .finally(() => { settled = true; });
+          expect(await eventually(() => faults.calls('addRoute') === 1)).to.equal(true);
+          expect(settled).to.equal(false);
+          release();
+          const device = await opening;
+          devices.push(device);
+          expect(keys(world.observer.routes(name))).to.deep.equal(['4 10.115.0.0/16 0']);
+        });
+      });
+    }
 
     // ── link monitor ────────────────────────────────────────────────────
 

@@ -2,6 +2,7 @@
 // test: an independent reading (so a binding is never its own witness), an
 // admin's hands from outside, and a way to send a packet into a TUN.
 
+import type { FaultInjector } from '../../src/binding/simulated-faults.js';
 import type { Family, TunBinding } from '../../src/binding/types.js';
 
 export interface ObservedLink {
@@ -62,11 +63,15 @@ export interface ContractWorld {
   observer: WorldObserver;
   /** Calls that reached the kernel so far, when the world can count them (the simulated one can). */
   kernelCalls?: () => number;
+  /** The binding's fault injector, in worlds whose harness says `injectsFaults`. */
+  faults?: FaultInjector;
   /** Release whatever the world holds (not the interfaces: the suite deletes those). */
   dispose?: () => void | Promise<void>;
 }
 
 export interface ContractHarness {
+  /** Its worlds carry `faults`: the suite then also checks that plans run through the fault injector. */
+  readonly injectsFaults?: boolean;
   /** A world for one test: fresh for the simulated binding, the run's namespace for the native one. */
   setup(): Promise<ContractWorld>;
 }

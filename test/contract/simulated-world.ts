@@ -8,6 +8,7 @@ import type { ContractHarness, ContractWorld, ObservedLink, WorldObserver } from
 
 export function simulatedHarness(): ContractHarness {
   return {
+    injectsFaults: true,
     async setup(): Promise<ContractWorld> {
       const binding = new SimulatedBinding();
       const { world } = binding;
@@ -44,7 +45,7 @@ export function simulatedHarness(): ContractHarness {
           if (!world.inject(name, packet)) throw new Error(`the simulated kernel dropped the packet into ${name}`);
         },
       };
-      return { binding, observer, kernelCalls: () => binding.faults.calls() };
+      return { binding, observer, kernelCalls: () => binding.faults.calls(), faults: binding.faults };
     },
   };
 }

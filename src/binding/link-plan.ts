@@ -1,0 +1,80 @@
+// A LinkPlan checked whole and laid out as the requests both bindings make,
+// in the one order LinkPlan documents. The native binding sends these steps
+// from one threadpool worker; the simulated binding runs the single operation
+// each stands for through its fault injector. Both number steps the same way,
+// so a failure's `step` means the same thing on either.
+
+import type { BindingOp } from './simulated-faults.js';
+import type { LinkPlan } from './types.js';
+import {
+  InvalidArgumentTypeError, InvalidArgumentValueError, normalizeRoute, parseCidr, validateBoolean, validateInteger,
+  validateMtu, type NormalizedRoute, type ParsedCidr,
+} from './validate.js';
+
+/** IFALIASZ - 1 */
+export const MAX_ALIAS_BYTES = 255;
+
+export type PlanStep =
+  /** One RTM_NEWLINK carrying whichever of mtu/alias/group the plan gives. */
+  | { kind: 'link'; mtu?: number; alias?: string; group?: number }
+  | { kind: 'address'; cidr: ParsedCidr }
+  | { kind: 'up'; up: boolean }
+  | { kind: 'route'; route: NormalizedRoute };
+
+export function validateAlias(alias: unknown, argument = 'alias'): string {
+  if (typeof alias !== 'string') throw new InvalidArgumentTypeError(argument, 'a string', alias);
+  if (Buffer.byteLength(alias) > MAX_ALIAS_BYTES) {
+    throw new InvalidArgumentValueError(argument, `must be at most ${MAX_ALIAS_BYTES} bytes`, alias);
+  }
+  if (alias.includes('\0')) throw new InvalidArgumentValueError(argument, 'must not contain NUL', alias);
+  return alias;
+}
+
+/** Every part validated before any step is returned, so a bad plan never reaches the kernel. */
+export function planSteps(plan: unknown, argument = 'plan'): PlanStep[] {
+  if (plan === null || typeof plan !== 'object' || Array.isArray(plan)) {
+    throw new InvalidArgumentTypeError(argument, 'an object', plan);
+  }
+  const p = plan as LinkPlan;
+  const steps: PlanStep[] = [];
+  const link: PlanStep & { kind: 'link' } = { kind: 'link' };
+  if (p.mtu !== undefined) link.mtu = validateMtu(p.mtu, `${argument}.mtu`);
+  if (p.alias !== undefined) link.alias = validateAlias(p.alias, `${argument}.alias`);
+  if (p.group !== undefined) link.group = validateInteger(p.group, `${argument}.group`, 0, 0xffffffff);
+  if (link.mtu !== undefined || link.alias !== undefined || link.group !== undefined) steps.push(link);
+  if (p.addresses !== undefined) {
+    if (!Array.isArray(p.addresses)) {
+      throw new InvalidArgumentTypeError(`${argument}.addresses`, 'an array of CIDR strings', p.addresses);
+    }
+    p.addresses.forEach((cidr, i) => steps.push({ kind: 'address', cidr: parseCidr(cidr, `${argument}.addresses[${i}]`) }));
+  }
+  if (p.up !== undefined) steps.push({ kind: 'up', up: validateBoolean(p.up, `${argument}.up`) });
+  if (p.routes !== undefined) {
+    if (!Array.isArray(p.routes)) throw new InvalidArgumentTypeError(`${argument}.routes`, 'an array of routes', p.routes);
+    p.routes.forEach((route, i) => steps.push({ kind: 'route', route: normalizeRoute(route, `${argument}.routes[${i}]`) }));
+  }
+  return steps;
+}
+
+/**
+ * The single binding operations one step stands for, in order (the link
+ * step is one request but three single calls: alias, group, MTU).
+ */
+export function opsOfStep(step: PlanStep): BindingOp[] {
+  switch (step.kind) {
+    case 'link':
+      return [
+        ...(step.alias !== undefined ? ['setAlias' as const] : []),
+        ...(step.group !== undefined ? ['setGroup' as const] : []),
+        ...(step.mtu !== undefined ? ['setMtu' as const] : []),
+      ];
+    case 'address': return ['addAddress'];
+    case 'up': return ['setUp'];
+    case 'route': return ['addRoute'];
+  }
+}
+
+/** The single operations a plan stands for, in order (for fault injection around any binding). */
+export function planOps(plan: LinkPlan): BindingOp[] {
+  return planSteps(plan).flatMap(opsOfStep);
+}
