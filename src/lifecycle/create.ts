@@ -4,6 +4,7 @@
 // the statechart, which decides between retrying and giving up.
 
 import type { CreateOutput } from '../../machines/types.js';
+import type { LinkPlan } from '../binding/types.js';
 import type { InterfaceSession } from './session.js';
 import { TAG_PREFIX, adapterGroup, ownTag } from './session.js';
 import { isGone } from './kernel-errors.js';
@@ -29,6 +30,9 @@ export async function createInterface(session: InterfaceSession): Promise<Create
 async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
   const { binding, options } = session;
   await reclaimLeftover(session);
+  // Open and configure in one kernel round trip: all or nothing, so a failed
+  // step leaves no device behind (the binding rolled it back) and nothing here
+  // has been adopted yet.
   const device = await binding.open({
     name: session.requestedName,
     queues: options.queues,
@@ -36,10 +40,10 @@ async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
     persist: options.persist,
     ...(options.owner === undefined ? {} : { owner: options.owner }),
     ...(options.group === undefined ? {} : { group: options.group }),
+    configure: linkPlan(session),
   });
   session.adopt(device);
   try {
-    await configure(session);
     if (options.validateState) await verifyConfigured(session);
     return { name: device.name, ifindex: device.ifindex };
   } catch (error) {
@@ -50,30 +54,23 @@ async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
 
 /**
  * Tag (alias and adapter group), MTU, addresses, link up, routes — routes
- * last: the kernel refuses a route via a down link.
+ * last: the kernel refuses a route via a down link. (LinkPlan's own order.)
  */
+export function linkPlan(session: InterfaceSession): LinkPlan {
+  const { options } = session;
+  return {
+    alias: ownTag(),
+    group: adapterGroup(),
+    ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
+    addresses: options.addresses.map((address) => address.cidr),
+    up: true,
+    routes: options.routes.map((route) => ({ destination: route.destination.cidr, metric: route.metric })),
+  };
+}
+
+/** Configure the session's open device in place (one round trip), e.g. when recovering it. */
 export async function configure(session: InterfaceSession): Promise<void> {
-  const { binding, options } = session;
-  const ifindex = session.ifindex!;
-  const routes = options.routes.map((route) => ({ destination: route.destination.cidr, metric: route.metric }));
-  if (binding.configure) {
-    // The same requests in the same order, in one round trip (the native binding's fast path).
-    await binding.configure(ifindex, {
-      alias: ownTag(),
-      group: adapterGroup(),
-      ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
-      addresses: options.addresses.map((address) => address.cidr),
-      up: true,
-      routes,
-    });
-    return;
-  }
-  await binding.setAlias(ifindex, ownTag());
-  await binding.setGroup(ifindex, adapterGroup());
-  if (options.mtu !== undefined) await binding.setMtu(ifindex, options.mtu);
-  for (const address of options.addresses) await binding.addAddress(ifindex, address.cidr);
-  await binding.setUp(ifindex, true);
-  for (const route of routes) await binding.addRoute(ifindex, route);
+  await session.binding.configure(session.ifindex!, linkPlan(session));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
 } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
 import { adapterGroup } from '../../src/lifecycle/session.js';
+import type { OpenOptions } from '../../src/binding/types.js';
 
 const ipv4Packet = (dst = [10, 0, 0, 2], payload = 'hello') => {
   const body = Buffer.from(payload);
@@ -59,16 +60,13 @@ describe('TunAdapter on the simulated binding', () => {
     expectNothingLeft(binding);
   });
 
-  it("uses the binding's configure() fast path when it has one, with the plan in kernel order", async () => {
+  it('opens and configures in one round trip: open() carries the plan, in kernel order', async () => {
     const plans: unknown[] = [];
+    const open = binding.open.bind(binding);
     const fast = Object.assign(binding, {
-      async configure(ifindex: number, plan: { alias?: string; mtu?: number; addresses?: string[]; up?: boolean; routes?: Array<{ destination: string; metric?: number }> }) {
-        plans.push(plan);
-        if (plan.alias !== undefined) await binding.setAlias(ifindex, plan.alias);
-        if (plan.mtu !== undefined) await binding.setMtu(ifindex, plan.mtu);
-        for (const cidr of plan.addresses ?? []) await binding.addAddress(ifindex, cidr);
-        if (plan.up !== undefined) await binding.setUp(ifindex, plan.up);
-        for (const route of plan.routes ?? []) await binding.addRoute(ifindex, route);
+      async open(options?: OpenOptions) {
+        plans.push(options?.configure);
+        return open(options);
       },
     });
     const iface = await createAdapter('tun0', { binding: fast, mtu: 1400, addresses: ['10.0.0.1/24'], routes: ['10.1.0.0/16'] });
