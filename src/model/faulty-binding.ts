@@ -6,7 +6,8 @@
 
 import { FaultInjector } from '../binding/simulated-faults.js';
 import type { BindingOp } from '../binding/simulated-faults.js';
-import type { LinkPlan, TunBinding } from '../binding/types.js';
+import { planOps } from '../binding/link-plan.js';
+import type { LinkPlan, OpenOptions, TunBinding } from '../binding/types.js';
 
 export type FaultyBinding = TunBinding & { readonly faults: FaultInjector; readonly inner: TunBinding };
 
@@ -14,6 +15,15 @@ const ASYNC_OPS = [
   'open', 'getLink', 'listLinks', 'setMtu', 'setUp', 'setAlias', 'setGroup', 'addAddress', 'deleteAddress',
   'listAddresses', 'addRoute', 'deleteRoute', 'listRoutes', 'deleteLink', 'deleteLinkGroup',
 ] as const satisfies readonly BindingOp[];
+
+/** A plan's single requests; none for a bad plan (the inner binding refuses it). */
+function opsOf(plan: LinkPlan): BindingOp[] {
+  try {
+    return planOps(plan);
+  } catch {
+    return [];
+  }
+}
 
 export function withFaults(inner: TunBinding, faults: FaultInjector = new FaultInjector()): FaultyBinding {
   const wrapped: Record<string, unknown> = {
@@ -48,6 +58,9 @@ export function withFaults(inner: TunBinding, faults: FaultInjector = new FaultI
     wrapped[op] = async (...args: unknown[]) => {
       const name = op === 'getLink' && typeof args[0] === 'string' ? args[0] : undefined;
       await faults.enter(op, name);
+      // open({ configure: plan }) also stands for the plan's single requests.
+      const plan = op === 'open' ? (args[0] as OpenOptions | undefined)?.configure : undefined;
+      if (plan !== undefined) for (const step of opsOf(plan)) await faults.enter(step);
       return (inner[op] as (...a: unknown[]) => Promise<unknown>)(...args);
     };
   }

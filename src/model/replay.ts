@@ -8,8 +8,10 @@
 // first armed the matching failure (or none).
 //
 // Where each actor is held, and where its failure is injected:
-//   create (and recover by re-creating):  held at open, fails at setAlias
-//     (after open, so the rollback and cleanup have a real device to handle)
+//   create (and recover by re-creating):  held at open, fails at listAddresses
+//     (verification, after open handed the device over, so the rollback and
+//     cleanup have a real device to handle; a failure inside open's plan would
+//     be rolled back by open itself)
 //   recover in place (link still there):  held and failed at its first getLink
 //   cleanup:                              held at its first step (link down); fails there
 //     permanently and cannot verify (getLink), so it reports at once, no backoff
@@ -204,7 +206,7 @@ export class LifecycleReplay {
         this.#failCleanup();
       } else {
         this.#releaseHolds();
-        if (this.#route === 'create') faults.fail('setAlias', code);
+        if (this.#route === 'create') faults.fail('listAddresses', code);
         else faults.fail('getLink', code);
       }
     } else if (type.startsWith('xstate.after.cleanupTimeout.')) {
