@@ -15,6 +15,7 @@ import { PLAN_MTU, planAddress, planRoute } from './lib/iface-plan.js';
 import { machineDescription } from './lib/machine.js';
 import { enterPrivateNetns, isMain } from './lib/netns.js';
 import { measureStall } from './lib/loop-stall.js';
+import { hasConfigure, opensWithPlan, type OpenWithPlan } from './lib/open-plan.js';
 import { startHelper } from './lib/proc.js';
 import { fmt, fmtUs, markdownTable, mean, median, ratio } from './lib/stats.js';
 
@@ -33,6 +34,18 @@ const GROUP = 4244;
 // the same attribute in the same request.
 const TAG = `tun-lifecycle:${process.pid}`;
 const DIRECT_GROUP = 4245;
+
+/**
+ * How the adapter (src/lifecycle/create.ts) applies its plan with this binding,
+ * decided once per run: in open() itself, by one configure(), or call by call.
+ */
+type CreatePath = 'open+plan' | 'configure' | 'calls';
+let createPath: CreatePath = 'calls';
+const CREATE_PATH_TEXT: Record<CreatePath, string> = {
+  'open+plan': 'open({ configure: plan }) with alias tag, group, MTU, address, up, route',
+  configure: 'open, one configure() with alias tag, group, MTU, address, up, route',
+  calls: 'open, alias tag, group, MTU, address, up, route one call each',
+};
 
 const nowUs = () => performance.now() * 1000;
 
@@ -58,13 +71,16 @@ async function expectGone(p: Promise<unknown>): Promise<void> {
 /** src/lifecycle/create.ts + verify.ts + the ready-state monitor, as bare binding calls. */
 async function directCreate(binding: TunBinding, name: string, i: number, withMonitor = true): Promise<Direct> {
   await expectGone(binding.getLink(name)); // reclaim check: nothing left by an earlier run
-  const dev = await binding.open({ name, queues: 1, multiQueue: false, persist: false });
-  const ifindex = dev.ifindex;
   const route = { destination: planRoute(i), metric: 0 };
-  if (binding.configure) {
-    // The adapter's fast path: tag, group, MTU, address, up, route in one round trip.
-    await binding.configure(ifindex, { alias: TAG, group: DIRECT_GROUP, mtu: PLAN_MTU, addresses: [planAddress(i)], up: true, routes: [route] });
-  } else {
+  // The adapter's plan: tag, group, MTU, address, up, route.
+  const plan = { alias: TAG, group: DIRECT_GROUP, mtu: PLAN_MTU, addresses: [planAddress(i)], up: true, routes: [route] };
+  const openOptions: OpenWithPlan = { name, queues: 1, multiQueue: false, persist: false };
+  if (createPath === 'open+plan') openOptions.configure = plan;
+  const dev = await binding.open(openOptions);
+  const ifindex = dev.ifindex;
+  if (createPath === 'configure') {
+    await binding.configure!(ifindex, plan);
+  } else if (createPath === 'calls') {
     await binding.setAlias(ifindex, TAG);
     await binding.setGroup(ifindex, DIRECT_GROUP);
     await binding.setMtu(ifindex, PLAN_MTU);
@@ -220,6 +236,7 @@ export async function runAdapterBench(): Promise<string> {
     return ['### Adapter (statechart overhead)', '', `No table: ${load.reason}.`].join('\n');
   }
   const binding = load.binding;
+  createPath = (await opensWithPlan(binding)) ? 'open+plan' : hasConfigure(binding) ? 'configure' : 'calls';
 
   // 1. Latency, direct and adapter alternating.
   const lat: Record<'adapter' | 'direct', Phases> = {
@@ -312,7 +329,7 @@ export async function runAdapterBench(): Promise<string> {
     '',
     `Machine: ${machineDescription()}.`,
     '',
-    `**Latency**: one interface (MTU, one IPv4 address, one route, verification on), created and cleaned up ${ROUNDS * PER_ROUND} times each way, alternating; medians. "Directly" = the same binding calls the adapter makes (reclaim look-up, open, ${binding.configure ? 'one configure() with alias tag, group, MTU, address, up, route' : 'alias tag, group, MTU, address, up, route'}, read-back, monitor; down, address and route removal, close, leftover check), in the same order on the same binding.`,
+    `**Latency**: one interface (MTU, one IPv4 address, one route, verification on), created and cleaned up ${ROUNDS * PER_ROUND} times each way, alternating; medians. "Directly" = the same binding calls the adapter makes (reclaim look-up, ${CREATE_PATH_TEXT[createPath]}, read-back, monitor; down, address and route removal, close, leftover check), in the same order on the same binding.`,
     '',
     markdownTable(['', 'create → ready', 'cleanup → stopped', 'loop blocked, create', 'loop blocked, cleanup'], latencyRows),
     '',
