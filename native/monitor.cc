@@ -1,12 +1,15 @@
 #include "monitor.h"
 
-#include "js_call.h"
-
 #include <errno.h>
 #include <linux/if.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <algorithm>
+
+#include "js_call.h"
+#include "rtnl.h"
 
 namespace tunl {
 
@@ -24,166 +27,304 @@ static uint32_t PortIdOf(int fd) {
   return sa.nl_pid;
 }
 
-// ---------------------------------------------------------------- core
+// ---------------------------------------------------------------- hub
 
-bool MonitorCore::SendLinkRequest(SysError* err) {
+MonitorHub* MonitorHub::Get(AddonData* data, SysError* err) {
+  if (data->monitor_hub != nullptr) return data->monitor_hub;
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+  if (fd < 0) {
+    err->Set(errno, "socket(NETLINK_ROUTE)");
+    return nullptr;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
+  // Every link and address change in the namespace lands here (creating a
+  // thousand interfaces at once is a burst of several thousand messages).
+  int rcvbuf = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  }
+  sockaddr_nl sa{};
+  sa.nl_family = AF_NETLINK;
+  sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+    err->Set(errno, "bind(NETLINK_ROUTE)");
+    close(fd);
+    return nullptr;
+  }
+  MonitorHub* hub = new MonitorHub(data, fd);
+  int r = hub->Init();
+  if (r != 0) {
+    err->Set(-r, "uv_poll_init");
+    hub->Close();  // closes the fd and frees the hub
+    return nullptr;
+  }
+  hub->port_ = PortIdOf(fd);
+  hub->Watch(UV_READABLE);
+  data->monitor_hub = hub;
+  return hub;
+}
+
+bool MonitorHub::SendLinkRequest(LinkWatch* watch, SysError* err) {
   ifinfomsg ifi{};
   ifi.ifi_family = AF_UNSPEC;
-  ifi.ifi_index = ifindex_;
+  ifi.ifi_index = watch->ifindex;
   NlMessage msg(RTM_GETLINK, 0, &ifi, sizeof ifi);
-  msg.header()->nlmsg_seq = link_seq_ = ++seq_;
+  if (++seq_ == 0) ++seq_;  // 0 marks notifications
+  msg.header()->nlmsg_seq = seq_;
   if (send(fd_, msg.header(), msg.size(), 0) < 0) {
     err->Set(errno, "RTM_GETLINK");
     return false;
   }
+  link_requests_[seq_] = watch->id;
   return true;
 }
 
-bool MonitorCore::SendAddrDump(SysError* err) {
-  ifaddrmsg ifa{};
-  ifa.ifa_family = AF_UNSPEC;
-  ifa.ifa_index = static_cast<uint32_t>(ifindex_);
-  NlMessage msg(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof ifa);
-  msg.header()->nlmsg_seq = addr_seq_ = ++seq_;
-  if (send(fd_, msg.header(), msg.size(), 0) < 0) {
-    err->Set(errno, "RTM_GETADDR");
-    return false;
+LinkWatch* MonitorHub::Add(int ifindex, Monitor* wrapper, SysError* err) {
+  auto owned = std::make_unique<LinkWatch>();
+  LinkWatch* watch = owned.get();
+  watch->id = next_id_++;
+  watch->ifindex = ifindex;
+  watch->wrapper = wrapper;
+  // The link baseline first (in-stream), then the addresses: a change made
+  // between the two is already in the address baseline.
+  if (!SendLinkRequest(watch, err)) {
+    if (watches_.empty()) {
+      Unregister();
+      Close();
+    }
+    return nullptr;
   }
-  dumping_ = true;
-  return true;
+  {
+    SysError ignored;
+    PooledSocket nl(data_->pool.get(), &ignored);
+    std::vector<AddrData> addrs;
+    // A failure (the interface absent: ENODEV) is reported by the link answer.
+    if (nl && ListAddresses(nl.operator->(), ifindex, &addrs, &ignored)) {
+      for (const AddrData& a : addrs) watch->addresses.insert(AddressKey(a));
+    }
+  }
+  by_ifindex_[ifindex].push_back(watch);
+  watches_.emplace(watch->id, std::move(owned));
+  return watch;
 }
 
-bool MonitorCore::Seed(SysError* err) {
-  // The kernel answers a GET inside send(), so the baseline sits in the
-  // socket queue ahead of any notification about a later change.
-  if (!SendLinkRequest(err) || !SendAddrDump(err)) return false;
-  Watch(UV_READABLE);
-  return true;
+void MonitorHub::Remove(LinkWatch* watch) {
+  auto at = by_ifindex_.find(watch->ifindex);
+  if (at != by_ifindex_.end()) {
+    auto& list = at->second;
+    list.erase(std::remove(list.begin(), list.end(), watch), list.end());
+    if (list.empty()) by_ifindex_.erase(at);
+  }
+  watches_.erase(watch->id);  // frees it; a late link answer finds no watch
+  if (watches_.empty()) {
+    Unregister();
+    Close();
+  }
 }
 
-void MonitorCore::OnEvents(int status, int /*events*/) {
+void MonitorHub::Unregister() {
+  if (data_->monitor_hub == this) data_->monitor_hub = nullptr;
+  for (auto& entry : watches_) {
+    if (entry.second->wrapper != nullptr) entry.second->wrapper->WatchGone();
+  }
+  watches_.clear();
+  by_ifindex_.clear();
+  link_requests_.clear();
+}
+
+void MonitorHub::Detach() { Unregister(); }
+
+void MonitorHub::Touch(LinkWatch* w, std::vector<uint64_t>* touched) {
+  if (w->touched) return;
+  w->touched = true;
+  touched->push_back(w->id);
+}
+
+void MonitorHub::OnEvents(int status, int /*events*/) {
   if (status < 0) {
     SysError e;
     e.Set(-status, "poll");
-    Fail(e);
+    FailAll(e);
     return;
   }
   static const uint32_t kMaxReads = 64;  // give other handles a turn on a busy namespace
-  if (port_ == 0) port_ = PortIdOf(fd_);
-  uint32_t port = port_;
-  std::vector<LinkEventData> events;
-  SysError report;
+  std::vector<uint64_t> touched;
+  bool overrun = false;
   for (uint32_t i = 0; i < kMaxReads; i++) {
     ssize_t n = recv(fd_, buf_.data(), buf_.size(), 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN) break;
       if (errno == ENOBUFS) {
-        // Notifications were lost: say so, and ask for the state again.
-        report.Set(ENOBUFS, "recv(NETLINK_ROUTE)");
-        SysError ignored;
-        SendLinkRequest(&ignored);
-        if (!dumping_) SendAddrDump(&ignored);
+        overrun = true;
         continue;
       }
       SysError e;
       e.Set(errno, "recv(NETLINK_ROUTE)");
-      Fail(e);
+      FailAll(e);
       return;
     }
     size_t left = static_cast<size_t>(n);
     for (const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buf_.data()); NLMSG_OK(h, left);
          h = NLMSG_NEXT(h, left)) {
-      bool mine = h->nlmsg_pid == port && h->nlmsg_seq != 0;
-      if (mine && (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE)) {
-        std::string extack;
-        int e = ParseNlError(h, &extack);
-        if (h->nlmsg_seq == addr_seq_) dumping_ = false;
-        if (e != 0) {
-          report.Set(e, h->nlmsg_seq == link_seq_ ? "RTM_GETLINK" : "RTM_GETADDR");
-          report.extack = extack;
-        }
-        continue;
-      }
-      Handle(h, &events, mine ? nullptr : &report);
+      Handle(h, port_, &touched);
     }
   }
-  if (!events.empty() && wrapper_ != nullptr) wrapper_->DeliverEvents(events, name_);
-  if (closed_) return;
-  if (report.failed() && wrapper_ != nullptr) wrapper_->DeliverError(report, false);
+  if (overrun) {
+    // Notifications (and maybe answers) were lost: every watch hears so and
+    // asks for its link again; the answer is compared, so a missed change shows.
+    for (auto& entry : watches_) {
+      LinkWatch* w = entry.second.get();
+      w->report.Set(ENOBUFS, "recv(NETLINK_ROUTE)");
+      SysError ignored;
+      SendLinkRequest(w, &ignored);
+      Touch(w, &touched);
+    }
+  }
+  Deliver(touched);
 }
 
-void MonitorCore::Handle(const nlmsghdr* h, std::vector<LinkEventData>* out, SysError* notification) {
-  bool is_reply = notification == nullptr;
-  if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) {
+void MonitorHub::Handle(const nlmsghdr* h, uint32_t port, std::vector<uint64_t>* touched) {
+  if (h->nlmsg_pid == port && h->nlmsg_seq != 0) {
+    // An answer to one of our link requests (the only requests sent here).
+    auto req = link_requests_.find(h->nlmsg_seq);
+    if (req == link_requests_.end()) return;
+    uint64_t id = req->second;
+    link_requests_.erase(req);
+    auto found = watches_.find(id);
+    if (found == watches_.end()) return;
+    LinkWatch* w = found->second.get();
+    if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) {
+      std::string extack;
+      int e = ParseNlError(h, &extack);
+      if (e != 0) {
+        w->report.Set(e, "RTM_GETLINK");
+        w->report.extack = extack;
+        Touch(w, touched);
+      }
+      return;
+    }
     LinkData link;
-    if (!ParseLink(h, &link) || link.ifindex != ifindex_ || gone_) return;
-    if (!link.name.empty()) name_ = link.name;
-    if (h->nlmsg_type == RTM_DELLINK) {
-      gone_ = true;
-      out->push_back({LinkEventData::kDeleted});
-      return;
+    if (h->nlmsg_type != RTM_NEWLINK || !ParseLink(h, &link)) return;
+    if (!w->live) {
+      w->live = true;
+      if (!link.name.empty()) w->name = link.name;
+      w->flags = link.flags;
+      w->mtu = link.mtu;
+    } else {
+      LinkChanged(w, link, false, touched);
     }
-    if (!have_link_) {
-      have_link_ = true;
-      flags_ = link.flags;
-      mtu_ = link.mtu;
-      return;
+    return;
+  }
+  if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK) {
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return;
+    // Unwatched links are skipped before their attributes are parsed.
+    auto at = by_ifindex_.find(static_cast<const ifinfomsg*>(NLMSG_DATA(h))->ifi_index);
+    if (at == by_ifindex_.end()) return;
+    LinkData link;
+    if (!ParseLink(h, &link)) return;
+    for (LinkWatch* w : at->second) {
+      if (w->live) LinkChanged(w, link, h->nlmsg_type == RTM_DELLINK, touched);
     }
-    unsigned changed = flags_ ^ link.flags;
-    if (changed & IFF_UP) {
-      LinkEventData e{LinkEventData::kAdmin};
-      e.on = (link.flags & IFF_UP) != 0;
-      out->push_back(e);
-    }
-    if (changed & IFF_LOWER_UP) {
-      LinkEventData e{LinkEventData::kCarrier};
-      e.on = (link.flags & IFF_LOWER_UP) != 0;
-      out->push_back(e);
-    }
-    if (link.mtu != 0 && link.mtu != mtu_) {
-      LinkEventData e{LinkEventData::kMtu};
-      e.mtu = link.mtu;
-      out->push_back(e);
-      mtu_ = link.mtu;
-    }
-    flags_ = link.flags;
     return;
   }
   if (h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) {
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg))) return;
+    auto at = by_ifindex_.find(static_cast<int>(static_cast<const ifaddrmsg*>(NLMSG_DATA(h))->ifa_index));
+    if (at == by_ifindex_.end()) return;
     AddrData a;
-    if (!ParseAddr(h, &a) || a.ifindex != ifindex_ || gone_) return;
+    if (!ParseAddr(h, &a)) return;
     std::string key = AddressKey(a);
     LinkEventData e{LinkEventData::kAddressAdded};
     e.family = a.family;
     memcpy(e.addr, a.addr, sizeof e.addr);
     e.prefix_len = a.prefix_len;
-    if (h->nlmsg_type == RTM_NEWADDR) {
-      // IPv6 repeats RTM_NEWADDR when an address's flags change (DAD, link
-      // up): only a new one is news. Dump entries only seed the set.
-      bool added = addresses_.insert(key).second;
-      if (added && !is_reply) out->push_back(e);
-    } else {
-      addresses_.erase(key);
-      e.type = LinkEventData::kAddressRemoved;
-      out->push_back(e);
+    for (LinkWatch* w : at->second) {
+      if (!w->live || w->gone) continue;
+      if (h->nlmsg_type == RTM_NEWADDR) {
+        // IPv6 repeats RTM_NEWADDR when an address's flags change (DAD, link
+        // up): only a new one is news.
+        if (!w->addresses.insert(key).second) continue;
+        w->pending.push_back(e);
+      } else {
+        w->addresses.erase(key);
+        LinkEventData removed = e;
+        removed.type = LinkEventData::kAddressRemoved;
+        w->pending.push_back(removed);
+      }
+      Touch(w, touched);
     }
   }
 }
 
-void MonitorCore::Fail(const SysError& err) {
-  Monitor* wrapper = wrapper_;
-  wrapper_ = nullptr;
-  Close();
-  if (wrapper != nullptr) {
-    wrapper->CoreGone();
-    wrapper->DeliverError(err, true);
+void MonitorHub::LinkChanged(LinkWatch* w, const LinkData& link, bool deleted, std::vector<uint64_t>* touched) {
+  if (w->gone) return;
+  if (!link.name.empty()) w->name = link.name;
+  size_t before = w->pending.size();
+  if (deleted) {
+    w->gone = true;
+    w->pending.push_back({LinkEventData::kDeleted});
+  } else {
+    unsigned changed = w->flags ^ link.flags;
+    if (changed & IFF_UP) {
+      LinkEventData e{LinkEventData::kAdmin};
+      e.on = (link.flags & IFF_UP) != 0;
+      w->pending.push_back(e);
+    }
+    if (changed & IFF_LOWER_UP) {
+      LinkEventData e{LinkEventData::kCarrier};
+      e.on = (link.flags & IFF_LOWER_UP) != 0;
+      w->pending.push_back(e);
+    }
+    if (link.mtu != 0 && link.mtu != w->mtu) {
+      LinkEventData e{LinkEventData::kMtu};
+      e.mtu = link.mtu;
+      w->pending.push_back(e);
+      w->mtu = link.mtu;
+    }
+    w->flags = link.flags;
+  }
+  if (w->pending.size() != before) Touch(w, touched);
+}
+
+// Events first, then a non-fatal error, per watch, in the order they were
+// touched. A callback may close any monitor (or the last, closing the hub):
+// each watch is looked up again by id before it is used.
+void MonitorHub::Deliver(const std::vector<uint64_t>& touched) {
+  for (uint64_t id : touched) {
+    auto found = watches_.find(id);
+    if (found == watches_.end()) continue;
+    LinkWatch* w = found->second.get();
+    w->touched = false;
+    std::vector<LinkEventData> events;
+    events.swap(w->pending);
+    SysError report = w->report;
+    w->report = SysError();
+    std::string name = w->name;
+    Monitor* wrapper = w->wrapper;
+    if (!events.empty() && wrapper != nullptr) wrapper->DeliverEvents(events, name);
+    if (closed_) return;
+    if (!report.failed()) continue;
+    found = watches_.find(id);
+    if (found == watches_.end() || found->second->wrapper == nullptr) continue;
+    found->second->wrapper->DeliverError(report, false);
+    if (closed_) return;
   }
 }
 
-void MonitorCore::Detach() {
-  if (wrapper_ != nullptr) wrapper_->CoreGone();
-  wrapper_ = nullptr;
+void MonitorHub::FailAll(const SysError& err) {
+  std::vector<Monitor*> wrappers;
+  for (auto& entry : watches_) {
+    if (entry.second->wrapper != nullptr) wrappers.push_back(entry.second->wrapper);
+  }
+  // Held while their error is delivered: one monitor's callback must not let another be collected.
+  for (Monitor* m : wrappers) m->Ref();
+  Unregister();
+  Close();
+  for (Monitor* m : wrappers) m->DeliverError(err, true);
+  for (Monitor* m : wrappers) m->Unref();
 }
 
 // ---------------------------------------------------------------- wrapper
@@ -202,67 +343,39 @@ Monitor::Monitor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Monitor>(inf
   Napi::Function on_events = info[1].As<Napi::Function>();
   Napi::Function on_error = info[2].As<Napi::Function>();
   AddonData* data = env.GetInstanceData<AddonData>();
-
   SysError err;
-  err.ifname.clear();
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-  if (fd < 0) {
-    err.Set(errno, "socket(NETLINK_ROUTE)");
-    throw Napi::Error(env, MakeError(env, err));
-  }
-  int one = 1;
-  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-  setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
-  int rcvbuf = 1 << 20;
-  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  }
-  sockaddr_nl sa{};
-  sa.nl_family = AF_NETLINK;
-  sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
-    err.Set(errno, "bind(NETLINK_ROUTE)");
-    close(fd);
-    throw Napi::Error(env, MakeError(env, err));
-  }
-  core_ = new MonitorCore(data, fd, ifindex_, this);
-  int r = core_->Init();
-  if (r == 0 && !core_->Seed(&err)) r = -err.err;
-  if (r != 0) {
-    if (!err.failed()) err.Set(-r, "uv_poll_init");
-    MonitorCore* core = core_;
-    core->Unhook();
-    core_ = nullptr;
-    core->Close();
-    throw Napi::Error(env, MakeError(env, err));
-  }
+  MonitorHub* hub = MonitorHub::Get(data, &err);
+  LinkWatch* watch = hub != nullptr ? hub->Add(ifindex_, this, &err) : nullptr;
+  if (watch == nullptr) throw Napi::Error(env, MakeError(env, err));
+  hub_ = hub;
+  watch_ = watch;
   on_events_ = Napi::Persistent(on_events);
   on_error_ = Napi::Persistent(on_error);
   async_ = std::make_unique<Napi::AsyncContext>(env, "TunLinkMonitor", Value());
   Ref();
 }
 
-Monitor::~Monitor() {
-  if (core_ != nullptr) {
-    core_->Unhook();
-    core_->Close();
-    core_ = nullptr;
-  }
+Monitor::~Monitor() { Forget(); }
+
+void Monitor::Forget() {
+  if (watch_ == nullptr || hub_ == nullptr) return;
+  MonitorHub* hub = hub_;
+  LinkWatch* watch = watch_;
+  watch_ = nullptr;
+  hub_ = nullptr;
+  hub->Remove(watch);
 }
 
 Napi::Value Monitor::Close(const Napi::CallbackInfo& info) {
-  if (core_ != nullptr) {
-    MonitorCore* core = core_;
-    core->Unhook();
-    core_ = nullptr;
-    core->Close();
+  if (watch_ != nullptr) {
+    Forget();
     ReleaseJs();
   }
   return info.Env().Undefined();
 }
 
 Napi::Value Monitor::GetClosed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), core_ == nullptr);
+  return Napi::Boolean::New(info.Env(), watch_ == nullptr);
 }
 
 static const char* EventTypeName(LinkEventData::Type t) {

@@ -1,18 +1,33 @@
-// Link and address notifications for one interface: a nonblocking
-// NETLINK_ROUTE socket in the link and address multicast groups, watched by
-// uv_poll. It remembers the link's flags and MTU (seeded by an RTM_GETLINK
-// sent on the same socket) and the addresses (seeded by an RTM_GETADDR dump),
-// so it reports changes only, never repeats.
+// Link and address notifications, per interface, from ONE netlink socket per
+// environment. The hub (a nonblocking NETLINK_ROUTE socket in the link and
+// address multicast groups, watched by uv_poll) parses each notification once
+// and hands it to the watches of that ifindex; with N monitors alive, a change
+// in the namespace costs one parse, not N.
+//
+// Each watch reports changes only, starting from the state when its monitor
+// was made. Its link baseline comes in-stream: an RTM_GETLINK sent on the hub
+// socket, whose answer sits in the socket queue behind every notification
+// that predates it (those are ignored for this watch) and ahead of every later
+// one. Its address baseline is an RTM_GETADDR dump read at creation on a
+// pooled request socket (a dump on the hub could collide with another watch's
+// dump still in flight: EBUSY); address notifications count for the watch
+// once its link answer has arrived.
+//
+// The hub opens with the first monitor and closes with the last, so
+// openFdCount() counts it only while a monitor is open.
 #pragma once
 
 #include <napi.h>
 
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "errors.h"
+#include "netlink.h"
 #include "poll_core.h"
 
 namespace tunl {
@@ -28,59 +43,83 @@ struct LinkEventData {
   int prefix_len = 0;
 };
 
-class MonitorCore : public PollCore {
+// What one monitor knows of its interface.
+struct LinkWatch {
+  uint64_t id = 0;
+  int ifindex = 0;
+  Monitor* wrapper = nullptr;
+  std::string name;
+  // The link answer (in-stream baseline) has arrived: notifications count.
+  bool live = false;
+  bool gone = false;
+  unsigned flags = 0;
+  uint32_t mtu = 0;
+  std::set<std::string> addresses;
+  // Gathered while reading, delivered after (JS may close monitors meanwhile).
+  std::vector<LinkEventData> pending;
+  SysError report;
+  // Listed for delivery after this read.
+  bool touched = false;
+};
+
+class MonitorHub : public PollCore {
  public:
-  MonitorCore(AddonData* data, int fd, int ifindex, Monitor* wrapper)
-      : PollCore(data, fd), ifindex_(ifindex), wrapper_(wrapper) {}
-  // Sends the seeding requests; false with err on failure.
-  bool Seed(SysError* err);
-  void Unhook() { wrapper_ = nullptr; }
-  const std::string& name() const { return name_; }
+  // The environment's hub, opened on first use.
+  static MonitorHub* Get(AddonData* data, SysError* err);
+  // A new watch of ifindex; its events go to wrapper. Null with err on failure.
+  LinkWatch* Add(int ifindex, Monitor* wrapper, SysError* err);
+  // The watch is forgotten (and freed); the last one closes the hub.
+  void Remove(LinkWatch* watch);
 
  protected:
   void OnEvents(int status, int events) override;
   void Detach() override;
 
  private:
-  bool SendLinkRequest(SysError* err);
-  bool SendAddrDump(SysError* err);
-  void Handle(const nlmsghdr* h, std::vector<LinkEventData>* out, SysError* report);
-  void Fail(const SysError& err);
+  MonitorHub(AddonData* data, int fd) : PollCore(data, fd) {}
+  bool SendLinkRequest(LinkWatch* watch, SysError* err);
+  void Handle(const nlmsghdr* h, uint32_t port, std::vector<uint64_t>* touched);
+  void LinkChanged(LinkWatch* w, const LinkData& link, bool deleted, std::vector<uint64_t>* touched);
+  void Touch(LinkWatch* w, std::vector<uint64_t>* touched);
+  void Deliver(const std::vector<uint64_t>& touched);
+  void FailAll(const SysError& err);
+  // Forget every watch (telling its monitor) and stop being the environment's hub.
+  void Unregister();
 
-  int ifindex_;
-  Monitor* wrapper_;
-  std::string name_;
-  bool have_link_ = false;
-  bool gone_ = false;
-  unsigned flags_ = 0;
-  uint32_t mtu_ = 0;
+  uint64_t next_id_ = 1;
   uint32_t seq_ = 0;
-  uint32_t port_ = 0;  // our netlink port id: replies to our requests carry it
-  uint32_t link_seq_ = 0;
-  uint32_t addr_seq_ = 0;
-  bool dumping_ = false;
-  std::set<std::string> addresses_;
+  uint32_t port_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<LinkWatch>> watches_;
+  std::unordered_map<int, std::vector<LinkWatch*>> by_ifindex_;
+  // RTM_GETLINK sequence numbers awaiting their answer → watch id.
+  std::unordered_map<uint32_t, uint64_t> link_requests_;
   std::vector<uint8_t> buf_ = std::vector<uint8_t>(64 * 1024);
 };
 
 class Monitor : public Napi::ObjectWrap<Monitor> {
  public:
   static Napi::Function Define(Napi::Env env);
-  // new Monitor(ifindex, onEvents(events[]), onError(err))
+  // new Monitor(ifindex, onEvents(events[]), onError(err, fatal))
   explicit Monitor(const Napi::CallbackInfo& info);
   ~Monitor() override;
 
   void DeliverEvents(const std::vector<LinkEventData>& events, const std::string& name);
   void DeliverError(const SysError& err, bool fatal);
-  void CoreGone() { core_ = nullptr; }
+  // The hub closed (environment teardown or a fatal error): the watch is gone.
+  void WatchGone() {
+    watch_ = nullptr;
+    hub_ = nullptr;
+  }
 
  private:
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
   void Invoke(Napi::FunctionReference& fn, std::initializer_list<napi_value> args);
   void ReleaseJs();
+  void Forget();
 
-  MonitorCore* core_ = nullptr;
+  LinkWatch* watch_ = nullptr;
+  MonitorHub* hub_ = nullptr;
   int ifindex_ = 0;
   Napi::FunctionReference on_events_, on_error_;
   std::unique_ptr<Napi::AsyncContext> async_;

@@ -719,6 +719,37 @@ export function bindingContract(label: string, harness: ContractHarness): void {
         again.close();
       });
 
+      it('a monitor made while earlier changes are still unread reports none of them, only later ones', async () => {
+        const bystander = await open();
+        const device = await open();
+        watch(bystander.ifindex); // another live monitor: any shared notification stream is already running
+        // From outside, back to back, with nothing read in between (ip runs synchronously)
+        world.observer.setUp(device.name, true);
+        world.observer.setMtu(device.name, 1400);
+        world.observer.addAddress(device.name, '10.116.0.1/24');
+        const events = watch(device.ifindex);
+        world.observer.setMtu(device.name, 1300);
+        expect(await seen(events, (e) => e.type === 'mtu' && e.mtu === 1300)).to.equal(true);
+        world.observer.removeAddress(device.name, '10.116.0.1/24');
+        expect(await seen(events, (e) => e.type === 'address-removed')).to.equal(true);
+        expect(events.map((e) => e.type)).to.deep.equal(['mtu', 'address-removed']);
+      });
+
+      it('two monitors of one interface both hear each change; closing one leaves the other working', async () => {
+        const device = await open();
+        const first = watch(device.ifindex);
+        const secondEvents: LinkEvent[] = [];
+        const second = binding.monitor(device.ifindex, (e) => secondEvents.push(e));
+        monitors.push(second);
+        await binding.setMtu(device.ifindex, 1400);
+        expect(await seen(first, (e) => e.type === 'mtu' && e.mtu === 1400)).to.equal(true);
+        expect(await seen(secondEvents, (e) => e.type === 'mtu' && e.mtu === 1400)).to.equal(true);
+        second.close();
+        await binding.setMtu(device.ifindex, 1300);
+        expect(await seen(first, (e) => e.type === 'mtu' && e.mtu === 1300)).to.equal(true);
+        expect(secondEvents.map((e) => e.type)).to.deep.equal(['mtu']);
+      });
+
       it('a closed monitor reports nothing more; close is idempotent', async () => {
         const device = await open();
         const events: LinkEvent[] = [];
