@@ -93,8 +93,10 @@ static void SetStep(Napi::Value error, int step) {
   if (error.IsObject() && step >= 0) error.As<Napi::Object>().Set("step", step);
 }
 
-// openDevice(name, queues, multiQueue, persist, owner, group, attachExisting)
+// openDevice(name, queues, multiQueue, persist, owner, group, attachExisting, steps?)
 //   -> { name, ifindex, mtu, created, queues: TunQueue[] }
+// With steps, they run in the same worker right after TUNSETIFF (OpenPlan):
+// bring-up in one threadpool round trip. A failing step's error gets `step`.
 static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto params = std::make_shared<OpenParams>();

@@ -29,6 +29,8 @@ struct OpenResult {
 
 // All or nothing: on failure every fd opened is closed again (and a
 // persistence flag we set is cleared), and err says which call failed.
+// The name's presence and the new ifindex/MTU are read with SIOCGIFINDEX /
+// SIOCGIFMTU on nl's fd (no RTM_GETLINK answer to build and parse).
 bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* err);
 
 // TUNSETPERSIST on an fd of the device.

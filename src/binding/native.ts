@@ -2,6 +2,10 @@
 // arguments (src/binding/validate.ts) and only then makes one call into the
 // addon (native/), which does the ioctl or netlink request off the event loop.
 //
+// Bring-up in one threadpool round trip: open({ configure: plan }) hands the
+// plan's requests to the addon with the open, and the same worker sends them
+// right after TUNSETIFF (rolling the device back if one fails).
+//
 // What the listing methods return, exactly (the simulated binding matches it):
 //  - listAddresses(ifindex): every address the kernel holds on the interface,
 //    IPv4 and IPv6, in the kernel's order — including the IPv6 link-local
