@@ -339,7 +339,7 @@ export async function runAdapterBench(): Promise<string> {
     '',
     `**Target** overhead ≤ 10% of the binding's own time: ${overheadMet ? 'met' : 'MISSED'}.`,
     '',
-    `**Scale**: N adapters created one after another and kept alive, then all cleaned up at once (\`Promise.all(cleanup())\`); the C program brings up the same N interfaces and deletes them with one RTM_DELLINK + IFLA_GROUP. "Same calls direct" makes the adapter's binding calls itself for N interfaces kept alive, each with its link monitor; "no monitor" leaves the monitors out (each monitor is a netlink socket in the link and address groups, so every change in the namespace wakes all N of them). Per-create figures are medians over every create of every run (N=1 runs 10 times, N=10 3 times). Memory per adapter ${gcNote}: heap = V8 heap + external.`,
+    `**Scale**: N adapters created one after another and kept alive, then all cleaned up at once (\`Promise.all(cleanup())\`); the C program brings up the same N interfaces and deletes them with one RTM_DELLINK + IFLA_GROUP. "Same calls direct" makes the adapter's binding calls itself for N interfaces kept alive, each with its link monitor; "no monitor" leaves the monitors out, which shows what N live link monitors add to each create. Per-create figures are medians over every create of every run (N=1 runs 10 times, N=10 3 times). Memory per adapter ${gcNote}: heap = V8 heap + external.`,
     '',
     markdownTable(['N', 'adapter create (median)', 'same calls direct', 'direct, no monitor', 'C bring-up', 'adapter vs C', `cleanup of all N`, 'per adapter', 'C group delete of N', 'cleanup / group delete', 'heap per adapter', 'RSS per adapter'], scaleRows),
     '',
