@@ -4,7 +4,7 @@
 // (code ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE), RangeError for a number
 // out of range (ERR_OUT_OF_RANGE), each message naming the argument.
 
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import type { Family, RouteSpec } from './types.js';
 
 export class InvalidArgumentTypeError extends TypeError {
@@ -56,15 +56,21 @@ export const MIN_IPV6_MTU = 1280;
 export function validateInterfaceName(name: unknown, argument = 'name', allowPattern = false): string {
   if (typeof name !== 'string') throw new InvalidArgumentTypeError(argument, 'a string', name);
   if (name.length === 0) throw new InvalidArgumentValueError(argument, 'must not be empty', name);
-  const bytes = Buffer.byteLength(name);
-  if (bytes > MAX_NAME_BYTES) {
-    throw new InvalidArgumentValueError(argument, `must be at most ${MAX_NAME_BYTES} bytes (IFNAMSIZ - 1), it is ${bytes}`, name);
+  // Every open checks its name; the common one (printable ASCII, short, none
+  // of the refused characters) is seen in one pass without encoding or a regex.
+  const plain = isPlainShortName(name);
+  if (!plain) {
+    const bytes = Buffer.byteLength(name);
+    if (bytes > MAX_NAME_BYTES) {
+      throw new InvalidArgumentValueError(argument, `must be at most ${MAX_NAME_BYTES} bytes (IFNAMSIZ - 1), it is ${bytes}`, name);
+    }
   }
   if (name === '.' || name === '..') throw new InvalidArgumentValueError(argument, "must not be '.' or '..'", name);
-  if (/[\s/:\0]/u.test(name)) {
+  if (!plain && /[\s/:\0]/u.test(name)) {
     throw new InvalidArgumentValueError(argument, "must not contain '/', ':', whitespace or NUL", name);
   }
-  const percents = name.split('%').length - 1;
+  let percents = 0;
+  for (let i = name.indexOf('%'); i >= 0; i = name.indexOf('%', i + 1)) percents++;
   if (percents > 0) {
     if (!allowPattern) throw new InvalidArgumentValueError(argument, "must not contain '%' here", name);
     if (percents !== 1 || !name.includes('%d')) {
@@ -72,6 +78,16 @@ export function validateInterfaceName(name: unknown, argument = 'name', allowPat
     }
   }
   return name;
+}
+
+/** At most MAX_NAME_BYTES characters, each printable ASCII other than '/' and ':' (so no whitespace or NUL either). */
+function isPlainShortName(name: string): boolean {
+  if (name.length > MAX_NAME_BYTES) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c === 0x2f || c === 0x3a) return false;
+  }
+  return true;
 }
 
 export function validateInteger(value: unknown, argument: string, min: number, max: number): number {
@@ -106,14 +122,36 @@ export interface ParsedCidr {
   cidr: string;
 }
 
+/**
+ * Dotted quad, exactly what net.isIPv4 accepts (four decimal parts 0–255, no
+ * leading zeros), read in one pass: bring-up parses every plan address and
+ * route, and the regex, split and array cost more than the kernel call.
+ */
 export function parseIPv4(text: string): Buffer | undefined {
-  if (!isIPv4(text)) return undefined;
-  return Buffer.from(text.split('.').map(Number));
+  const out = Buffer.allocUnsafe(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits === 1 && value === 0) return undefined; // leading zero
+      value = value * 10 + (c - 0x30);
+      if (++digits > 3 || value > 255) return undefined;
+      continue;
+    }
+    if (c !== 0x2e || digits === 0 || part > 3) return undefined;
+    out[part++] = value;
+    value = 0;
+    digits = 0;
+  }
+  return part === 4 ? out : undefined;
 }
 
 export function parseIPv6(text: string): Buffer | undefined {
   if (!isIPv6(text)) return undefined;
-  const out = Buffer.alloc(16);
+  // From the pool, not a fresh ArrayBuffer (which costs far more for 16 bytes).
+  const out = Buffer.allocUnsafe(16).fill(0);
   let head = text;
   let tail4: Buffer | undefined;
   const lastColon = text.lastIndexOf(':');
@@ -134,12 +172,38 @@ export function parseIPv6(text: string): Buffer | undefined {
   return out;
 }
 
+/**
+ * Canonical text of 4 or 16 address bytes. IPv6 as RFC 5952 asks (and the
+ * WHATWG URL serializer does): lower-case hex without leading zeros, the
+ * first longest run of two or more zero groups written '::'.
+ */
 export function formatAddress(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  // The WHATWG URL serializer compresses IPv6 exactly as RFC 5952 asks.
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return new URL(`http://[${groups.join(':')}]`).hostname.slice(1, -1);
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let g = 0; g < 8;) {
+    if (bytes[g * 2] !== 0 || bytes[g * 2 + 1] !== 0) {
+      g++;
+      continue;
+    }
+    const start = g;
+    while (g < 8 && bytes[g * 2] === 0 && bytes[g * 2 + 1] === 0) g++;
+    if (g - start > bestLength) {
+      bestStart = start;
+      bestLength = g - start;
+    }
+  }
+  let text = '';
+  for (let g = 0; g < 8; g++) {
+    if (g === bestStart) {
+      text += g === 0 ? '::' : ':';
+      g += bestLength - 1;
+      continue;
+    }
+    text += ((bytes[g * 2]! << 8) | bytes[g * 2 + 1]!).toString(16);
+    if (g < 7) text += ':';
+  }
+  return text;
 }
 
 /** Parse 'a.b.c.d/n' or 'x::y/n'. A bare address is refused: the prefix must be said. */
@@ -156,12 +220,33 @@ export function parseCidr(value: unknown, argument: string): ParsedCidr {
   if (addressText.includes('%')) throw new InvalidArgumentValueError(argument, 'must not carry a zone index', value);
   const family: Family = v4 ? 4 : 6;
   const maxPrefix = family === 4 ? 32 : 128;
-  if (!/^\d{1,3}$/u.test(prefixText) || Number(prefixText) > maxPrefix) {
+  const prefixLength = prefixOf(prefixText);
+  if (prefixLength > maxPrefix) {
     throw new InvalidArgumentValueError(argument, `must have a prefix length from 0 to ${maxPrefix}`, value);
   }
-  const prefixLength = Number(prefixText);
   const address = formatAddress(bytes);
   return { family, address, prefixLength, bytes, cidr: `${address}/${prefixLength}` };
+}
+
+/** 1–3 decimal digits as their number; anything else Infinity, which every prefix range refuses. */
+function prefixOf(text: string): number {
+  if (text.length === 0 || text.length > 3) return Infinity;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return Infinity;
+    value = value * 10 + (c - 0x30);
+  }
+  return value;
+}
+
+/** Whether any bit past the prefix is set. */
+function hasHostBits(parsed: ParsedCidr): boolean {
+  const bytes = parsed.bytes;
+  for (let bit = parsed.prefixLength; bit < bytes.length * 8; bit++) {
+    if ((bytes[bit >> 3]! & (0x80 >> (bit & 7))) !== 0) return true;
+  }
+  return false;
 }
 
 /** Zero the host bits. */
@@ -185,12 +270,13 @@ export function normalizeRoute(route: unknown, argument = 'route'): NormalizedRo
     throw new InvalidArgumentTypeError(argument, 'a CIDR string or an object { destination, metric? }', route);
   }
   const destination = parseCidr(spec.destination, `${argument}.destination`);
-  const network = networkOf(destination);
-  if (network.address !== destination.address) {
+  // A network already: it is its own network, no second copy or formatting needed.
+  if (hasHostBits(destination)) {
+    const network = networkOf(destination);
     throw new InvalidArgumentValueError(`${argument}.destination`, `has host bits set; did you mean "${network.cidr}"?`, spec.destination);
   }
   const metric = spec.metric === undefined ? 0 : validateInteger(spec.metric, `${argument}.metric`, 0, 0xffffffff);
-  return { family: destination.family, destination: network, metric };
+  return { family: destination.family, destination, metric };
 }
 
 /**
