@@ -49,42 +49,51 @@ static Napi::Object LinkToJs(Napi::Env env, const LinkData& l) {
   return o;
 }
 
-// Steps as the TypeScript side lays them out (src/binding/native.ts rawSteps):
-//   { kind: 'link', mtu?, up?, alias?, group? } | { kind: 'address', add, family, bytes, prefixLength }
-//   | { kind: 'route', add, family, bytes, prefixLength, metric }
-static std::vector<LinkStep> ParseSteps(Napi::Env env, Napi::Array list) {
-  std::vector<LinkStep> out;
-  out.reserve(list.Length());
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    Napi::Object o = list.Get(i).As<Napi::Object>();
-    std::string kind = o.Get("kind").As<Napi::String>().Utf8Value();
-    LinkStep step;
-    if (kind == "link") {
+// Steps packed by the TypeScript side (src/binding/native.ts rawSteps; the
+// layout is documented at RawLinkSteps in src/binding/native-addon.ts):
+// kStepWords words per step, read straight from the typed array's memory with
+// no property lookups; the plan's one alias comes as a separate string.
+constexpr size_t kStepWords = 8;
+constexpr uint32_t kStepLink = 0, kStepAddress = 1, kStepRoute = 2;
+constexpr uint32_t kHasMtu = 1 << 0, kHasUp = 1 << 1, kUp = 1 << 2, kHasAlias = 1 << 3, kHasGroup = 1 << 4,
+                   kAdd = 1 << 5;
+
+static std::vector<LinkStep> ParseSteps(Napi::Env env, Napi::Value packed, Napi::Value count_value,
+                                        Napi::Value alias) {
+  Napi::Uint32Array words = packed.As<Napi::Uint32Array>();
+  size_t count = count_value.As<Napi::Number>().Uint32Value();
+  if (words.ElementLength() < count * kStepWords) {
+    throw Napi::RangeError::New(env, "packed steps are shorter than their count");
+  }
+  const uint32_t* w = words.Data();
+  std::vector<LinkStep> out(count);
+  for (size_t i = 0; i < count; i++, w += kStepWords) {
+    LinkStep& step = out[i];
+    uint32_t kind = w[0] & 0xff;
+    uint32_t flags = w[0] >> 8;
+    if (kind == kStepLink) {
       step.kind = LinkStep::kLink;
-      if (o.Get("mtu").IsNumber()) step.link.mtu = o.Get("mtu").As<Napi::Number>().Uint32Value();
-      if (o.Get("up").IsBoolean()) step.link.up = o.Get("up").As<Napi::Boolean>().Value() ? 1 : 0;
-      if (o.Get("alias").IsString()) {
-        step.link.set_alias = true;
-        step.link.alias = o.Get("alias").As<Napi::String>().Utf8Value();
-      }
-      if (o.Get("group").IsNumber()) {
+      if (flags & kHasMtu) step.link.mtu = w[1];
+      if (flags & kHasUp) step.link.up = (flags & kUp) ? 1 : 0;
+      if (flags & kHasGroup) {
         step.link.set_group = true;
-        step.link.group = o.Get("group").As<Napi::Number>().Uint32Value();
+        step.link.group = w[2];
       }
-    } else if (kind == "address" || kind == "route") {
-      step.kind = kind == "address" ? LinkStep::kAddress : LinkStep::kRoute;
-      step.add = o.Get("add").As<Napi::Boolean>().Value();
-      step.family = o.Get("family").As<Napi::Number>().Int32Value();
-      Napi::Uint8Array bytes = o.Get("bytes").As<Napi::Uint8Array>();
-      size_t want = step.family == 4 ? 4 : 16;
-      if (bytes.ByteLength() != want) throw Napi::RangeError::New(env, "address bytes do not match the family");
-      memcpy(step.bytes, bytes.Data(), want);
-      step.prefix_len = o.Get("prefixLength").As<Napi::Number>().Int32Value();
-      if (o.Get("metric").IsNumber()) step.metric = o.Get("metric").As<Napi::Number>().Uint32Value();
+      if (flags & kHasAlias) {
+        step.link.set_alias = true;
+        step.link.alias = alias.As<Napi::String>().Utf8Value();
+      }
+    } else if (kind == kStepAddress || kind == kStepRoute) {
+      step.kind = kind == kStepAddress ? LinkStep::kAddress : LinkStep::kRoute;
+      step.add = (flags & kAdd) != 0;
+      step.family = static_cast<int>(w[1]);
+      if (step.family != 4 && step.family != 6) throw Napi::RangeError::New(env, "address family must be 4 or 6");
+      memcpy(step.bytes, w + 4, step.family == 4 ? 4 : 16);
+      step.prefix_len = static_cast<int>(w[2]);
+      step.metric = w[3];
     } else {
-      throw Napi::TypeError::New(env, "unknown configuration step kind " + kind);
+      throw Napi::TypeError::New(env, "unknown configuration step kind " + std::to_string(kind));
     }
-    out.push_back(step);
   }
   return out;
 }
@@ -93,7 +102,7 @@ static void SetStep(Napi::Value error, int step) {
   if (error.IsObject() && step >= 0) error.As<Napi::Object>().Set("step", step);
 }
 
-// openDevice(name, queues, multiQueue, persist, owner, group, attachExisting, steps?)
+// openDevice(name, queues, multiQueue, persist, owner, group, attachExisting, steps?, stepCount, alias?)
 //   -> { name, ifindex, mtu, created, queues: TunQueue[] }
 // With steps, they run in the same worker right after TUNSETIFF (OpenPlan):
 // bring-up in one threadpool round trip. A failing step's error gets `step`.
@@ -108,7 +117,7 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
   params->group = info[5].As<Napi::Number>().Int64Value();
   params->attach_existing = info[6].As<Napi::Boolean>().Value();
   auto steps = std::make_shared<std::vector<LinkStep>>();
-  if (info.Length() > 7 && info[7].IsArray()) *steps = ParseSteps(env, info[7].As<Napi::Array>());
+  if (info[7].IsTypedArray()) *steps = ParseSteps(env, info[7], info[8], info[9]);
   auto result = std::make_shared<OpenResult>();
   auto failed = std::make_shared<int>(-1);
   return Task::Start(
@@ -310,15 +319,13 @@ static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
       });
 }
 
-// configureLink(ifindex, steps): one worker runs the requests in order and
-// stops at the first failure (the error carries `step`, its index). Steps:
-//   { kind: 'link', mtu?, up?, alias?, group? } | { kind: 'address', add, family, bytes, prefixLength }
-//   | { kind: 'route', add, family, bytes, prefixLength, metric }
+// configureLink(ifindex, steps, stepCount, alias?): one worker runs the
+// requests in order and stops at the first failure (the error carries `step`,
+// its index). Steps packed as ParseSteps reads them.
 static Napi::Value ConfigureLinkJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int ifindex = info[0].As<Napi::Number>().Int32Value();
-  Napi::Array list = info[1].As<Napi::Array>();
-  auto steps = std::make_shared<std::vector<LinkStep>>(ParseSteps(env, list));
+  auto steps = std::make_shared<std::vector<LinkStep>>(ParseSteps(env, info[1], info[2], info[3]));
   auto failed = std::make_shared<int>(-1);
   return Task::Start(
       env, "TunConfigureLink", PoolOf(env), ifindex,

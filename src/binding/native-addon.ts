@@ -95,10 +95,32 @@ export interface RawMonitor {
   readonly closed: boolean;
 }
 
-export type RawLinkStep =
-  | { kind: 'link'; mtu?: number; up?: boolean; alias?: string; group?: number }
-  | { kind: 'address'; add: boolean; family: 4 | 6; bytes: Uint8Array; prefixLength: number }
-  | { kind: 'route'; add: boolean; family: 4 | 6; bytes: Uint8Array; prefixLength: number; metric: number };
+/**
+ * Link steps packed for the addon (read in native/ops.cc ParseSteps): STEP_WORDS
+ * 32-bit words per step, so the addon copies them out with no property lookups.
+ *   word 0: kind (STEP_LINK / STEP_ADDRESS / STEP_ROUTE) | flags << 8
+ *           link: STEP_HAS_MTU, STEP_HAS_UP, STEP_UP, STEP_HAS_ALIAS, STEP_HAS_GROUP; address/route: STEP_ADD
+ *   word 1: link mtu | family (4 or 6)
+ *   word 2: link group | prefix length
+ *   word 3: route metric
+ *   words 4–7: the address bytes (4 or 16), network order
+ * The one alias a plan may carry travels beside them as a string.
+ */
+export interface RawLinkSteps {
+  words: Uint32Array;
+  count: number;
+  alias: string | undefined;
+}
+export const STEP_WORDS = 8;
+export const STEP_LINK = 0;
+export const STEP_ADDRESS = 1;
+export const STEP_ROUTE = 2;
+export const STEP_HAS_MTU = 1 << 0;
+export const STEP_HAS_UP = 1 << 1;
+export const STEP_UP = 1 << 2;
+export const STEP_HAS_ALIAS = 1 << 3;
+export const STEP_HAS_GROUP = 1 << 4;
+export const STEP_ADD = 1 << 5;
 
 /** What build/Release/tun_lifecycle.node exports. Each function is one kernel conversation. */
 export interface TunAddon {
@@ -109,7 +131,7 @@ export interface TunAddon {
    * error gets `step`. `mtu` is the device's MTU once the steps ran.
    */
   openDevice(name: string, queues: number, multiQueue: boolean, persist: boolean, owner: number, group: number,
-    attachExisting: boolean, steps: RawLinkStep[] | undefined): Promise<RawDevice>;
+    attachExisting: boolean, steps: Uint32Array | undefined, stepCount: number, alias: string | undefined): Promise<RawDevice>;
   getLink(link: number | string): Promise<RawLink>;
   listLinks(): Promise<RawLink[]>;
   /** mtu 0 keeps it; up -1 keeps it; alias/group undefined keep them. One RTM_NEWLINK. */
@@ -122,7 +144,7 @@ export interface TunAddon {
   /** Main-table routes whose RTA_OIF is ifindex, every protocol and type. */
   listRoutes(ifindex: number): Promise<RawRoute[]>;
   /** The steps in order, in one worker; stops at the first failure (the error gets `step`). */
-  configureLink(ifindex: number, steps: RawLinkStep[]): Promise<void>;
+  configureLink(ifindex: number, steps: Uint32Array, stepCount: number, alias: string | undefined): Promise<void>;
   /** Queue and monitor fds plus netlink sockets (in use or idle in the pool). */
   fdCount(): number;
   /** Idle netlink sockets kept for reuse (default 2; 0 = one socket per request). */

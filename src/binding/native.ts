@@ -18,7 +18,8 @@
 //    added with metric 0 reads back as 1024).
 
 import {
-  loadAddon, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type RawLinkStep, type TunAddon,
+  loadAddon, STEP_ADD, STEP_ADDRESS, STEP_HAS_ALIAS, STEP_HAS_GROUP, STEP_HAS_MTU, STEP_HAS_UP, STEP_LINK, STEP_ROUTE,
+  STEP_UP, STEP_WORDS, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type RawLinkSteps, type TunAddon,
 } from './native-addon.js';
 import { NativeTunDevice } from './native-device.js';
 import type { TunSystemError } from './system-error.js';
@@ -93,23 +94,66 @@ function toLinkEvent(raw: RawLinkEvent): LinkEvent {
   }
 }
 
+// Packed steps are written here and copied out by the addon before the call
+// returns, so one buffer serves every call of this thread (grown when a plan
+// is longer); a fresh ArrayBuffer per call would cost more than the packing.
+let packedWords = new Uint32Array(STEP_WORDS * 8);
+let packedBytes = new Uint8Array(packedWords.buffer);
+
 /** A LinkPlan as addon requests, in the order LinkPlan documents; all validated before any is sent. */
-function rawSteps(plan: unknown, argument = 'plan'): RawLinkStep[] {
-  return planSteps(plan, argument).map((step): RawLinkStep => {
+function rawSteps(plan: unknown, argument = 'plan'): RawLinkSteps {
+  const steps = planSteps(plan, argument);
+  if (packedWords.length < steps.length * STEP_WORDS) {
+    packedWords = new Uint32Array(steps.length * STEP_WORDS);
+    packedBytes = new Uint8Array(packedWords.buffer);
+  }
+  const words = packedWords;
+  let alias: string | undefined;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const w = i * STEP_WORDS;
+    words.fill(0, w, w + STEP_WORDS);
     switch (step.kind) {
-      case 'link': return { kind: 'link', mtu: step.mtu, alias: step.alias, group: step.group };
-      case 'up': return { kind: 'link', up: step.up };
+      case 'link': {
+        let flags = 0;
+        if (step.mtu !== undefined) {
+          flags |= STEP_HAS_MTU;
+          words[w + 1] = step.mtu;
+        }
+        if (step.group !== undefined) {
+          flags |= STEP_HAS_GROUP;
+          words[w + 2] = step.group;
+        }
+        if (step.alias !== undefined) {
+          flags |= STEP_HAS_ALIAS;
+          alias = step.alias;
+        }
+        words[w] = STEP_LINK | (flags << 8);
+        break;
+      }
+      case 'up':
+        words[w] = STEP_LINK | ((STEP_HAS_UP | (step.up ? STEP_UP : 0)) << 8);
+        break;
       case 'address': {
         const c = step.cidr;
-        return { kind: 'address', add: true, family: c.family, bytes: c.bytes, prefixLength: c.prefixLength };
+        words[w] = STEP_ADDRESS | (STEP_ADD << 8);
+        words[w + 1] = c.family;
+        words[w + 2] = c.prefixLength;
+        packedBytes.set(c.bytes, (w + 4) * 4);
+        break;
       }
       case 'route': {
-        const r = step.route;
-        return { kind: 'route', add: true, family: r.family, bytes: r.destination.bytes,
-          prefixLength: r.destination.prefixLength, metric: r.metric };
+        const d = step.route.destination;
+        words[w] = STEP_ROUTE | (STEP_ADD << 8);
+        words[w + 1] = d.family;
+        words[w + 2] = d.prefixLength;
+        words[w + 3] = step.route.metric;
+        packedBytes.set(d.bytes, (w + 4) * 4);
+        break;
       }
     }
-  });
+  }
+  return { words, count: steps.length, alias };
 }
 
 class NativeBinding implements TunBinding {
@@ -127,7 +171,7 @@ class NativeBinding implements TunBinding {
     const plan = options?.configure;
     const steps = plan === undefined ? undefined : rawSteps(plan, 'options.configure');
     const raw: RawDevice = await this.#addon.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
-      o.group ?? -1, o.attachExisting, steps);
+      o.group ?? -1, o.attachExisting, steps?.words, steps?.count ?? 0, steps?.alias);
     // An interface that existed with no fd attached can only have been persistent.
     const device = new NativeTunDevice(raw, o.persist || !raw.created, (d) => {
       if (this.#devices.get(d.ifindex) === d) this.#devices.delete(d.ifindex);
@@ -150,7 +194,7 @@ class NativeBinding implements TunBinding {
   async configure(ifindex: number, plan: LinkPlan): Promise<void> {
     validateIfindex(ifindex);
     const steps = rawSteps(plan);
-    await this.#addon.configureLink(ifindex, steps);
+    await this.#addon.configureLink(ifindex, steps.words, steps.count, steps.alias);
     if (plan.mtu !== undefined) this.#devices.get(ifindex)?.mtuChanged(plan.mtu);
   }
 
