@@ -107,50 +107,67 @@ function rawSteps(plan: unknown, argument = 'plan'): RawLinkSteps {
     packedWords = new Uint32Array(steps.length * STEP_WORDS);
     packedBytes = new Uint8Array(packedWords.buffer);
   }
+  // Every word of a step is written (plain stores: fill() and set() are calls
+  // into the runtime that cost more here than the few stores they save).
   const words = packedWords;
+  const bytes = packedBytes;
   let alias: string | undefined;
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const w = i * STEP_WORDS;
-    words.fill(0, w, w + STEP_WORDS);
+    let head: number;
+    let word1 = 0;
+    let word2 = 0;
+    let word3 = 0;
+    let address: Uint8Array | undefined;
     switch (step.kind) {
       case 'link': {
         let flags = 0;
         if (step.mtu !== undefined) {
           flags |= STEP_HAS_MTU;
-          words[w + 1] = step.mtu;
+          word1 = step.mtu;
         }
         if (step.group !== undefined) {
           flags |= STEP_HAS_GROUP;
-          words[w + 2] = step.group;
+          word2 = step.group;
         }
         if (step.alias !== undefined) {
           flags |= STEP_HAS_ALIAS;
           alias = step.alias;
         }
-        words[w] = STEP_LINK | (flags << 8);
+        head = STEP_LINK | (flags << 8);
         break;
       }
       case 'up':
-        words[w] = STEP_LINK | ((STEP_HAS_UP | (step.up ? STEP_UP : 0)) << 8);
+        head = STEP_LINK | ((STEP_HAS_UP | (step.up ? STEP_UP : 0)) << 8);
         break;
-      case 'address': {
-        const c = step.cidr;
-        words[w] = STEP_ADDRESS | (STEP_ADD << 8);
-        words[w + 1] = c.family;
-        words[w + 2] = c.prefixLength;
-        packedBytes.set(c.bytes, (w + 4) * 4);
+      case 'address':
+        head = STEP_ADDRESS | (STEP_ADD << 8);
+        word1 = step.cidr.family;
+        word2 = step.cidr.prefixLength;
+        address = step.cidr.bytes;
         break;
-      }
       case 'route': {
         const d = step.route.destination;
-        words[w] = STEP_ROUTE | (STEP_ADD << 8);
-        words[w + 1] = d.family;
-        words[w + 2] = d.prefixLength;
-        words[w + 3] = step.route.metric;
-        packedBytes.set(d.bytes, (w + 4) * 4);
+        head = STEP_ROUTE | (STEP_ADD << 8);
+        word1 = d.family;
+        word2 = d.prefixLength;
+        word3 = step.route.metric;
+        address = d.bytes;
         break;
       }
+    }
+    words[w] = head;
+    words[w + 1] = word1;
+    words[w + 2] = word2;
+    words[w + 3] = word3;
+    words[w + 4] = 0;
+    words[w + 5] = 0;
+    words[w + 6] = 0;
+    words[w + 7] = 0;
+    if (address) {
+      const at = (w + 4) * 4;
+      for (let k = 0; k < address.length; k++) bytes[at + k] = address[k]!;
     }
   }
   return { words, count: steps.length, alias };
