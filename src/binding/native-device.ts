@@ -24,14 +24,28 @@ const BATCH_LENGTHS = new Uint32Array(BATCH_LIMIT);
 /** Write errors after which the fd is useless (device deleted, fd broken): they end the queue. EIO (link down) is thrown, not fatal. */
 const FATAL_WRITE_ERRORS = new Set(['EBADFD', 'EBADF', 'ENODEV', 'ENXIO', 'EPIPE']);
 
+/**
+ * Made in two steps so the binding can build the JavaScript side of a queue
+ * while the threadpool opens the device (see NativeBinding.open): the
+ * constructor holds nothing of the kernel's; attach() hands it its addon
+ * queue. Nobody sees a queue before it is attached.
+ */
 export class NativePacketQueue extends EventEmitter implements PacketQueue {
-  readonly #raw: RawQueue;
-  readonly #device: NativeTunDevice;
+  #raw!: RawQueue;
+  #device!: NativeTunDevice;
   readonly #lengths = BATCH_LENGTHS;
   #closed = false;
 
-  constructor(raw: RawQueue, readonly index: number, device: NativeTunDevice) {
+  constructor(readonly index: number) {
     super();
+    // Like a stream's 'data': listening for packets starts the flow.
+    this.on('newListener', (event: string | symbol) => {
+      if (event === 'packets') this.resume();
+    });
+  }
+
+  /** @internal Once, before the queue is handed out. */
+  attach(raw: RawQueue, device: NativeTunDevice): void {
     this.#raw = raw;
     this.#device = device;
     raw.bind(
@@ -40,10 +54,6 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
       () => this.emit('drain'),
       this.#lengths,
     );
-    // Like a stream's 'data': listening for packets starts the flow.
-    this.on('newListener', (event: string | symbol) => {
-      if (event === 'packets') this.resume();
-    });
   }
 
   get closed(): boolean {
@@ -125,14 +135,22 @@ export class NativeTunDevice implements TunDevice {
   #openQueues: number;
   readonly #onClosed: (device: NativeTunDevice) => void;
 
-  constructor(raw: RawDevice, persistent: boolean, onClosed: (device: NativeTunDevice) => void) {
+  /** `prepared` holds queue objects made ahead (index i for raw queue i); missing ones are made here. */
+  constructor(raw: RawDevice, persistent: boolean, onClosed: (device: NativeTunDevice) => void,
+    prepared: readonly NativePacketQueue[] = []) {
     this.name = raw.name;
     this.ifindex = raw.ifindex;
     this.#mtu = raw.mtu;
     this.#persistent = persistent;
     this.#onClosed = onClosed;
     this.#openQueues = raw.queues.length;
-    this.queues = Object.freeze(raw.queues.map((q, i) => new NativePacketQueue(q, i, this)));
+    const queues = new Array<NativePacketQueue>(raw.queues.length);
+    for (let i = 0; i < queues.length; i++) {
+      const queue = prepared[i] ?? new NativePacketQueue(i);
+      queue.attach(raw.queues[i]!, this);
+      queues[i] = queue;
+    }
+    this.queues = Object.freeze(queues);
   }
 
   get persistent(): boolean {

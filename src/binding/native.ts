@@ -21,7 +21,7 @@ import {
   loadAddon, STEP_ADD, STEP_ADDRESS, STEP_HAS_ALIAS, STEP_HAS_GROUP, STEP_HAS_MTU, STEP_HAS_UP, STEP_LINK, STEP_ROUTE,
   STEP_UP, STEP_WORDS, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type RawLinkSteps, type TunAddon,
 } from './native-addon.js';
-import { NativeTunDevice } from './native-device.js';
+import { NativePacketQueue, NativeTunDevice } from './native-device.js';
 import type { TunSystemError } from './system-error.js';
 import type {
   AddressInfo,
@@ -187,12 +187,17 @@ class NativeBinding implements TunBinding {
     const o = validateOpenOptions(options);
     const plan = options?.configure;
     const steps = plan === undefined ? undefined : rawSteps(plan, 'options.configure');
-    const raw: RawDevice = await this.#addon.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
+    const opening = this.#addon.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
       o.group ?? -1, o.attachExisting, steps?.words, steps?.count ?? 0, steps?.alias);
+    // The kernel work runs on the threadpool now; the queues' JavaScript side
+    // (which holds nothing of the kernel's) is built meanwhile, not after.
+    const prepared = new Array<NativePacketQueue>(o.queues);
+    for (let i = 0; i < o.queues; i++) prepared[i] = new NativePacketQueue(i);
+    const raw: RawDevice = await opening;
     // An interface that existed with no fd attached can only have been persistent.
     const device = new NativeTunDevice(raw, o.persist || !raw.created, (d) => {
       if (this.#devices.get(d.ifindex) === d) this.#devices.delete(d.ifindex);
-    });
+    }, prepared);
     this.#devices.set(device.ifindex, device);
     return device;
   }
