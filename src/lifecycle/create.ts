@@ -1,13 +1,13 @@
-// One create attempt: reclaim a tagged leftover, open the device, tag it,
-// configure it (MTU, addresses, link up, routes), then read the kernel back.
+// One create attempt: open the device (reclaiming a tagged leftover only if
+// the name is taken), tag it, configure it (MTU, addresses, link up, routes), then read the kernel back.
 // Any failure rolls back what this attempt made before the error goes up to
 // the statechart, which decides between retrying and giving up.
 
 import type { CreateOutput } from '../../machines/types.js';
-import type { LinkPlan } from '../binding/types.js';
+import type { LinkPlan, OpenOptions, TunDevice } from '../binding/types.js';
 import type { InterfaceSession } from './session.js';
 import { TAG_PREFIX, adapterGroup, ownTag } from './session.js';
-import { isGone } from './kernel-errors.js';
+import { codeOf, isGone } from './kernel-errors.js';
 import { rollback } from './release.js';
 import { verifyConfigured } from './verify.js';
 
@@ -29,11 +29,11 @@ export async function createInterface(session: InterfaceSession): Promise<Create
 
 async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
   const { binding, options } = session;
-  await reclaimLeftover(session);
+  await deleteOwnLeftovers(session);
   // Open and configure in one kernel round trip: all or nothing, so a failed
   // step leaves no device behind (the binding rolled it back) and nothing here
   // has been adopted yet.
-  const device = await binding.open({
+  const openOptions: OpenOptions = {
     name: session.requestedName,
     queues: options.queues,
     multiQueue: options.multiQueue,
@@ -41,7 +41,16 @@ async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
     ...(options.owner === undefined ? {} : { owner: options.owner }),
     ...(options.group === undefined ? {} : { group: options.group }),
     configure: linkPlan(session),
-  });
+  };
+  let device: TunDevice;
+  try {
+    device = await binding.open(openOptions);
+  } catch (error) {
+    // A leftover is looked for only when the name is taken: the look-up is a
+    // kernel round trip every create would otherwise pay for nothing.
+    if (codeOf(error) !== 'EEXIST' || !(await reclaimLeftover(session))) throw error;
+    device = await binding.open(openOptions);
+  }
   session.adopt(device);
   try {
     if (options.validateState) await verifyConfigured(session);
@@ -73,15 +82,9 @@ export async function configure(session: InterfaceSession): Promise<void> {
   await session.binding.configure(session.ifindex!, linkPlan(session));
 }
 
-/**
- * A persistent interface left by an earlier run of this package (tagged, its
- * owner process gone) or by this session's own failed attempt is deleted so
- * the name can be made afresh. Anything else — untagged, or tagged by a
- * process still alive — is never touched: open() then fails with EEXIST.
- */
-async function reclaimLeftover(session: InterfaceSession): Promise<void> {
+/** Our own undeleted persistent links (a rollback whose delete failed) go before the name is made again. */
+async function deleteOwnLeftovers(session: InterfaceSession): Promise<void> {
   const { binding } = session;
-  // Our own undeleted persistent links first (a rollback whose delete failed).
   for (const ifindex of [...session.madeLinks.keys()]) {
     try {
       await binding.deleteLink(ifindex);
@@ -90,16 +93,26 @@ async function reclaimLeftover(session: InterfaceSession): Promise<void> {
     }
     session.madeLinks.delete(ifindex);
   }
-  if (session.requestedName.includes('%')) return;
+}
+
+/**
+ * The name is taken. A persistent interface left by an earlier run of this
+ * package (tagged, its owner process gone) is deleted so the name can be made
+ * afresh; true when the name is free now. Anything else — untagged, or tagged
+ * by a process still alive — is never touched: open()'s EEXIST stands.
+ */
+async function reclaimLeftover(session: InterfaceSession): Promise<boolean> {
+  const { binding } = session;
+  if (session.requestedName.includes('%')) return false;
   let link;
   try {
     link = await binding.getLink(session.requestedName);
   } catch (error) {
-    if (isGone(error)) return;
+    if (isGone(error)) return true;
     throw error;
   }
   const owner = ownerOf(link.alias);
-  if (owner === undefined || isAlive(owner)) return;
+  if (owner === undefined || isAlive(owner)) return false;
   session.log('info', { interface: link.name, ifindex: link.ifindex, alias: link.alias },
     `tun-lifecycle: reclaiming ${link.name}, left by process ${owner}`);
   try {
@@ -107,6 +120,7 @@ async function reclaimLeftover(session: InterfaceSession): Promise<void> {
   } catch (error) {
     if (!isGone(error)) throw error;
   }
+  return true;
 }
 
 function ownerOf(alias: string): number | undefined {
