@@ -162,16 +162,31 @@ export function parseIPv6(text: string): Buffer | undefined {
     if (!tail4) return undefined;
     head = `${text.slice(0, lastColon + 1)}0:0`;
   }
-  const [left, right] = head.includes('::') ? head.split('::') : [head, undefined];
+  // Indexed loops and plain stores: this runs a few times per bring-up, mostly
+  // unoptimized, where spreads, iterators and writeUInt16BE cost far more than
+  // the work. (A zone index may hold more '::'; what follows a second is ignored.)
+  const halves = head.split('::');
+  const left = halves[0]!;
+  const right = halves.length > 1 ? halves[1] : undefined;
   const leftGroups = left ? left.split(':') : [];
   const rightGroups = right ? right.split(':') : [];
-  const groups = right === undefined
-    ? leftGroups
-    : [...leftGroups, ...new Array<string>(8 - leftGroups.length - rightGroups.length).fill('0'), ...rightGroups];
-  if (groups.length !== 8) return undefined;
-  groups.forEach((group, i) => out.writeUInt16BE(parseInt(group, 16), i * 2));
-  if (tail4) tail4.copy(out, 12);
+  const zeros = right === undefined ? 0 : 8 - leftGroups.length - rightGroups.length;
+  if (zeros < 0 || leftGroups.length + zeros + rightGroups.length !== 8) return undefined;
+  putGroups(out, 0, leftGroups);
+  putGroups(out, (leftGroups.length + zeros) * 2, rightGroups);
+  if (tail4) {
+    for (let i = 0; i < 4; i++) out[12 + i] = tail4[i]!;
+  }
   return out;
+}
+
+/** Hex groups as big-endian 16-bit words from byte `at` (a group that is not hex reads 0). */
+function putGroups(out: Buffer, at: number, groups: string[]): void {
+  for (let i = 0; i < groups.length; i++) {
+    const value = parseInt(groups[i]!, 16);
+    out[at + i * 2] = value >> 8;
+    out[at + i * 2 + 1] = value & 0xff;
+  }
 }
 
 /**
