@@ -431,16 +431,19 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     const from = this.#state;
     const to = topLevelState(snapshot.value);
     this.#state = to;
-    const fields = { interface: this.name, from: JSON.parse(fromValue), to: snapshot.value, attempt: snapshot.context.attempt };
-    if (from === to) {
-      this.#log('debug', fields, `tun-lifecycle: ${this.name} ${fromValue} → ${value}`);
-      return;
+    const level = from === to ? 'debug' : to === InterfaceState.Error ? 'warn' : 'info';
+    // Built only when something listens: this runs on every transition of every adapter.
+    if (this.#log.enabled(level)) {
+      const fields = { interface: this.name, from: JSON.parse(fromValue), to: snapshot.value, attempt: snapshot.context.attempt };
+      if (from === to) {
+        this.#log('debug', fields, `tun-lifecycle: ${this.name} ${fromValue} → ${value}`);
+      } else if (to === InterfaceState.Error) {
+        this.#log('warn', { ...fields, error: snapshot.context.lastError }, `tun-lifecycle: ${this.name} ${from} → error: ${snapshot.context.lastError?.message}`);
+      } else {
+        this.#log('info', fields, `tun-lifecycle: ${this.name} ${from} → ${to}`);
+      }
     }
-    if (to === InterfaceState.Error) {
-      this.#log('warn', { ...fields, error: snapshot.context.lastError }, `tun-lifecycle: ${this.name} ${from} → error: ${snapshot.context.lastError?.message}`);
-    } else {
-      this.#log('info', fields, `tun-lifecycle: ${this.name} ${from} → ${to}`);
-    }
+    if (from === to) return;
     if (to === InterfaceState.Ready) this.#attachPackets();
     if (from === InterfaceState.Ready) this.#detachPackets();
     if (to === InterfaceState.Stopped) this.#finish();

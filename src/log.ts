@@ -20,10 +20,12 @@ const debug = debuglog('tun-lifecycle');
 
 export interface Log {
   (level: Level, fields: Record<string, unknown>, message: string): void;
+  /** Would a message at this level go anywhere? (Lets hot paths skip building it.) */
+  enabled(level: Level): boolean;
 }
 
 export function createLog(logger: Logger | undefined): Log {
-  return (level, fields, message) => {
+  const log = (level: Level, fields: Record<string, unknown>, message: string) => {
     if (debug.enabled) debug('%s %s', message, JSON.stringify(fields, jsonSafe));
     const method = logger?.[level];
     if (typeof method === 'function') {
@@ -34,6 +36,8 @@ export function createLog(logger: Logger | undefined): Log {
       }
     }
   };
+  const enabled = (level: Level) => debug.enabled || typeof logger?.[level] === 'function';
+  return Object.assign(log, { enabled });
 }
 
 function jsonSafe(_key: string, value: unknown): unknown {
