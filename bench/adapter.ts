@@ -70,7 +70,7 @@ async function expectGone(p: Promise<unknown>): Promise<void> {
 
 /** src/lifecycle/create.ts + verify.ts + the ready-state monitor, as bare binding calls. */
 async function directCreate(binding: TunBinding, name: string, i: number, withMonitor = true): Promise<Direct> {
-  await expectGone(binding.getLink(name)); // reclaim check: nothing left by an earlier run
+  // The adapter opens first and looks for a tagged leftover only on EEXIST, so no look-up here.
   const route = { destination: planRoute(i), metric: 0 };
   // The adapter's plan: tag, group, MTU, address, up, route.
   const plan = { alias: TAG, group: DIRECT_GROUP, mtu: PLAN_MTU, addresses: [planAddress(i)], up: true, routes: [route] };
@@ -107,7 +107,9 @@ async function directCleanup(binding: TunBinding, d: Direct, i: number): Promise
   await binding.deleteRoute(ifindex, { destination: planRoute(i), metric: 0 }).catch((err: { code?: string }) => {
     if (err.code !== 'ESRCH' && err.code !== 'ENOENT') throw err;
   });
-  d.dev.close(); // non-persistent: the link goes with its fd
+  // release.ts: a non-persistent link is deleted over rtnetlink, then its fd closed (no unregister inside close(2)).
+  await binding.deleteLink(ifindex);
+  d.dev.close();
   await expectGone(binding.getLink(ifindex));
 }
 
