@@ -68,7 +68,7 @@ if (files.length === 0) {
 const mocha = new Mocha({
   timeout: Number(process.env.TEST_TIMEOUT_MS ?? 20_000),
   reporter: 'spec',
-  color: process.stdout.isTTY,
+  color: Boolean(process.stdout.isTTY),
 });
 for (const file of files) mocha.addFile(file);
 await mocha.loadFilesAsync();
