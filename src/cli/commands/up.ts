@@ -2,7 +2,7 @@
 // under the statechart, print every transition with its timing, hold it
 // until Ctrl-C/SIGTERM, then clean up and say what was verified.
 
-import { readdirSync, readlinkSync } from 'node:fs';
+import { tunFdsOpen } from '../tun-fds.js';
 import { performance } from 'node:perf_hooks';
 import { TunAdapter } from '../../adapter.js';
 import type { TunBinding } from '../../binding/types.js';
@@ -158,18 +158,6 @@ async function verifyGone(binding: TunBinding, name: string, ifindex: number | u
   // Native: ask the kernel which of our fds still point at /dev/net/tun. Simulated: its own count of queue fds.
   const queueFdsOpen = binding.kind === 'native' ? tunFdsOpen() : binding.openFdCount();
   return { linkGone, taggedLeft, queueFdsOpen };
-}
-
-function tunFdsOpen(): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === '/dev/net/tun') count += 1;
-    } catch {
-      // closed while we looked (the directory's own fd)
-    }
-  }
-  return count;
 }
 
 function stopRequests(out: Output) {

@@ -4,7 +4,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { tunFdsOpen } from '../tun-fds.js';
 import { performance } from 'node:perf_hooks';
 import type { TunBinding } from '../../binding/types.js';
 import { DEMO } from './plan.js';
@@ -35,7 +35,7 @@ export function kernelWorld(binding: TunBinding, netns: string): DemoWorld {
     },
     async leftovers() {
       const links = (await binding.listLinks()).map((l) => l.name);
-      return { links, tunFds: tunFds() };
+      return { links, tunFds: tunFdsOpen() };
     },
   };
 }
@@ -101,16 +101,4 @@ function ping(family: Family): Promise<PingResult> {
       resolve({ sent, received, rtts, note: sent === 0 ? text.trim().split('\n')[0] : undefined });
     });
   });
-}
-
-function tunFds(): number {
-  let count = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === '/dev/net/tun') count += 1;
-    } catch {
-      // the directory's own fd, already closed
-    }
-  }
-  return count;
 }
