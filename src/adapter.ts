@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import { createActor, fromPromise } from 'xstate';
-import type { Actor, SnapshotFrom } from 'xstate';
+import type { Actor, SnapshotFrom, StateValue } from 'xstate';
 import { tunLifecycleMachine, topLevelState } from '../machines/tunLifecycle.js';
 import type { AlertEvent, AttemptInput, CreateOutput, LifecycleCounters } from '../machines/types.js';
 import { InterfaceState } from '../machines/types.js';
@@ -47,10 +47,13 @@ function hostOf(system: unknown): ActorHost {
 
 const adapterMachine = tunLifecycleMachine.provide({
   actors: {
-    create: fromPromise<CreateOutput, AttemptInput>(async ({ system }) => {
+    // With a binding at hand the kernel request goes out inside the actor's
+    // start, before the snapshot's observers run: awaiting first would put
+    // them on the critical path of every create.
+    create: fromPromise<CreateOutput, AttemptInput>(({ system }) => {
       const host = hostOf(system);
-      await host.ensureBinding();
-      return createInterface(host.session());
+      if (host.hasBinding()) return createInterface(host.session());
+      return host.ensureBinding().then(() => createInterface(host.session()));
     }),
     recover: fromPromise<CreateOutput, AttemptInput>(({ system }) => recoverInterface(hostOf(system).session())),
     // No binding means nothing was ever opened: the cleanup is trivially complete.
@@ -105,7 +108,11 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
   #session: InterfaceSession | undefined;
   #binding: TunBinding | undefined;
   #state: InterfaceState;
-  #value: string;
+  /** The last snapshot's state value and its key (compared on every snapshot). */
+  #value: StateValue;
+  #valueKey: string;
+  /** Pending start()/cleanup()/recover() promises, told of each change in #onSnapshot. */
+  readonly #watchers = new Set<Watcher>();
   #startPromise: Promise<this> | undefined;
   #cleanupPromise: Promise<void> | undefined;
   readonly #exit: ExitParticipant;
@@ -140,7 +147,8 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     hosts.set(this.actor.system, host);
     const initial = this.actor.getSnapshot();
     this.#state = topLevelState(initial.value);
-    this.#value = JSON.stringify(initial.value);
+    this.#value = initial.value;
+    this.#valueKey = valueKey(initial.value);
     this.actor.subscribe({
       next: (snapshot) => this.#onSnapshot(snapshot),
       error: (error) => this.#log('error', { interface: this.name, error }, `tun-lifecycle: ${this.name} actor failed`),
@@ -411,43 +419,48 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
 
   /**
    * Call check(state) on every top-level change (or, with everyStep, every
-   * snapshot) until it returns true. Runs inside the snapshot listener.
+   * change of the state value) until it returns true. Runs inside the
+   * snapshot listener; a watcher added meanwhile first hears the next change.
    */
   #watch(check: (state: InterfaceState) => boolean, everyStep = false): void {
-    let lastState: InterfaceState | undefined = this.#state;
-    const sub = this.actor.subscribe((snapshot) => {
-      const state = topLevelState(snapshot.value);
-      if (!everyStep && state === lastState) return;
-      lastState = state;
-      if (check(state)) sub.unsubscribe();
-    });
+    // One actor subscription serves them all: each extra observer is work
+    // XState does on every snapshot of every adapter.
+    this.#watchers.add({ check, everyStep, lastState: this.#state });
   }
 
   #onSnapshot(snapshot: LifecycleSnapshot): void {
-    const value = JSON.stringify(snapshot.value);
-    if (value === this.#value) return;
+    const key = valueKey(snapshot.value);
+    if (key === this.#valueKey) return;
     const fromValue = this.#value;
-    this.#value = value;
+    this.#value = snapshot.value;
+    this.#valueKey = key;
     const from = this.#state;
     const to = topLevelState(snapshot.value);
     this.#state = to;
     const level = from === to ? 'debug' : to === InterfaceState.Error ? 'warn' : 'info';
     // Built only when something listens: this runs on every transition of every adapter.
     if (this.#log.enabled(level)) {
-      const fields = { interface: this.name, from: JSON.parse(fromValue), to: snapshot.value, attempt: snapshot.context.attempt };
+      const fields = { interface: this.name, from: fromValue, to: snapshot.value, attempt: snapshot.context.attempt };
       if (from === to) {
-        this.#log('debug', fields, `tun-lifecycle: ${this.name} ${fromValue} → ${value}`);
+        this.#log('debug', fields, `tun-lifecycle: ${this.name} ${JSON.stringify(fromValue)} → ${JSON.stringify(snapshot.value)}`);
       } else if (to === InterfaceState.Error) {
         this.#log('warn', { ...fields, error: snapshot.context.lastError }, `tun-lifecycle: ${this.name} ${from} → error: ${snapshot.context.lastError?.message}`);
       } else {
         this.#log('info', fields, `tun-lifecycle: ${this.name} ${from} → ${to}`);
       }
     }
-    if (from === to) return;
-    if (to === InterfaceState.Ready) this.#attachPackets();
-    if (from === InterfaceState.Ready) this.#detachPackets();
-    if (to === InterfaceState.Stopped) this.#finish();
-    this.emit('state', to, from);
+    if (from !== to) {
+      if (to === InterfaceState.Ready) this.#attachPackets();
+      if (from === InterfaceState.Ready) this.#detachPackets();
+      if (to === InterfaceState.Stopped) this.#finish();
+      this.emit('state', to, from);
+    }
+    if (this.#watchers.size === 0) return;
+    for (const watcher of [...this.#watchers]) {
+      if (!watcher.everyStep && to === watcher.lastState) continue;
+      watcher.lastState = to;
+      if (watcher.check(to)) this.#watchers.delete(watcher);
+    }
   }
 
   #packetListener: ((batch: Buffer[], queue: number) => void) | undefined;
@@ -475,6 +488,23 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     unregisterForExit(this.#exit);
     if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
   }
+}
+
+interface Watcher {
+  check(state: InterfaceState): boolean;
+  everyStep: boolean;
+  lastState: InterfaceState;
+}
+
+/** 'ready', 'initializing.backoff', 'error.recovering.attempt': the machine has no parallel states. */
+function valueKey(value: StateValue): string {
+  if (typeof value === 'string') return value;
+  let key = '';
+  for (const name in value) {
+    const child = value[name];
+    key += child === undefined ? name : `${name}.${valueKey(child)}`;
+  }
+  return key;
 }
 
 function abortError(name: string): Error {

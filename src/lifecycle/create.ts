@@ -29,7 +29,9 @@ export async function createInterface(session: InterfaceSession): Promise<Create
 
 async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
   const { binding, options } = session;
-  await deleteOwnLeftovers(session);
+  // Awaited only when there is something to delete: an await here would let
+  // the snapshot's observers run before the kernel request goes out.
+  if (session.madeLinks.size > 0) await deleteOwnLeftovers(session);
   // Open and configure in one kernel round trip: all or nothing, so a failed
   // step leaves no device behind (the binding rolled it back) and nothing here
   // has been adopted yet.

@@ -24,13 +24,13 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       queueMicrotask(() => sendBack(error ? { type: 'FAULT', reason, error } : { type: 'FAULT', reason }));
     };
     const ifindex = session.ifindex!;
-    const ours = new Set(session.options.addresses.map((a) => `${a.address}/${a.prefixLength}`));
+    const ours = session.options.addresses;
 
     const onEvent = (event: LinkEvent) => {
       if (event.ifindex !== ifindex) return;
       if (event.type === 'deleted') fault('deleted');
       else if (event.type === 'admin' && !event.up) fault('down');
-      else if (event.type === 'address-removed' && ours.has(`${event.address.address}/${event.address.prefixLength}`)) {
+      else if (event.type === 'address-removed' && ours.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
         fault(`address-removed ${event.address.cidr}`);
       }
     };
