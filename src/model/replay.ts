@@ -116,8 +116,8 @@ export class LifecycleReplay {
     adapter.on('state', (to: string) => this.emitted.push(to));
     adapter.on('alert', () => { this.alerts++; });
     this.#lastValue = JSON.stringify(adapter.actor.getSnapshot().value);
-    // Runs synchronously inside the actor's update, after invoked actors are
-    // started but before any of them reaches its first awaited binding call.
+    // Runs synchronously inside the actor's update: the cleanup actor's first
+    // binding call (link down) comes after an await, so its gate can go up here.
     const sub = adapter.actor.subscribe((snapshot) => this.#onSnapshot(snapshot as LifecycleSnapshot));
     this.#unsubscribe = () => sub.unsubscribe();
   }
@@ -147,18 +147,28 @@ export class LifecycleReplay {
     const value = JSON.stringify(snapshot.value);
     if (value === this.#lastValue) return;
     this.#lastValue = value;
-    if (this.#disposing) return;
-    if (matches(snapshot, { initializing: 'attempt' })) {
+    if (!this.#disposing && matches(snapshot, 'stopping')) this.#hold('setUp');
+  }
+
+  /**
+   * Put up the gate a create or recover attempt will stop at, before the event
+   * that enters the attempt: the create actor opens the device inside its own
+   * start, before any snapshot observer could arm a gate. Only on entry (the
+   * state value changes): an event that leaves the value as it is starts nothing.
+   * (Not for stopping: the attempt being left may still be making plan calls
+   * that a setUp gate would catch.)
+   */
+  #armFor(target: LifecycleSnapshot): void {
+    if (JSON.stringify(target.value) === this.#lastValue) return;
+    if (matches(target, { initializing: 'attempt' })) {
       this.#route = 'create';
       this.#hold('open');
-    } else if (matches(snapshot, { error: { recovering: 'attempt' } })) {
+    } else if (matches(target, { error: { recovering: 'attempt' } })) {
       if (this.#prearmed) this.#prearmed = false;
       else {
         this.#route = 'create';
         this.#hold('open');
       }
-    } else if (matches(snapshot, 'stopping')) {
-      this.#hold('setUp');
     }
   }
 
@@ -185,27 +195,33 @@ export class LifecycleReplay {
     const { faults } = this.system;
     const type = event.type;
     if (type === 'START') {
+      this.#armFor(target);
       this.#keep(this.adapter.start());
     } else if (type === 'CLEANUP') {
+      this.#armFor(target);
       this.#keep(this.adapter.cleanup());
     } else if (type === 'RECOVER') {
       await this.#prearmRecovery();
+      this.#armFor(target);
       this.#keep(this.adapter.recover());
     } else if (type === 'FAULT') {
-      await this.#fault();
+      await this.#fault(target);
     } else if (type.startsWith('xstate.done.actor.')) {
       if (type.endsWith('.cleanup')) {
         // A cleanup that failed before may have left its failure rules armed.
         faults.clear('setUp');
         faults.clear('getLink');
       }
+      // The held call goes on asynchronously: the next gate is up before it can get there.
       this.#releaseHolds();
+      this.#armFor(target);
     } else if (type.startsWith('xstate.error.actor.')) {
       const code = (event as { error: { code: string } }).error.code;
       if (type.endsWith('.cleanup')) {
         this.#failCleanup();
       } else {
         this.#releaseHolds();
+        this.#armFor(target);
         if (this.#route === 'create') faults.fail('listAddresses', code);
         else faults.fail('getLink', code);
       }
@@ -213,25 +229,29 @@ export class LifecycleReplay {
       await this.system.advanceTime(this.config.cleanupTimeout);
     } else if (type.startsWith('xstate.after.retryBackoff.')) {
       if (matches(target, { error: { recovering: 'attempt' } })) await this.#prearmRecovery();
+      this.#armFor(target);
       await this.system.advanceTime(this.#maxBackoff());
     } else {
       throw new Error(`no executor for model event ${type}`);
     }
   }
 
-  async #fault(): Promise<void> {
+  async #fault(target: LifecycleSnapshot): Promise<void> {
     const { name } = this.config;
     switch (this.config.faultReason) {
       case 'deleted':
         this.#route = 'create';
+        this.#armFor(target);
         await this.system.deleteLink(name);
         break;
       case 'down':
         await this.#prearmRecovery();
+        this.#armFor(target);
         await this.system.setDown(name);
         break;
       case 'address-removed':
         await this.#prearmRecovery();
+        this.#armFor(target);
         await this.system.removeAddress(name, this.config.addresses[0]!);
         break;
     }
