@@ -55,28 +55,7 @@ static int IndexOf(int sock, const std::string& name, int* ifindex, uint32_t* mt
 
 bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* err) {
   err->ifname = params.name;
-  bool pattern = params.name.find("%d") != std::string::npos;
-  bool existed = false;
-  if (!pattern) {
-    // TUNSETIFF would silently attach to an existing TUN of that name; refuse
-    // first unless asked. (A race with another creator between this check and
-    // TUNSETIFF remains; the kernel has no exclusive-create flag for TUN.)
-    int existing = 0;
-    int probe = IndexOf(nl->fd(), params.name, &existing, nullptr);
-    if (probe == 0) {
-      existed = true;
-      if (!params.attach_existing) {
-        err->Set(EEXIST, "ioctl(TUNSETIFF)");
-        err->extack = "interface " + params.name + " already exists";
-        return false;
-      }
-    } else if (probe != ENODEV) {
-      err->Set(probe, "ioctl(SIOCGIFINDEX)");
-      return false;
-    }
-  }
-  out->created = !existed;
-
+  out->created = true;
   short flags = IFF_TUN | IFF_NO_PI;
   if (params.multi_queue) flags |= IFF_MULTI_QUEUE;
   auto rollback = [&](bool clear_persist) {
@@ -87,7 +66,26 @@ bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* 
 
   for (int i = 0; i < params.queues; i++) {
     std::string actual;
-    int fd = OpenQueue(i == 0 ? params.name : out->name, flags, &actual, err);
+    int fd;
+    if (i == 0) {
+      // Plain TUNSETIFF attaches to an existing TUN of that name. IFF_TUN_EXCL
+      // makes the kernel refuse any existing device with EBUSY in the same
+      // step that would create it, so no other creator can slip in between a
+      // check and the create.
+      fd = OpenQueue(params.name, flags | IFF_TUN_EXCL, &actual, err);
+      if (fd < 0 && err->err == EBUSY) {
+        if (!params.attach_existing) {
+          err->Set(EEXIST, "ioctl(TUNSETIFF)");
+          err->extack = "interface " + params.name + " already exists";
+          return false;
+        }
+        out->created = false;
+        err->Set(0, "");
+        fd = OpenQueue(params.name, flags, &actual, err);
+      }
+    } else {
+      fd = OpenQueue(out->name, flags, &actual, err);
+    }
     if (fd < 0) {
       if (!out->name.empty()) err->ifname = out->name;
       rollback(false);
