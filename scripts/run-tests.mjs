@@ -11,7 +11,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Mocha from 'mocha';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -65,6 +64,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// mocha's ✔/✖ come from log-symbols, which colours them whenever CI is set,
+// even into a pipe; NO_COLOR (read when mocha loads) keeps a piped log plain.
+if (!process.stdout.isTTY) process.env.NO_COLOR ??= '1';
+const { default: Mocha } = await import('mocha');
 const mocha = new Mocha({
   timeout: Number(process.env.TEST_TIMEOUT_MS ?? 20_000),
   reporter: 'spec',
