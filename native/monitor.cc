@@ -81,29 +81,38 @@ bool MonitorHub::SendLinkRequest(LinkWatch* watch, SysError* err) {
   return true;
 }
 
+bool MonitorHub::SendAddressRequest(LinkWatch* watch, SysError* err) {
+  ifaddrmsg ifa{};
+  ifa.ifa_family = AF_UNSPEC;
+  ifa.ifa_index = static_cast<uint32_t>(watch->ifindex);  // filtered by the kernel under strict checking
+  NlMessage msg(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof ifa);
+  if (++seq_ == 0) ++seq_;
+  msg.header()->nlmsg_seq = seq_;
+  if (send(fd_, msg.header(), msg.size(), 0) < 0) {
+    err->Set(errno, "RTM_GETADDR");
+    return false;
+  }
+  addr_requests_[seq_] = watch->id;
+  return true;
+}
+
 LinkWatch* MonitorHub::Add(int ifindex, Monitor* wrapper, SysError* err) {
   auto owned = std::make_unique<LinkWatch>();
   LinkWatch* watch = owned.get();
   watch->id = next_id_++;
   watch->ifindex = ifindex;
   watch->wrapper = wrapper;
-  // The link baseline first (in-stream), then the addresses: a change made
-  // between the two is already in the address baseline.
-  if (!SendLinkRequest(watch, err)) {
+  // Both baselines are asked for in-stream, on the hub's own socket, and read
+  // by the poll callback: nothing here waits on the kernel. The kernel queues
+  // the link answer, then the address dump, ahead of any later notification,
+  // so a change made after this call is seen after its baseline.
+  if (!SendLinkRequest(watch, err) || !SendAddressRequest(watch, err)) {
+    // An answer already asked for finds no watch and is dropped.
     if (watches_.empty()) {
       Unregister();
       Close();
     }
     return nullptr;
-  }
-  {
-    SysError ignored;
-    PooledSocket nl(data_->pool.get(), &ignored);
-    std::vector<AddrData> addrs;
-    // A failure (the interface absent: ENODEV) is reported by the link answer.
-    if (nl && ListAddresses(nl.operator->(), ifindex, &addrs, &ignored)) {
-      for (const AddrData& a : addrs) watch->addresses.insert(AddressKey(a));
-    }
   }
   by_ifindex_[ifindex].push_back(watch);
   watches_.emplace(watch->id, std::move(owned));
@@ -132,6 +141,7 @@ void MonitorHub::Unregister() {
   watches_.clear();
   by_ifindex_.clear();
   link_requests_.clear();
+  addr_requests_.clear();
 }
 
 void MonitorHub::Detach() { Unregister(); }
@@ -188,7 +198,12 @@ void MonitorHub::OnEvents(int status, int /*events*/) {
 
 void MonitorHub::Handle(const nlmsghdr* h, uint32_t port, std::vector<uint64_t>* touched) {
   if (h->nlmsg_pid == port && h->nlmsg_seq != 0) {
-    // An answer to one of our link requests (the only requests sent here).
+    auto addr_req = addr_requests_.find(h->nlmsg_seq);
+    if (addr_req != addr_requests_.end()) {
+      HandleAddressAnswer(h, addr_req);
+      return;
+    }
+    // An answer to one of our link requests.
     auto req = link_requests_.find(h->nlmsg_seq);
     if (req == link_requests_.end()) return;
     uint64_t id = req->second;
@@ -257,6 +272,23 @@ void MonitorHub::Handle(const nlmsghdr* h, uint32_t port, std::vector<uint64_t>*
       Touch(w, touched);
     }
   }
+}
+
+// One part of a watch's address dump: the addresses it holds now, taken in
+// without events (IPv6 repeats RTM_NEWADDR for them; only a new one is news).
+// A dump larger than one read continues in later reads, where a notification
+// may come first: it is applied, and the dump part after it agrees with it.
+void MonitorHub::HandleAddressAnswer(const nlmsghdr* h, std::unordered_map<uint32_t, uint64_t>::iterator req) {
+  if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+    // An error (the link gone: ENODEV) is reported by the link answer.
+    addr_requests_.erase(req);
+    return;
+  }
+  auto found = watches_.find(req->second);
+  if (found == watches_.end() || h->nlmsg_type != RTM_NEWADDR) return;
+  LinkWatch* w = found->second.get();
+  AddrData a;
+  if (ParseAddr(h, &a) && a.ifindex == w->ifindex) w->addresses.insert(AddressKey(a));
 }
 
 void MonitorHub::LinkChanged(LinkWatch* w, const LinkData& link, bool deleted, std::vector<uint64_t>* touched) {

@@ -78,6 +78,8 @@ class MonitorHub : public PollCore {
  private:
   MonitorHub(AddonData* data, int fd) : PollCore(data, fd) {}
   bool SendLinkRequest(LinkWatch* watch, SysError* err);
+  bool SendAddressRequest(LinkWatch* watch, SysError* err);
+  void HandleAddressAnswer(const nlmsghdr* h, std::unordered_map<uint32_t, uint64_t>::iterator req);
   void Handle(const nlmsghdr* h, uint32_t port, std::vector<uint64_t>* touched);
   void LinkChanged(LinkWatch* w, const LinkData& link, bool deleted, std::vector<uint64_t>* touched);
   void Touch(LinkWatch* w, std::vector<uint64_t>* touched);
@@ -93,6 +95,8 @@ class MonitorHub : public PollCore {
   std::unordered_map<int, std::vector<LinkWatch*>> by_ifindex_;
   // RTM_GETLINK sequence numbers awaiting their answer → watch id.
   std::unordered_map<uint32_t, uint64_t> link_requests_;
+  // RTM_GETADDR dump sequence numbers still being answered → watch id.
+  std::unordered_map<uint32_t, uint64_t> addr_requests_;
   std::vector<uint8_t> buf_ = std::vector<uint8_t>(64 * 1024);
 };
 

@@ -85,6 +85,28 @@ describeKernel('native binding: link monitor reports changes made from outside',
     expect(log.errors).to.deep.equal([]);
   });
 
+  it('takes the addresses already there as its baseline: a change to one is not "added", a new one is', async function () {
+    const device = await openDevice('mon3');
+    ip('link', 'set', 'dev', 'mon3', 'up');
+    ip('addr', 'add', '10.217.0.1/24', 'dev', 'mon3');
+    ip('addr', 'add', 'fd00:217::1/64', 'dev', 'mon3');
+    const log = new EventLog();
+    monitors.push(binding.monitor(device.ifindex, log.onEvent, log.onError));
+    // No pause: changes right after monitor() returns must already be judged
+    // against the baseline. Changing an address's lifetimes makes the kernel
+    // announce it again (RTM_NEWADDR), which is no news.
+    ip('addr', 'change', '10.217.0.1/24', 'dev', 'mon3', 'valid_lft', '3000', 'preferred_lft', '2000');
+    ip('addr', 'change', 'fd00:217::1/64', 'dev', 'mon3', 'valid_lft', '3000', 'preferred_lft', '2000');
+    ip('addr', 'add', '10.217.0.2/24', 'dev', 'mon3');
+    await log.waitFor((e) => e.type === 'address-added' && e.address.address === '10.217.0.2', "'address-added' 10.217.0.2");
+    await sleep(100);
+    const added = log.events.flatMap((e) => (e.type === 'address-added' ? [e.address.cidr] : []));
+    expect(added).to.deep.equal(['10.217.0.2/24']);
+    ip('addr', 'del', '10.217.0.1/24', 'dev', 'mon3');
+    await log.waitFor((e) => e.type === 'address-removed' && e.address.address === '10.217.0.1', "'address-removed' 10.217.0.1");
+    expect(log.errors).to.deep.equal([]);
+  });
+
   it('reports only its own interface', async function () {
     const watched = await openDevice('mon1');
     const other = await openDevice('mon2');
