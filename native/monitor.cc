@@ -383,7 +383,7 @@ Monitor::Monitor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Monitor>(inf
   watch_ = watch;
   on_events_ = Napi::Persistent(on_events);
   on_error_ = Napi::Persistent(on_error);
-  async_ = std::make_unique<Napi::AsyncContext>(env, "TunLinkMonitor", Value());
+  js_.Begin(env, "TunLinkMonitor", Value());
   Ref();
 }
 
@@ -460,30 +460,13 @@ void Monitor::DeliverError(const SysError& err, bool fatal) {
 }
 
 void Monitor::Invoke(Napi::FunctionReference& ref, std::initializer_list<napi_value> args) {
-  if (ref.IsEmpty() || !async_) return;
-  napi_env env = Env();
-  napi_value fn = ref.Value();
-  napi_value self = Value();
-  if (self == nullptr) napi_get_undefined(env, &self);
-  delivering_++;
-  CallJs(env, *async_, self, fn, args);
-  delivering_--;
-  if (delivering_ == 0 && release_pending_) {
-    release_pending_ = false;
-    ReleaseJs();
-  }
+  if (js_.Invoke(Env(), Value(), ref, args)) ReleaseJs();
 }
 
 void Monitor::ReleaseJs() {
-  if (released_) return;
-  if (delivering_ > 0) {
-    release_pending_ = true;
-    return;
-  }
-  released_ = true;
+  if (!js_.Release()) return;
   on_events_.Reset();
   on_error_.Reset();
-  async_.reset();
   Unref();
 }
 

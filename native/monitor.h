@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "js_delivery.h"
 #include "netlink.h"
 #include "poll_core.h"
 
@@ -126,10 +127,7 @@ class Monitor : public Napi::ObjectWrap<Monitor> {
   MonitorHub* hub_ = nullptr;
   int ifindex_ = 0;
   Napi::FunctionReference on_events_, on_error_;
-  std::unique_ptr<Napi::AsyncContext> async_;
-  int delivering_ = 0;
-  bool release_pending_ = false;
-  bool released_ = false;
+  JsDelivery js_;
 };
 
 }  // namespace tunl

@@ -200,7 +200,7 @@ Napi::Value Queue::Bind(const Napi::CallbackInfo& info) {
   }
   lengths_ref_ = Napi::Persistent(lengths);
   lengths_ = lengths.Data();
-  async_ = std::make_unique<Napi::AsyncContext>(info.Env(), "TunQueue", Value());
+  js_.Begin(info.Env(), "TunQueue", Value());
   return info.Env().Undefined();
 }
 
@@ -274,18 +274,7 @@ Napi::Value Queue::SetPersist(const Napi::CallbackInfo& info) {
 }
 
 void Queue::Invoke(Napi::FunctionReference& ref, std::initializer_list<napi_value> args) {
-  if (ref.IsEmpty() || !async_) return;
-  napi_env env = Env();
-  napi_value fn = ref.Value();  // a local handle: ref may be reset inside the call
-  napi_value self = Value();
-  if (self == nullptr) napi_get_undefined(env, &self);
-  delivering_++;
-  CallJs(env, *async_, self, fn, args);
-  delivering_--;
-  if (delivering_ == 0 && release_pending_) {
-    release_pending_ = false;
-    ReleaseJs();
-  }
+  if (js_.Invoke(Env(), Value(), ref, args)) ReleaseJs();
 }
 
 void Queue::DeliverPackets(const uint8_t* data, size_t used, const uint32_t* lengths, int count) {
@@ -325,18 +314,12 @@ void Queue::CoreFailed(const SysError& err, const QueueCounters& counters) {
 }
 
 void Queue::ReleaseJs() {
-  if (released_) return;
-  if (delivering_ > 0) {
-    release_pending_ = true;
-    return;
-  }
-  released_ = true;
+  if (!js_.Release()) return;
   on_packets_.Reset();
   on_error_.Reset();
   on_drain_.Reset();
   lengths_ref_.Reset();
   lengths_ = nullptr;
-  async_.reset();
   Unref();
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "js_delivery.h"
 #include "poll_core.h"
 
 namespace tunl {
@@ -90,10 +91,7 @@ class Queue : public Napi::ObjectWrap<Queue> {
   Napi::FunctionReference on_packets_, on_error_, on_drain_;
   Napi::Reference<Napi::Uint32Array> lengths_ref_;
   uint32_t* lengths_ = nullptr;
-  std::unique_ptr<Napi::AsyncContext> async_;
-  int delivering_ = 0;
-  bool release_pending_ = false;
-  bool released_ = false;
+  JsDelivery js_;
 };
 
 }  // namespace tunl
