@@ -71,14 +71,7 @@ bool MonitorHub::SendLinkRequest(LinkWatch* watch, SysError* err) {
   ifi.ifi_family = AF_UNSPEC;
   ifi.ifi_index = watch->ifindex;
   NlMessage msg(RTM_GETLINK, 0, &ifi, sizeof ifi);
-  if (++seq_ == 0) ++seq_;  // 0 marks notifications
-  msg.header()->nlmsg_seq = seq_;
-  if (send(fd_, msg.header(), msg.size(), 0) < 0) {
-    err->Set(errno, "RTM_GETLINK");
-    return false;
-  }
-  link_requests_[seq_] = watch->id;
-  return true;
+  return SendRequest(&msg, "RTM_GETLINK", &link_requests_, watch->id, err);
 }
 
 bool MonitorHub::SendAddressRequest(LinkWatch* watch, SysError* err) {
@@ -86,13 +79,18 @@ bool MonitorHub::SendAddressRequest(LinkWatch* watch, SysError* err) {
   ifa.ifa_family = AF_UNSPEC;
   ifa.ifa_index = static_cast<uint32_t>(watch->ifindex);  // filtered by the kernel under strict checking
   NlMessage msg(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof ifa);
-  if (++seq_ == 0) ++seq_;
-  msg.header()->nlmsg_seq = seq_;
-  if (send(fd_, msg.header(), msg.size(), 0) < 0) {
-    err->Set(errno, "RTM_GETADDR");
+  return SendRequest(&msg, "RTM_GETADDR", &addr_requests_, watch->id, err);
+}
+
+bool MonitorHub::SendRequest(NlMessage* msg, const char* call, std::unordered_map<uint32_t, uint64_t>* requests,
+                             uint64_t watch_id, SysError* err) {
+  if (++seq_ == 0) ++seq_;  // 0 marks notifications
+  msg->header()->nlmsg_seq = seq_;
+  if (send(fd_, msg->header(), msg->size(), 0) < 0) {
+    err->Set(errno, call);
     return false;
   }
-  addr_requests_[seq_] = watch->id;
+  (*requests)[seq_] = watch_id;
   return true;
 }
 

@@ -80,6 +80,9 @@ class MonitorHub : public PollCore {
   MonitorHub(AddonData* data, int fd) : PollCore(data, fd) {}
   bool SendLinkRequest(LinkWatch* watch, SysError* err);
   bool SendAddressRequest(LinkWatch* watch, SysError* err);
+  // Sends msg with the next sequence number, remembered in requests for the answer.
+  bool SendRequest(NlMessage* msg, const char* call, std::unordered_map<uint32_t, uint64_t>* requests, uint64_t watch_id,
+                   SysError* err);
   void HandleAddressAnswer(const nlmsghdr* h, std::unordered_map<uint32_t, uint64_t>::iterator req);
   void Handle(const nlmsghdr* h, uint32_t port, std::vector<uint64_t>* touched);
   void LinkChanged(LinkWatch* w, const LinkData& link, bool deleted, std::vector<uint64_t>* touched);
