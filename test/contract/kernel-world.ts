@@ -2,9 +2,9 @@
 // observed and acted on through iproute2 (`ip -j`), and packets routed into
 // the TUN by a real UDP socket.
 
-import { createSocket } from 'node:dgram';
 import type { TunBinding } from '../../src/binding/types.js';
 import { ip, ipAddresses, ipJson, ipLink, ipRoutes } from '../helpers/iproute.js';
+import { bindUdp } from '../helpers/udp.js';
 import type { ContractHarness, ContractWorld, ObservedStats, WorldObserver } from './observer.js';
 
 interface IpStatsRow {
@@ -36,12 +36,8 @@ export function kernelHarness(load: () => Promise<TunBinding>): ContractHarness 
     addAddress: (name, cidr) => void ip('addr', 'add', cidr, 'dev', name),
     removeAddress: (name, cidr) => void ip('addr', 'del', cidr, 'dev', name),
     async sendUdpInto(_name, localAddress, to, port, payload) {
-      const socket = createSocket(to.includes(':') ? 'udp6' : 'udp4');
+      const socket = await bindUdp(to.includes(':') ? 'udp6' : 'udp4', localAddress);
       try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind(0, localAddress, () => resolve());
-        });
         await new Promise<void>((resolve, reject) => socket.send(payload, port, to, (err) => (err ? reject(err) : resolve())));
       } finally {
         socket.close();

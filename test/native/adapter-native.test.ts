@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import { describeKernel } from '../helpers/netns.js';
 import { ip, ipAddresses, ipLink, ipLinks, ipRoutes, openFdCount } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
+import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, buildIPv6Udp, isUdp, parsePacket } from '../helpers/packets.js';
 import { eventually } from '../helpers/queue-wait.js';
 import { ConfigurationFailedError, createAdapter } from '../../src/index.js';
@@ -34,15 +35,6 @@ function expectKernelConfigured(name: string, adapter: TunAdapter): void {
 
 function expectKernelClean(name: string): void {
   expect(ipLinks().map((l) => l.ifname), 'links left').to.not.include(name);
-}
-
-async function bindUdp(type: 'udp4' | 'udp6', address: string): Promise<dgram.Socket> {
-  const socket = dgram.createSocket(type);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, address, () => resolve());
-  });
-  return socket;
 }
 
 function nextPacket(adapter: TunAdapter, match: (bytes: Uint8Array) => boolean, ms = 3000): Promise<Buffer> {

@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import { describeKernel } from '../helpers/netns.js';
 import { ipJson } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
+import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, isUdp, parsePacket } from '../helpers/packets.js';
 import { QueueRecorder } from '../helpers/queue-wait.js';
 import type { TunBinding, TunDevice } from '../../src/binding/types.js';
@@ -50,8 +51,7 @@ describeKernel('native binding: multi-queue TUN spreads flows over its queues', 
     const recorder = new QueueRecorder(device.queues);
     const ports: number[] = [];
     for (let flow = 0; flow < FLOWS; flow++) {
-      const socket = dgram.createSocket('udp4');
-      await new Promise<void>((resolve) => socket.bind(0, '10.214.0.1', () => resolve()));
+      const socket = await bindUdp('udp4', '10.214.0.1');
       sockets.push(socket);
       ports.push(socket.address().port);
     }
@@ -90,8 +90,7 @@ describeKernel('native binding: multi-queue TUN spreads flows over its queues', 
   });
 
   it('takes a write on any queue', async function () {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '10.214.0.1', () => resolve()));
+    const socket = await bindUdp('udp4', '10.214.0.1');
     sockets.push(socket);
     const received: string[] = [];
     socket.on('message', (msg) => received.push(msg.toString()));

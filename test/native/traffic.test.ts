@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { describeKernel } from '../helpers/netns.js';
 import { ipAddresses, ipJson, ipLink, ipRoutes } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
+import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, buildIPv6Udp, isUdp, parsePacket } from '../helpers/packets.js';
 import { QueueRecorder, eventually, nextEvent, sleep } from '../helpers/queue-wait.js';
 import type { PacketQueue, TunBinding, TunDevice } from '../../src/binding/types.js';
@@ -23,15 +24,6 @@ interface IpStats {
 function ipStats(name: string): IpStats {
   const [row] = ipJson<Array<{ stats64: IpStats }>>('-s', 'link', 'show', 'dev', name);
   return row!.stats64;
-}
-
-async function bindUdp(type: 'udp4' | 'udp6', address: string): Promise<dgram.Socket> {
-  const socket = dgram.createSocket(type);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, address, () => resolve());
-  });
-  return socket;
 }
 
 function send(socket: dgram.Socket, payload: Buffer, port: number, address: string): Promise<void> {

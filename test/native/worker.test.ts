@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { describeKernel } from '../helpers/netns.js';
 import { ipAddresses, ipLink, openFdCount } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
+import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, parsePacket } from '../helpers/packets.js';
 import { eventually, nextEvent } from '../helpers/queue-wait.js';
 import type { TunBinding } from '../../src/binding/types.js';
@@ -43,15 +44,6 @@ class WorkerHandle {
     expect(found, `no '${type}' from the worker within ${timeoutMs} ms`).to.equal(true);
     return this.messages.find((m) => m.type === type) as Extract<FromWorker, { type: T }>;
   }
-}
-
-async function bindUdp(address: string): Promise<dgram.Socket> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, address, () => resolve());
-  });
-  return socket;
 }
 
 describeKernel('native binding in worker_threads', function () {
@@ -94,7 +86,7 @@ describeKernel('native binding in worker_threads', function () {
     expect(ipAddresses('wk0').map((a) => `${a.address}/${a.prefixLength}`)).to.include('10.226.0.1/24');
 
     // Into the TUN: a main-thread socket sends, the worker reads.
-    const sender = await bindUdp('0.0.0.0');
+    const sender = await bindUdp('udp4', '0.0.0.0');
     const payload = randomBytes(40);
     sender.send(payload, 7777, '10.227.0.5');
     const { bytes } = await handle.waitFor('packet');
@@ -104,7 +96,7 @@ describeKernel('native binding in worker_threads', function () {
     expect(packet.udp!.payload.equals(payload)).to.equal(true);
 
     // Out of the TUN: the worker writes a crafted packet, a main-thread socket receives it.
-    const receiver = await bindUdp('10.226.0.1');
+    const receiver = await bindUdp('udp4', '10.226.0.1');
     const reply = randomBytes(24);
     const message = nextEvent<[Buffer, dgram.RemoteInfo]>(receiver, 'message', 3000);
     handle.send({ type: 'write', packet: buildIPv4Udp({ src: '10.227.0.9', dst: '10.226.0.1', srcPort: 4444, dstPort: receiver.address().port, payload: reply }) });
@@ -153,7 +145,7 @@ describeKernel('native binding in worker_threads', function () {
   it('survives worker.terminate() in the middle of two-way traffic', async function () {
     const handle = new WorkerHandle({ name: 'wk2', address: '10.230.0.1/24', route: '10.231.0.0/16', echo: true });
     await handle.waitFor('ready');
-    const socket = await bindUdp('10.230.0.1');
+    const socket = await bindUdp('udp4', '10.230.0.1');
     let echoes = 0;
     let sent = 0;
     socket.on('message', () => echoes++);
