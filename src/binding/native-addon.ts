@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TunSystemError, type TunSystemErrorInit } from './system-error.js';
+import type { QueueStats } from './types.js';
 
 export interface RawLink {
   name: string;
@@ -41,15 +42,8 @@ export interface RawRoute {
   gateway: boolean;
 }
 
-export interface RawQueueStats {
-  rxPackets: number;
-  rxBytes: number;
-  txPackets: number;
-  txBytes: number;
-  txErrors: number;
-  rxErrors: number;
-  pendingWrites: number;
-}
+/** The addon's queue counters are the public QueueStats, field for field. */
+export type RawQueueStats = QueueStats;
 
 export interface RawQueue {
   /** onPackets(batch, count): packet i is lengths[i] bytes, packed back to back in batch. */
