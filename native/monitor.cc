@@ -31,14 +31,8 @@ static uint32_t PortIdOf(int fd) {
 
 MonitorHub* MonitorHub::Get(AddonData* data, SysError* err) {
   if (data->monitor_hub != nullptr) return data->monitor_hub;
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-  if (fd < 0) {
-    err->Set(errno, "socket(NETLINK_ROUTE)");
-    return nullptr;
-  }
-  int one = 1;
-  setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-  setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
+  int fd = OpenRouteSocket(SOCK_NONBLOCK, err);
+  if (fd < 0) return nullptr;
   // Every link and address change in the namespace lands here (creating a
   // thousand interfaces at once is a burst of several thousand messages).
   int rcvbuf = 4 << 20;

@@ -33,18 +33,26 @@ void NlMessage::Put(uint16_t attr, const void* data, size_t len) {
   h->nlmsg_len = static_cast<uint32_t>(new_len);
 }
 
-std::unique_ptr<NlSocket> NlSocket::Open(std::atomic<int>* counter, SysError* err) {
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+int OpenRouteSocket(int extra_type, SysError* err) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | extra_type, NETLINK_ROUTE);
   if (fd < 0) {
     err->Set(errno, "socket(NETLINK_ROUTE)");
-    return nullptr;
+    return -1;
   }
   int one = 1;
-  // Best effort: extended acks give the kernel's reason; CAP_ACK keeps error
-  // replies small; strict checking lets the kernel filter dumps by ifindex.
+  // Best effort: extended acks give the kernel's reason; strict checking lets
+  // the kernel filter dumps by ifindex.
   setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
   setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
+  return fd;
+}
+
+std::unique_ptr<NlSocket> NlSocket::Open(std::atomic<int>* counter, SysError* err) {
+  int fd = OpenRouteSocket(0, err);
+  if (fd < 0) return nullptr;
+  int one = 1;
+  // CAP_ACK keeps error replies small.
+  setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
   // The kernel answers synchronously; the timeout only guards a threadpool
   // thread against a reply that never comes.
   timeval tv{10, 0};

@@ -32,6 +32,10 @@ class NlMessage {
   std::vector<uint32_t> buf_;  // uint32_t keeps the storage aligned for nlmsghdr
 };
 
+// A NETLINK_ROUTE socket fd (SOCK_CLOEXEC | extra_type, e.g. SOCK_NONBLOCK)
+// with extended acks and strict dump checking; -1 with err on failure.
+int OpenRouteSocket(int extra_type, SysError* err);
+
 // A NETLINK_ROUTE socket (SOCK_CLOEXEC, extended acks, strict dump checking).
 class NlSocket {
  public:
