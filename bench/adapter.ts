@@ -135,29 +135,39 @@ async function directCleanup(binding: TunBinding, d: Direct, i: number): Promise
   await expectGone(binding.getLink(ifindex));
 }
 
+type Path = 'direct' | 'floor' | 'adapter';
+type Timer = <T>(path: Path, phase: 'create' | 'cleanup', work: () => Promise<T>) => Promise<T>;
+
+/**
+ * One cycle of the three paths on one binding, alternating: each creates and
+ * cleans up the same interface; `time` wraps each phase it measures (the
+ * floor's cleanup is the direct one, after its actor stops).
+ */
+async function cycle(binding: TunBinding, name: string, time: Timer): Promise<void> {
+  const d = await time('direct', 'create', () => directCreate(binding, name, 0));
+  await time('direct', 'cleanup', () => directCleanup(binding, d, 0));
+  const run = await time('floor', 'create', () => floorCreate(binding, name, 0));
+  run.stop(); // closes its monitor
+  await directCleanup(binding, run.direct, 0);
+  const a = await time('adapter', 'create', () => createAdapter(name, adapterOptions(binding, 0)));
+  await time('adapter', 'cleanup', () => a.cleanup());
+}
+
 /**
  * The same three creates with the kernel taken out (the simulated binding,
  * whose calls cost microseconds) and the code hot: what each path costs in
  * JavaScript alone, mean µs per create → ready.
  */
-async function hotJsCost(): Promise<{ direct: number; floor: number; adapter: number }> {
+async function hotJsCost(): Promise<Record<Path, number>> {
   const sim = new SimulatedBinding();
-  const sums = { direct: 0, floor: 0, adapter: 0 };
+  const sums: Record<Path, number> = { direct: 0, floor: 0, adapter: 0 };
   for (let i = 0; i < HOT_WARMUP + HOT_CYCLES; i++) {
-    const count = i >= HOT_WARMUP;
-    let t0 = nowUs();
-    const d = await directCreate(sim, 'hot0', 0);
-    if (count) sums.direct += nowUs() - t0;
-    await directCleanup(sim, d, 0);
-    t0 = nowUs();
-    const run = await floorCreate(sim, 'hot0', 0);
-    if (count) sums.floor += nowUs() - t0;
-    run.stop();
-    await directCleanup(sim, run.direct, 0);
-    t0 = nowUs();
-    const a = await createAdapter('hot0', adapterOptions(sim, 0));
-    if (count) sums.adapter += nowUs() - t0;
-    await a.cleanup();
+    await cycle(sim, 'hot0', async (path, phase, work) => {
+      const t0 = nowUs();
+      const result = await work();
+      if (phase === 'create' && i >= HOT_WARMUP) sums[path] += nowUs() - t0;
+      return result;
+    });
   }
   return { direct: sums.direct / HOT_CYCLES, floor: sums.floor / HOT_CYCLES, adapter: sums.adapter / HOT_CYCLES };
 }
@@ -172,7 +182,7 @@ interface Phases {
   unregisterUs: number[];
 }
 
-async function latencyRound(clock: DeleteClock, into: Record<'adapter' | 'direct' | 'floor', Phases>): Promise<void> {
+async function latencyRound(clock: DeleteClock, into: Record<Path, Phases>): Promise<void> {
   const { binding } = clock;
   const timed = async <T>(work: () => Promise<T>, us: number[], stalls: number[]): Promise<T> => {
     const t0 = nowUs();
@@ -183,20 +193,14 @@ async function latencyRound(clock: DeleteClock, into: Record<'adapter' | 'direct
     return result;
   };
   for (let r = 0; r < PER_ROUND; r++) {
-    const p = into.direct;
-    const d = await timed(() => directCreate(binding, 'ad0', 0), p.createUs, p.createStallMs);
-    clock.take();
-    await timed(() => directCleanup(binding, d, 0), p.cleanupUs, p.cleanupStallMs);
-    p.unregisterUs.push(clock.take());
-    const f = into.floor;
-    const run = await timed(() => floorCreate(binding, 'ad0', 0), f.createUs, f.createStallMs);
-    run.stop(); // closes its monitor
-    await directCleanup(binding, run.direct, 0);
-    const q = into.adapter;
-    const a = await timed(() => createAdapter('ad0', adapterOptions(binding, 0)), q.createUs, q.createStallMs);
-    clock.take();
-    await timed(() => a.cleanup(), q.cleanupUs, q.cleanupStallMs);
-    q.unregisterUs.push(clock.take());
+    await cycle(binding, 'ad0', async (path, phase, work) => {
+      const p = into[path];
+      if (phase === 'create') return timed(work, p.createUs, p.createStallMs);
+      clock.take();
+      const result = await timed(work, p.cleanupUs, p.cleanupStallMs);
+      p.unregisterUs.push(clock.take());
+      return result;
+    });
   }
 }
 
@@ -303,7 +307,7 @@ export async function runAdapterBench(): Promise<string> {
   // 1. Latency, direct and adapter alternating.
   const phases = (): Phases => ({ createUs: [], cleanupUs: [], createStallMs: [], cleanupStallMs: [], unregisterUs: [] });
   const clock = withDeleteClock(binding);
-  const lat: Record<'adapter' | 'direct' | 'floor', Phases> = { adapter: phases(), direct: phases(), floor: phases() };
+  const lat: Record<Path, Phases> = { adapter: phases(), direct: phases(), floor: phases() };
   for (let round = 0; round < ROUNDS; round++) {
     process.stderr.write(`adapter: latency round ${round + 1}/${ROUNDS}\n`);
     await latencyRound(clock, lat);
