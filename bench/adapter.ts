@@ -7,11 +7,11 @@
 //  3. 1000 links deleted one by one against one deleteLinkGroup request.
 // Prints markdown tables; not a timed test.
 import { execFileSync } from 'node:child_process';
-import type { LinkMonitor, TunBinding, TunDevice } from '../src/binding/types.js';
+import type { LinkMonitor, TunBinding, TunDevice } from '../src/binding/contract/types.js';
 import { createAdapter, type TunAdapter } from '../src/adapter.js';
 import { createThroughFloor } from './lib/xstate-floor.js';
 import { withDeleteClock, type DeleteClock } from './lib/delete-clock.js';
-import { SimulatedBinding } from '../src/binding/simulated.js';
+import { SimulatedBinding } from '../src/binding/simulated/binding.js';
 import { loadBinding } from './lib/binding.js';
 import { buildC } from './lib/cbuild.js';
 import { PLAN_MTU, planAddress, planRoute } from './lib/iface-plan.js';

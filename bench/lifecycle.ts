@@ -8,7 +8,7 @@
 // so every implementation sets the link up before adding the route.
 import { execFileSync } from 'node:child_process';
 import { fstat } from 'node:fs';
-import type { TunBinding, TunDevice } from '../src/binding/types.js';
+import type { TunBinding, TunDevice } from '../src/binding/contract/types.js';
 import { loadBinding } from './lib/binding.js';
 import { buildC } from './lib/cbuild.js';
 import { PLAN_MTU, planAddress, planRoute } from './lib/iface-plan.js';

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { TunBinding } from '../src/binding/types.js';
+import type { TunBinding } from '../src/binding/contract/types.js';
 import { loadBinding } from './lib/binding.js';
 import { buildC } from './lib/cbuild.js';
 import { machineDescription } from './lib/machine.js';

@@ -12,10 +12,10 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createNativeBinding } from '../src/binding/native.js';
-import { TunSystemError } from '../src/binding/system-error.js';
-import type { PacketQueue } from '../src/binding/types.js';
-import { formatAddress, parseIPv4 } from '../src/binding/validate.js';
+import { createNativeBinding } from '../src/binding/native/binding.js';
+import { TunSystemError } from '../src/binding/contract/system-error.js';
+import type { PacketQueue } from '../src/binding/contract/types.js';
+import { formatAddress, parseIPv4 } from '../src/binding/contract/validate.js';
 
 const IN_NAMESPACE = 'TUN_LIFECYCLE_DEMO_NETNS';
 const TUN_V4 = '10.200.0.1';

@@ -49,8 +49,8 @@ static Napi::Object LinkToJs(Napi::Env env, const LinkData& l) {
   return o;
 }
 
-// Steps packed by the TypeScript side (src/binding/native.ts rawSteps; the
-// layout is documented at RawLinkSteps in src/binding/native-addon.ts):
+// Steps packed by the TypeScript side (src/binding/native/binding.ts rawSteps; the
+// layout is documented at RawLinkSteps in src/binding/native/addon.ts):
 // kStepWords words per step, read straight from the typed array's memory with
 // no property lookups; the plan's one alias comes as a separate string.
 constexpr size_t kStepWords = 8;

@@ -11,8 +11,8 @@ export {
   InterfaceFaultError, CleanupFailedError,
 } from './errors.js';
 export type { TunErrorOptions } from './errors.js';
-export { TunSystemError, isTunSystemError } from './binding/system-error.js';
-export type * from './binding/types.js';
+export { TunSystemError, isTunSystemError } from './binding/contract/system-error.js';
+export type * from './binding/contract/types.js';
 export { tunLifecycleMachine, DEFAULT_POLICY, ActorId } from '../machines/tunLifecycle.js';
 export type { TunLifecycleMachine } from '../machines/tunLifecycle.js';
 export { InterfaceState } from '../machines/types.js';

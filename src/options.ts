@@ -3,12 +3,12 @@
 // value, RangeError for a number out of range), the way Node's own APIs do.
 
 import type { InspectionEvent, Observer } from 'xstate';
-import type { RouteSpec, TunBinding } from './binding/types.js';
+import type { RouteSpec, TunBinding } from './binding/contract/types.js';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, MIN_IPV6_MTU, OutOfRangeError,
   normalizeRoute, parseCidr, validateBoolean, validateInteger, validateInterfaceName, validateMtu, validateOpenOptions,
-} from './binding/validate.js';
-import type { NormalizedRoute, ParsedCidr } from './binding/validate.js';
+} from './binding/contract/validate.js';
+import type { NormalizedRoute, ParsedCidr } from './binding/contract/validate.js';
 import type { Logger } from './log.js';
 
 export interface AdapterOptions {

@@ -3,10 +3,10 @@
 
 export {
   SimulatedBinding, SimKernel, SimulatedWorld, FaultInjector, SimulatedPacketQueue, SimulatedTunDevice, READ_BATCH,
-} from './binding/simulated.js';
+} from './binding/simulated/binding.js';
 export type {
   SimulatedBindingOptions, SimulatedLinkSnapshot, AddressScope, BindingOp, OpenFdInfo,
-} from './binding/simulated.js';
-export { TunSystemError, isTunSystemError } from './binding/system-error.js';
-export type * from './binding/types.js';
+} from './binding/simulated/binding.js';
+export { TunSystemError, isTunSystemError } from './binding/contract/system-error.js';
+export type * from './binding/contract/types.js';
 export * from './model/index.js';

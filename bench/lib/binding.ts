@@ -5,7 +5,7 @@
 // bench's own harness code (its numbers mean nothing about the kernel).
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { TunBinding } from '../../src/binding/types.js';
+import type { TunBinding } from '../../src/binding/contract/types.js';
 import { repoRoot } from './paths.js';
 
 export type BindingLoad = { binding: TunBinding } | { binding: null; reason: string };

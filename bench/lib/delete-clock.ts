@@ -3,7 +3,7 @@
 // between two interleaved paths of one run, which is more than the whole
 // JavaScript cost of a cleanup; subtracting each path's own wait leaves what
 // the paths themselves cost.
-import type { TunBinding } from '../../src/binding/types.js';
+import type { TunBinding } from '../../src/binding/contract/types.js';
 
 const TIMED = new Set<PropertyKey>(['deleteLink', 'deleteLinkGroup']);
 

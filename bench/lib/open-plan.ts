@@ -2,7 +2,7 @@
 // TUNSETIFF (OpenOptions.configure, newer than configure()). Probed against the
 // kernel rather than read from the types, so a stale build of the addon that
 // ignores the option is not mistaken for one that honours it.
-import type { LinkPlan, OpenOptions, TunBinding } from '../../src/binding/types.js';
+import type { LinkPlan, OpenOptions, TunBinding } from '../../src/binding/contract/types.js';
 
 export type OpenWithPlan = OpenOptions & { configure?: LinkPlan };
 

@@ -3,7 +3,7 @@
 // validators, so the CLI refuses exactly what createAdapter would.
 
 import { parseArgs } from 'node:util';
-import { parseCidr, validateInterfaceName, validateMtu } from '../binding/validate.js';
+import { parseCidr, validateInterfaceName, validateMtu } from '../binding/contract/validate.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export const COMMANDS = ['up', 'inspect', 'status', 'down', 'diagram', 'demo'] as const;

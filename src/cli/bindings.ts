@@ -2,16 +2,16 @@
 // or the simulated one when asked. A missing addon is an expected failure
 // with a way out, not a stack trace.
 
-import type { TunBinding } from '../binding/types.js';
+import type { TunBinding } from '../binding/contract/types.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export async function loadBinding(simulated: boolean): Promise<TunBinding> {
   if (simulated) {
-    const { SimulatedBinding } = await import('../binding/simulated.js');
+    const { SimulatedBinding } = await import('../binding/simulated/binding.js');
     return new SimulatedBinding();
   }
   try {
-    const specifier = '../binding/native.js';
+    const specifier = '../binding/native/binding.js';
     const native = await import(specifier) as { createNativeBinding(): TunBinding };
     return native.createNativeBinding();
   } catch (error) {

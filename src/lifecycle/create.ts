@@ -4,7 +4,7 @@
 // the statechart, which decides between retrying and giving up.
 
 import type { CreateOutput } from '../../machines/types.js';
-import type { LinkPlan, OpenOptions, TunDevice } from '../binding/types.js';
+import type { LinkPlan, OpenOptions, TunDevice } from '../binding/contract/types.js';
 import type { InterfaceSession } from './session.js';
 import { TAG_PREFIX, adapterGroup, ownTag } from './session.js';
 import { codeOf, isGone } from './kernel-errors.js';

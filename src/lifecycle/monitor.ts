@@ -3,7 +3,7 @@
 // failing) into one FAULT event for the statechart.
 
 import { fromCallback } from 'xstate';
-import type { LinkEvent } from '../binding/types.js';
+import type { LinkEvent } from '../binding/contract/types.js';
 import type { TunLifecycleEvent } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';

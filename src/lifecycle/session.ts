@@ -4,7 +4,7 @@
 // nothing made is ever out of reach of cleanup.
 
 import { EventEmitter } from 'node:events';
-import type { PacketQueue, TunBinding, TunDevice } from '../binding/types.js';
+import type { PacketQueue, TunBinding, TunDevice } from '../binding/contract/types.js';
 import type { Log } from '../log.js';
 import type { ResolvedOptions } from '../options.js';
 

@@ -27,7 +27,7 @@
 // error. Before the group request, the group's membership is listed: if any
 // link there is not one of ours, the group is not deleted.
 
-import type { TunBinding } from '../binding/types.js';
+import type { TunBinding } from '../binding/contract/types.js';
 import type { InterfaceSession } from './session.js';
 import { adapterGroup, ownTag } from './session.js';
 import { creationsRunning } from './create.js';

@@ -4,10 +4,10 @@
 // call, a step that hangs) happen to the native binding, while everything
 // else stays real.
 
-import { FaultInjector } from '../binding/simulated-faults.js';
-import type { BindingOp } from '../binding/simulated-faults.js';
-import { planOps } from '../binding/link-plan.js';
-import type { LinkPlan, OpenOptions, TunBinding } from '../binding/types.js';
+import { FaultInjector } from '../binding/simulated/faults.js';
+import type { BindingOp } from '../binding/simulated/faults.js';
+import { planOps } from '../binding/contract/link-plan.js';
+import type { LinkPlan, OpenOptions, TunBinding } from '../binding/contract/types.js';
 
 export type FaultyBinding = TunBinding & { readonly faults: FaultInjector; readonly inner: TunBinding };
 

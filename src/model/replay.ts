@@ -22,7 +22,7 @@
 // itself (simulated world or kernel) must hold what that state promises.
 
 import type { TunAdapter } from '../adapter.js';
-import type { FaultInjector } from '../binding/simulated-faults.js';
+import type { FaultInjector } from '../binding/simulated/faults.js';
 import { CleanupTimeoutError, ConfigurationFailedError, TunError } from '../errors.js';
 import { backoffDelay } from '../lifecycle/retry-policy.js';
 import { initialTransition, transition } from 'xstate';

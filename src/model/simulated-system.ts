@@ -5,7 +5,7 @@
 
 import { TunAdapter } from '../adapter.js';
 import type { AdapterOptions } from '../options.js';
-import { SimulatedBinding } from '../binding/simulated.js';
+import { SimulatedBinding } from '../binding/simulated/binding.js';
 import type { LifecyclePath } from './test-model.js';
 import { LifecycleReplay } from './replay.js';
 import type { FaultReason, LifecycleSystem, ReplayConfig, SystemObservation } from './replay.js';

@@ -4,8 +4,8 @@
 // binding), so a binding that agrees only with itself fails.
 
 import { expect } from 'chai';
-import type { AddressInfo, LinkEvent, LinkPlan, PacketQueue, TunBinding, TunDevice } from '../../src/binding/types.js';
-import { TunSystemError } from '../../src/binding/system-error.js';
+import type { AddressInfo, LinkEvent, LinkPlan, PacketQueue, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
+import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import { isKernelNoise, isUdp, parsePacket, buildIPv4Udp, buildIPv6Udp } from '../helpers/packets.js';
 import { eventually } from '../helpers/queue-wait.js';
 import type { ContractHarness, ContractWorld, ObservedAddress, ObservedRoute } from './observer.js';

@@ -2,7 +2,7 @@
 // observed and acted on through iproute2 (`ip -j`), and packets routed into
 // the TUN by a real UDP socket.
 
-import type { TunBinding } from '../../src/binding/types.js';
+import type { TunBinding } from '../../src/binding/contract/types.js';
 import { ip, ipAddresses, ipJson, ipLink, ipRoutes } from '../helpers/iproute.js';
 import { bindUdp } from '../helpers/udp.js';
 import type { ContractHarness, ContractWorld, ObservedStats, WorldObserver } from './observer.js';

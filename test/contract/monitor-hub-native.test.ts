@@ -10,7 +10,7 @@ import { describeKernel } from '../helpers/netns.js';
 import { ip } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { eventually } from '../helpers/queue-wait.js';
-import type { LinkEvent, LinkMonitor, TunBinding, TunDevice } from '../../src/binding/types.js';
+import type { LinkEvent, LinkMonitor, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 
 describeKernel('native binding: link monitors share one socket', function () {
   let binding: TunBinding;

@@ -2,8 +2,8 @@
 // test: an independent reading (so a binding is never its own witness), an
 // admin's hands from outside, and a way to send a packet into a TUN.
 
-import type { FaultInjector } from '../../src/binding/simulated-faults.js';
-import type { Family, TunBinding } from '../../src/binding/types.js';
+import type { FaultInjector } from '../../src/binding/simulated/faults.js';
+import type { Family, TunBinding } from '../../src/binding/contract/types.js';
 
 export interface ObservedLink {
   name: string;

@@ -4,7 +4,7 @@
 // computed here and verified here — a packet the kernel accepts from us and a
 // packet we accept from the kernel are both checked bit for bit.
 
-import { formatAddress, parseIPv4, parseIPv6 } from '../../src/binding/validate.js';
+import { formatAddress, parseIPv4, parseIPv6 } from '../../src/binding/contract/validate.js';
 
 export const PROTO_ICMP = 1;
 export const PROTO_IGMP = 2;

@@ -4,7 +4,7 @@
 // says what did arrive, which is what one needs to see when it fails.
 
 import type { EventEmitter } from 'node:events';
-import type { PacketQueue } from '../../src/binding/types.js';
+import type { PacketQueue } from '../../src/binding/contract/types.js';
 import { isKernelNoise, parsePacket } from './packets.js';
 
 export interface Received {

@@ -9,8 +9,8 @@ import { describeKernel } from '../helpers/netns.js';
 import { ipJson, ipLink, ipLinks, openFdCount } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { buildIPv4Udp } from '../helpers/packets.js';
-import { TunSystemError } from '../../src/binding/system-error.js';
-import type { TunBinding, TunDevice } from '../../src/binding/types.js';
+import { TunSystemError } from '../../src/binding/contract/system-error.js';
+import type { TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 
 const NAME = 'bad0';
 const MTU = 1400;

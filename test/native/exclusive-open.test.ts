@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { describeKernel } from '../helpers/netns.js';
 import { ip, ipJson, ipLinks } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
-import type { TunBinding, TunDevice } from '../../src/binding/types.js';
+import type { TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 
 const NAME = 'excl0';
 const ROUNDS = 100;

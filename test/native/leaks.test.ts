@@ -8,7 +8,7 @@ import { describeKernel } from '../helpers/netns.js';
 import { ipAddresses, ipJson, ipLink, ipLinks, ipRoutes, openFdCount } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { eventually } from '../helpers/queue-wait.js';
-import type { TunBinding } from '../../src/binding/types.js';
+import type { TunBinding } from '../../src/binding/contract/types.js';
 
 const CYCLES = Number(process.env.LEAK_CYCLES ?? 1000);
 

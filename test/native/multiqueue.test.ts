@@ -10,7 +10,7 @@ import { loadNativeBinding } from '../helpers/native-binding.js';
 import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, isUdp, parsePacket } from '../helpers/packets.js';
 import { QueueRecorder } from '../helpers/queue-wait.js';
-import type { TunBinding, TunDevice } from '../../src/binding/types.js';
+import type { TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 
 const NAME = 'mq0';
 const QUEUES = 4;

@@ -15,7 +15,7 @@ import { loadNativeBinding } from '../helpers/native-binding.js';
 import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, parsePacket } from '../helpers/packets.js';
 import { eventually, nextEvent } from '../helpers/queue-wait.js';
-import type { TunBinding } from '../../src/binding/types.js';
+import type { TunBinding } from '../../src/binding/contract/types.js';
 import type { FromWorker, ToWorker, TunWorkerData } from '../fixtures/tun-worker.js';
 
 const WORKER = new URL('../fixtures/tun-worker.js', import.meta.url);

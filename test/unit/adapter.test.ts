@@ -8,7 +8,7 @@ import {
 } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
 import { adapterGroup } from '../../src/lifecycle/session.js';
-import type { OpenOptions } from '../../src/binding/types.js';
+import type { OpenOptions } from '../../src/binding/contract/types.js';
 
 const ipv4Packet = (dst = [10, 0, 0, 2], payload = 'hello') => {
   const body = Buffer.from(payload);

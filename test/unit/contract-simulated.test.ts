@@ -1,7 +1,7 @@
 // The shared contract against the simulated binding, then what only the
 // simulation offers: the world controls tests drive it with, and the kernel
 // behaviours it reproduces that the contract does not reach (each measured
-// on a real TUN; see src/binding/simulated-kernel.ts).
+// on a real TUN; see src/binding/simulated/kernel.ts).
 
 import { expect } from 'chai';
 import { SimulatedBinding, TunSystemError, type LinkEvent } from '../../src/testing.js';

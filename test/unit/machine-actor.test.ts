@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { SimulatedClock, createActor, fromCallback, fromPromise } from 'xstate';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
 import type { AlertEvent, AttemptInput, CreateOutput, TunLifecycleEvent } from '../../machines/types.js';
-import { TunSystemError } from '../../src/binding/system-error.js';
+import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import { CleanupTimeoutError, ConfigurationFailedError } from '../../src/errors.js';
 
 const kernelError = (code: string) => new TunSystemError({ code, syscall: 'RTM_NEWLINK' });

@@ -8,7 +8,7 @@ import type { AnyStateMachine, StateNode } from 'xstate';
 import { TestModel } from 'xstate/graph';
 import { toMermaid } from '../../machines/diagram.js';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
-import { TunSystemError } from '../../src/binding/system-error.js';
+import { TunSystemError } from '../../src/binding/contract/system-error.js';
 
 type AnyNode = StateNode<any, any>;
 

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { initialTransition, transition } from 'xstate';
 import type { AnyMachineSnapshot } from 'xstate';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
-import { TunSystemError } from '../../src/binding/system-error.js';
+import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import {
   CleanupTimeoutError, ConfigurationFailedError, InterfaceFaultError, TunError,
 } from '../../src/errors.js';

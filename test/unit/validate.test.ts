@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, OutOfRangeError, normalizeRoute, parseCidr,
   validateInterfaceName, validateMtu, validateOpenOptions, validatePacket,
-} from '../../src/binding/validate.js';
+} from '../../src/binding/contract/validate.js';
 import { SimulatedBinding } from '../../src/testing.js';
 
 type ErrorClass = typeof InvalidArgumentTypeError | typeof InvalidArgumentValueError | typeof OutOfRangeError;

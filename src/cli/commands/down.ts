@@ -3,7 +3,7 @@
 // Anything else is refused: we never delete what we did not make, nor pull
 // an interface from under a process that is still running it.
 
-import type { LinkInfo } from '../../binding/types.js';
+import type { LinkInfo } from '../../binding/contract/types.js';
 import type { ParsedArgs } from '../args.js';
 import { loadBinding } from '../bindings.js';
 import { CliError, ExitCode } from '../exit-codes.js';

@@ -1,6 +1,6 @@
 // `tun-lifecycle status [NAME]`: what the kernel holds. Reads only (no privilege needed).
 
-import type { LinkInfo, TunBinding } from '../../binding/types.js';
+import type { LinkInfo, TunBinding } from '../../binding/contract/types.js';
 import type { ParsedArgs } from '../args.js';
 import { loadBinding } from '../bindings.js';
 import { CliError, ExitCode } from '../exit-codes.js';

@@ -5,7 +5,7 @@
 import { tunFdsOpen } from '../tun-fds.js';
 import { performance } from 'node:perf_hooks';
 import { TunAdapter } from '../../adapter.js';
-import type { TunBinding } from '../../binding/types.js';
+import type { TunBinding } from '../../binding/contract/types.js';
 import { InterfaceState } from '../../../machines/types.js';
 import { serveInspector } from '../../inspect/server.js';
 import type { InspectorServer } from '../../inspect/server.js';

@@ -6,7 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { tunFdsOpen } from '../tun-fds.js';
 import { performance } from 'node:perf_hooks';
-import type { TunBinding } from '../../binding/types.js';
+import type { TunBinding } from '../../binding/contract/types.js';
 import { DEMO } from './plan.js';
 import type { Family } from './plan.js';
 import type { DemoWorld, PingResult } from './world.js';

@@ -2,7 +2,7 @@
 // headers, build echo requests and UDP datagrams (for the simulated run), and
 // the Internet checksum with the IPv4/IPv6 pseudo-headers.
 
-import { formatAddress, parseIPv4, parseIPv6 } from '../../binding/validate.js';
+import { formatAddress, parseIPv4, parseIPv6 } from '../../binding/contract/validate.js';
 
 export const ICMP = 1;
 export const UDP = 17;

@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readlinkSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { createNativeBinding } from '../../binding/native.js';
+import { createNativeBinding } from '../../binding/native/binding.js';
 import { InspectorFeed } from '../../inspect/feed.js';
 import { RelayFeed, pipeFeed } from '../../inspect/relay-feed.js';
 import { serveInspector } from '../../inspect/server.js';

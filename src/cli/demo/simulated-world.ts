@@ -3,7 +3,7 @@
 // into the TUN, and the replies are read back from what the app wrote.
 
 import { performance } from 'node:perf_hooks';
-import { SimulatedBinding } from '../../binding/simulated.js';
+import { SimulatedBinding } from '../../binding/simulated/binding.js';
 import { DEMO } from './plan.js';
 import type { Family } from './plan.js';
 import { addressText, buildEchoRequest, buildUdp, checksumOk, viewIp } from './packets.js';

@@ -1,7 +1,7 @@
 // What the demo's story needs from where it runs: the kernel in a private
 // namespace, or the simulated binding when there is no root.
 
-import type { TunBinding } from '../../binding/types.js';
+import type { TunBinding } from '../../binding/contract/types.js';
 import type { Family } from './plan.js';
 
 export interface PingResult {

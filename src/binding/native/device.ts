@@ -3,10 +3,10 @@
 // Buffer per packet (views, no copies) and emitted as one 'packets' event.
 
 import { EventEmitter } from 'node:events';
-import type { RawDevice, RawQueue } from './native-addon.js';
-import { TunSystemError } from './system-error.js';
-import type { PacketQueue, QueueStats, TunDevice } from './types.js';
-import { validateBoolean, validatePacket } from './validate.js';
+import type { RawDevice, RawQueue } from './addon.js';
+import { TunSystemError } from '../contract/system-error.js';
+import type { PacketQueue, QueueStats, TunDevice } from '../contract/types.js';
+import { validateBoolean, validatePacket } from '../contract/validate.js';
 
 /** Most packets per batch the addon delivers (kBatch in native/queue.h). */
 const BATCH_LIMIT = 64;

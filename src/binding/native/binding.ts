@@ -1,5 +1,5 @@
 // The TunBinding that talks to the kernel: every method validates its
-// arguments (src/binding/validate.ts) and only then makes one call into the
+// arguments (src/binding/contract/validate.ts) and only then makes one call into the
 // addon (native/), which does the ioctl or netlink request off the event loop.
 //
 // Bring-up in one threadpool round trip: open({ configure: plan }) hands the
@@ -20,9 +20,9 @@
 import {
   loadAddon, STEP_ADD, STEP_ADDRESS, STEP_HAS_ALIAS, STEP_HAS_GROUP, STEP_HAS_MTU, STEP_HAS_UP, STEP_LINK, STEP_ROUTE,
   STEP_UP, STEP_WORDS, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type RawLinkSteps, type TunAddon,
-} from './native-addon.js';
-import { NativePacketQueue, NativeTunDevice } from './native-device.js';
-import type { TunSystemError } from './system-error.js';
+} from './addon.js';
+import { NativePacketQueue, NativeTunDevice } from './device.js';
+import type { TunSystemError } from '../contract/system-error.js';
 import type {
   AddressInfo,
   LinkEvent,
@@ -34,7 +34,7 @@ import type {
   TunBinding,
   TunDevice,
   OpenOptions,
-} from './types.js';
+} from '../contract/types.js';
 import {
   InvalidArgumentTypeError,
   InvalidArgumentValueError,
@@ -47,8 +47,8 @@ import {
   validateInterfaceName,
   validateMtu,
   validateOpenOptions,
-} from './validate.js';
-import { planSteps, validateAlias } from './link-plan.js';
+} from '../contract/validate.js';
+import { planSteps, validateAlias } from '../contract/link-plan.js';
 
 const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
 const IFF_UP = 0x1;

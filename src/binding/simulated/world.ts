@@ -3,9 +3,9 @@
 // what a test needs to see (links with addresses and routes, open fds, the
 // packets the app wrote), plus pushing packets in as if the kernel routed them.
 
-import { parseCidr, normalizeRoute, validateMtu } from './validate.js';
-import type { SimKernel, SimLink, SimulatedLinkSnapshot } from './simulated-kernel.js';
-import type { RouteSpec } from './types.js';
+import { parseCidr, normalizeRoute, validateMtu } from '../contract/validate.js';
+import type { SimKernel, SimLink, SimulatedLinkSnapshot } from './kernel.js';
+import type { RouteSpec } from '../contract/types.js';
 
 export interface OpenFdInfo {
   ifindex: number;

@@ -5,10 +5,10 @@
 // 'close', and 'close' comes exactly once.
 
 import { EventEmitter } from 'node:events';
-import { TunSystemError } from './system-error.js';
-import { validatePacket } from './validate.js';
-import type { SimKernel, SimLink, TunFdEndpoint } from './simulated-kernel.js';
-import type { PacketQueue, QueueStats } from './types.js';
+import { TunSystemError } from '../contract/system-error.js';
+import { validatePacket } from '../contract/validate.js';
+import type { SimKernel, SimLink, TunFdEndpoint } from './kernel.js';
+import type { PacketQueue, QueueStats } from '../contract/types.js';
 
 /** Packets handed to JS per 'packets' event, like the native batch limit. */
 export const READ_BATCH = 64;

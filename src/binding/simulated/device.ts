@@ -1,10 +1,10 @@
 // A simulated TUN device: the set of queue fds one open() attached.
 
-import { TunSystemError } from './system-error.js';
-import { validateBoolean } from './validate.js';
-import type { SimKernel, SimLink } from './simulated-kernel.js';
-import { SimulatedPacketQueue } from './simulated-queue.js';
-import type { TunDevice } from './types.js';
+import { TunSystemError } from '../contract/system-error.js';
+import { validateBoolean } from '../contract/validate.js';
+import type { SimKernel, SimLink } from './kernel.js';
+import { SimulatedPacketQueue } from './queue.js';
+import type { TunDevice } from '../contract/types.js';
 
 export class SimulatedTunDevice implements TunDevice {
   readonly name: string;

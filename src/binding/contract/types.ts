@@ -1,6 +1,6 @@
 // The one contract through which the rest of the package reaches the kernel.
-// Two implementations keep it: the native addon (src/binding/native.ts) and the
-// in-memory twin (src/binding/simulated.ts). The contract suite in test/contract
+// Two implementations keep it: the native addon (src/binding/native/binding.ts) and the
+// in-memory twin (src/binding/simulated/binding.ts). The contract suite in test/contract
 // runs the same assertions against both, so anything written here is a promise
 // that both keep.
 
@@ -225,7 +225,7 @@ export interface TunBinding {
    * kernel call) with the same requests the single calls make, in the order
    * LinkPlan documents, stopping at the first failure. The rejection is that
    * request's error plus `step` (its index in the plan's order; see planOps in
-   * src/binding/link-plan.ts). The native binding runs the whole plan in one
+   * src/binding/contract/link-plan.ts). The native binding runs the whole plan in one
    * threadpool round trip; the simulated one runs its single operations, each
    * through its fault injector (so a fault armed on `addAddress` fails a plan
    * that adds an address), and counts the call as `configure`.

@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TunSystemError, type TunSystemErrorInit } from './system-error.js';
-import type { QueueStats } from './types.js';
+import { TunSystemError, type TunSystemErrorInit } from '../contract/system-error.js';
+import type { QueueStats } from '../contract/types.js';
 
 export interface RawLink {
   name: string;

@@ -18,12 +18,12 @@
 // Everything throws TunSystemError synchronously; the binding makes it async.
 
 import { createHash } from 'node:crypto';
-import { TunSystemError } from './system-error.js';
+import { TunSystemError } from '../contract/system-error.js';
 import {
   MAX_QUEUES, MIN_IPV6_MTU, formatAddress, networkOf, parseCidr,
   type NormalizedOpenOptions, type NormalizedRoute, type ParsedCidr,
-} from './validate.js';
-import type { AddressInfo, Family, LinkEvent, LinkInfo, LinkStats, RouteInfo } from './types.js';
+} from '../contract/validate.js';
+import type { AddressInfo, Family, LinkEvent, LinkInfo, LinkStats, RouteInfo } from '../contract/types.js';
 
 export const IFF_UP = 0x1;
 export const IFF_LOOPBACK = 0x8;

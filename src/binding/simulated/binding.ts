@@ -7,20 +7,20 @@
 //   binding.world  — change things as an admin with `ip` would, look at the
 //                    namespace, push packets in and see what the app wrote
 
-import { TunSystemError } from './system-error.js';
+import { TunSystemError } from '../contract/system-error.js';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, normalizeRoute, parseCidr, validateIfindex,
   validateInteger, validateInterfaceName, validateBoolean, validateMtu, validateOpenOptions,
-} from './validate.js';
-import { FaultInjector, syscallOf, type BindingOp } from './simulated-faults.js';
-import { SimKernel, type SimLink, type SimKernelOptions } from './simulated-kernel.js';
-import { SimulatedPacketQueue } from './simulated-queue.js';
-import { SimulatedTunDevice } from './simulated-device.js';
-import { SimulatedWorld } from './simulated-world.js';
-import { planSteps, validateAlias, type PlanStep } from './link-plan.js';
+} from '../contract/validate.js';
+import { FaultInjector, syscallOf, type BindingOp } from './faults.js';
+import { SimKernel, type SimLink, type SimKernelOptions } from './kernel.js';
+import { SimulatedPacketQueue } from './queue.js';
+import { SimulatedTunDevice } from './device.js';
+import { SimulatedWorld } from './world.js';
+import { planSteps, validateAlias, type PlanStep } from '../contract/link-plan.js';
 import type {
   AddressInfo, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
-} from './types.js';
+} from '../contract/types.js';
 
 /**
  * Operations that need CAP_NET_ADMIN; reads do not. configure is not one: it
@@ -267,11 +267,11 @@ function validateLinkKey(link: unknown): string | number {
   throw new InvalidArgumentTypeError('link', 'an interface name or ifindex', link);
 }
 
-export { SimKernel } from './simulated-kernel.js';
-export type { SimulatedLinkSnapshot, AddressScope } from './simulated-kernel.js';
-export { FaultInjector } from './simulated-faults.js';
-export type { BindingOp } from './simulated-faults.js';
-export { SimulatedWorld } from './simulated-world.js';
-export type { OpenFdInfo } from './simulated-world.js';
-export { SimulatedPacketQueue, READ_BATCH } from './simulated-queue.js';
-export { SimulatedTunDevice } from './simulated-device.js';
+export { SimKernel } from './kernel.js';
+export type { SimulatedLinkSnapshot, AddressScope } from './kernel.js';
+export { FaultInjector } from './faults.js';
+export type { BindingOp } from './faults.js';
+export { SimulatedWorld } from './world.js';
+export type { OpenFdInfo } from './world.js';
+export { SimulatedPacketQueue, READ_BATCH } from './queue.js';
+export { SimulatedTunDevice } from './device.js';

@@ -3,8 +3,8 @@
 // count how many calls reached it. Calls that fail argument validation never
 // get here, so `calls()` staying at zero proves nothing touched the kernel.
 
-import { TunSystemError, errnoOf } from './system-error.js';
-import type { TunBinding } from './types.js';
+import { TunSystemError, errnoOf } from '../contract/system-error.js';
+import type { TunBinding } from '../contract/types.js';
 
 /** The binding's operations that faults can target. */
 export type BindingOp = Exclude<keyof TunBinding & string, 'kind'>;
