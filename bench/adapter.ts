@@ -8,7 +8,7 @@
 // Prints markdown tables; not a timed test.
 import { execFileSync } from 'node:child_process';
 import type { LinkMonitor, TunBinding, TunDevice } from '../src/binding/contract/types.js';
-import { createAdapter, type TunAdapter } from '../src/adapter.js';
+import { createAdapter, type TunAdapter } from '../src/adapter/index.js';
 import { createThroughFloor } from './lib/xstate-floor.js';
 import { withDeleteClock, type DeleteClock } from './lib/delete-clock.js';
 import { SimulatedBinding } from '../src/binding/simulated/binding.js';

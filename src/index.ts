@@ -1,8 +1,8 @@
 // Public API of tun-lifecycle. The simulated binding for tests lives in the
 // 'tun-lifecycle/testing' entry.
 
-export { createAdapter, TunAdapter } from './adapter.js';
-export type { AdapterStats, AlertInfo, PacketIteratorOptions } from './adapter.js';
+export { createAdapter, TunAdapter } from './adapter/index.js';
+export type { AdapterStats, AlertInfo, PacketIteratorOptions } from './adapter/index.js';
 export { DEFAULT_OPTIONS } from './options.js';
 export type { AdapterOptions } from './options.js';
 export type { Logger } from './log.js';

@@ -3,7 +3,7 @@
 // lasted, printed as it happens and kept as a timeline for the summary.
 
 import { performance } from 'node:perf_hooks';
-import type { TunAdapter } from '../adapter.js';
+import type { TunAdapter } from '../adapter/index.js';
 import { ms } from './output.js';
 import type { Output } from './output.js';
 

@@ -21,7 +21,7 @@
 // model's kind, the 'state' events the model's top-level path; and the system
 // itself (simulated world or kernel) must hold what that state promises.
 
-import type { TunAdapter } from '../adapter.js';
+import type { TunAdapter } from '../adapter/index.js';
 import type { FaultInjector } from '../binding/simulated/faults.js';
 import { CleanupTimeoutError, ConfigurationFailedError, TunError } from '../errors.js';
 import { backoffDelay } from '../lifecycle/retry-policy.js';

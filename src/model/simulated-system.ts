@@ -3,7 +3,7 @@
 // from the adapter). Plus `replayOnSimulated`, which builds an adapter over a
 // fresh simulated binding and replays one model path against it.
 
-import { TunAdapter } from '../adapter.js';
+import { TunAdapter } from '../adapter/index.js';
 import type { AdapterOptions } from '../options.js';
 import { SimulatedBinding } from '../binding/simulated/binding.js';
 import type { LifecyclePath } from './test-model.js';

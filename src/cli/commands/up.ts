@@ -4,7 +4,7 @@
 
 import { tunFdsOpen } from '../tun-fds.js';
 import { performance } from 'node:perf_hooks';
-import { TunAdapter } from '../../adapter.js';
+import { TunAdapter } from '../../adapter/index.js';
 import type { TunBinding } from '../../binding/contract/types.js';
 import { InterfaceState } from '../../../machines/types.js';
 import { serveInspector } from '../../inspect/server.js';

@@ -4,7 +4,7 @@
 // lifecycle recover, clean up, show nothing is left, and sum it all up.
 
 import { performance } from 'node:perf_hooks';
-import { TunAdapter } from '../../adapter.js';
+import { TunAdapter } from '../../adapter/index.js';
 import { InterfaceState } from '../../../machines/types.js';
 import { ms } from '../output.js';
 import type { Output } from '../output.js';

@@ -5,68 +5,24 @@
 
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
-import { createActor, fromPromise } from 'xstate';
-import type { Actor, SnapshotFrom, StateValue } from 'xstate';
-import { tunLifecycleMachine, topLevelState } from '../machines/tunLifecycle.js';
-import type { AlertEvent, AttemptInput, CreateOutput, LifecycleCounters } from '../machines/types.js';
-import { InterfaceState } from '../machines/types.js';
-import type { LinkStats, QueueStats, TunBinding } from './binding/contract/types.js';
-import { InterfaceNotReadyError, InvalidStateTransitionError } from './errors.js';
-import { cleanupInterface } from './lifecycle/cleanup.js';
-import { createInterface } from './lifecycle/create.js';
-import { loadDefaultBinding } from './binding/default.js';
-import { registerForExit, unregisterForExit } from './lifecycle/exit-hooks.js';
-import type { ExitParticipant } from './lifecycle/exit-hooks.js';
-import { linkMonitorActor } from './lifecycle/monitor.js';
-import { recoverInterface } from './lifecycle/recover.js';
-import { InterfaceSession } from './lifecycle/session.js';
-import { validateInteger } from './binding/contract/validate.js';
-import { createLog } from './log.js';
-import type { Log } from './log.js';
-import { resolveOptions, validateName } from './options.js';
-import type { AdapterOptions, ResolvedOptions } from './options.js';
+import { createActor } from 'xstate';
+import type { StateValue } from 'xstate';
+import { topLevelState } from '../../machines/tunLifecycle.js';
+import type { AlertEvent, LifecycleCounters } from '../../machines/types.js';
+import { InterfaceState } from '../../machines/types.js';
+import type { LinkStats, QueueStats, TunBinding } from '../binding/contract/types.js';
+import { InterfaceNotReadyError, InvalidStateTransitionError } from '../errors.js';
+import { loadDefaultBinding } from '../binding/default.js';
+import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
+import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
+import { InterfaceSession } from '../lifecycle/session.js';
+import { adapterMachine, hosts, type ActorHost, type LifecycleActor, type LifecycleSnapshot } from './actors.js';
+import { validateInteger } from '../binding/contract/validate.js';
+import { createLog } from '../log.js';
+import type { Log } from '../log.js';
+import { resolveOptions, validateName } from '../options.js';
+import type { AdapterOptions, ResolvedOptions } from '../options.js';
 
-/** What the machine's actors need from the adapter that runs them. */
-interface ActorHost {
-  session(): InterfaceSession;
-  hasBinding(): boolean;
-  ensureBinding(): Promise<void>;
-}
-
-// The actors are provided once, for every adapter: a machine made per adapter
-// would rebuild (and re-memoize) the whole state-node tree each time, which
-// dominated the cost of 1000 adapters. Each actor finds its adapter through
-// the actor system it runs in.
-const hosts = new WeakMap<object, ActorHost>();
-
-function hostOf(system: unknown): ActorHost {
-  const host = hosts.get(system as object);
-  if (!host) throw new Error('tun-lifecycle: lifecycle actor started outside a TunAdapter');
-  return host;
-}
-
-const adapterMachine = tunLifecycleMachine.provide({
-  actors: {
-    // With a binding at hand the kernel request goes out inside the actor's
-    // start, before the snapshot's observers run: awaiting first would put
-    // them on the critical path of every create.
-    create: fromPromise<CreateOutput, AttemptInput>(({ system }) => {
-      const host = hostOf(system);
-      if (host.hasBinding()) return createInterface(host.session());
-      return host.ensureBinding().then(() => createInterface(host.session()));
-    }),
-    recover: fromPromise<CreateOutput, AttemptInput>(({ system }) => recoverInterface(hostOf(system).session())),
-    // No binding means nothing was ever opened: the cleanup is trivially complete.
-    cleanup: fromPromise<void, void>(async ({ system }) => {
-      const host = hostOf(system);
-      if (host.hasBinding()) await cleanupInterface(host.session());
-    }),
-    linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
-  },
-});
-
-type LifecycleActor = Actor<typeof adapterMachine>;
-type LifecycleSnapshot = SnapshotFrom<typeof adapterMachine>;
 
 export interface AlertInfo {
   interfaceName: string;

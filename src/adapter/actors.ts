@@ -1,0 +1,55 @@
+// The one place that wires the lifecycle actors (src/lifecycle/) into the
+// statechart. The machine is provided once for every adapter; each actor
+// finds its adapter's session through the actor system it runs in.
+
+import { fromPromise } from 'xstate';
+import type { Actor, SnapshotFrom } from 'xstate';
+import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
+import type { AttemptInput, CreateOutput } from '../../machines/types.js';
+import { cleanupInterface } from '../lifecycle/cleanup.js';
+import { createInterface } from '../lifecycle/create.js';
+import { linkMonitorActor } from '../lifecycle/monitor.js';
+import { recoverInterface } from '../lifecycle/recover.js';
+import type { InterfaceSession } from '../lifecycle/session.js';
+
+/** What the machine's actors need from the adapter that runs them. */
+export interface ActorHost {
+  session(): InterfaceSession;
+  hasBinding(): boolean;
+  ensureBinding(): Promise<void>;
+}
+
+// The actors are provided once, for every adapter: a machine made per adapter
+// would rebuild (and re-memoize) the whole state-node tree each time, which
+// dominated the cost of 1000 adapters. Each actor finds its adapter through
+// the actor system it runs in.
+export const hosts = new WeakMap<object, ActorHost>();
+
+function hostOf(system: unknown): ActorHost {
+  const host = hosts.get(system as object);
+  if (!host) throw new Error('tun-lifecycle: lifecycle actor started outside a TunAdapter');
+  return host;
+}
+
+export const adapterMachine = tunLifecycleMachine.provide({
+  actors: {
+    // With a binding at hand the kernel request goes out inside the actor's
+    // start, before the snapshot's observers run: awaiting first would put
+    // them on the critical path of every create.
+    create: fromPromise<CreateOutput, AttemptInput>(({ system }) => {
+      const host = hostOf(system);
+      if (host.hasBinding()) return createInterface(host.session());
+      return host.ensureBinding().then(() => createInterface(host.session()));
+    }),
+    recover: fromPromise<CreateOutput, AttemptInput>(({ system }) => recoverInterface(hostOf(system).session())),
+    // No binding means nothing was ever opened: the cleanup is trivially complete.
+    cleanup: fromPromise<void, void>(async ({ system }) => {
+      const host = hostOf(system);
+      if (host.hasBinding()) await cleanupInterface(host.session());
+    }),
+    linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
+  },
+});
+
+export type LifecycleActor = Actor<typeof adapterMachine>;
+export type LifecycleSnapshot = SnapshotFrom<typeof adapterMachine>;

@@ -1,0 +1,2 @@
+// TunAdapter and createAdapter: the public face of one TUN interface.
+export * from './tun-adapter.js';
