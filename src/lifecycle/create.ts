@@ -93,7 +93,7 @@ async function deleteOwnLeftovers(session: InterfaceSession): Promise<void> {
     } catch (error) {
       if (!isGone(error)) throw error;
     }
-    session.madeLinks.delete(ifindex);
+    session.forgetLink(ifindex);
   }
 }
 

@@ -32,18 +32,16 @@ export function adapterGroup(): number {
  * 'drain' (queue: number).
  */
 export class InterfaceSession extends EventEmitter {
-  device: TunDevice | undefined;
+  // Written only here, through the intention methods below: what the session
+  // holds is one record every actor reads, so each change has one author.
+  #device: TunDevice | undefined;
+  #name: string;
+  #ifindex: number | undefined;
+  readonly #madeLinks = new Map<number, string>();
+  #releasing = false;
+  #confirmedGone: number | undefined;
   /** Name asked for (may be a 'tun%d' pattern). */
   readonly requestedName: string;
-  /** The kernel's name once known. */
-  name: string;
-  ifindex: number | undefined;
-  /** Persistent links this session made that are not yet verified deleted (ifindex → name). */
-  readonly madeLinks = new Map<number, string>();
-  /** The link is being deleted under its fds on purpose: their EBADFD is expected. */
-  releasing = false;
-  /** ifindex that a batch's post-deletion link dump showed absent (verification shares that read). */
-  confirmedGone: number | undefined;
   #tail: Promise<unknown> = Promise.resolve();
   readonly #detach: Array<() => void> = [];
 
@@ -55,18 +53,62 @@ export class InterfaceSession extends EventEmitter {
   ) {
     super();
     this.requestedName = name;
-    this.name = name;
+    this.#name = name;
+  }
+
+  get device(): TunDevice | undefined {
+    return this.#device;
+  }
+
+  /** The kernel's name once known (the requested one before). */
+  get name(): string {
+    return this.#name;
+  }
+
+  get ifindex(): number | undefined {
+    return this.#ifindex;
+  }
+
+  /** Persistent links this session made that are not yet verified deleted (ifindex → name). */
+  get madeLinks(): ReadonlyMap<number, string> {
+    return this.#madeLinks;
+  }
+
+  /** The link is being deleted under its fds on purpose: their EBADFD is expected. */
+  get releasing(): boolean {
+    return this.#releasing;
+  }
+
+  /** ifindex that a batch's post-deletion link dump showed absent (verification shares that read). */
+  get confirmedGone(): number | undefined {
+    return this.#confirmedGone;
   }
 
   /** Take ownership of a freshly opened device: listen to its queues. */
   adopt(device: TunDevice): void {
-    this.device = device;
-    this.releasing = false;
-    this.confirmedGone = undefined;
-    this.name = device.name;
-    this.ifindex = device.ifindex;
-    if (device.persistent) this.madeLinks.set(device.ifindex, device.name);
+    this.#device = device;
+    this.#releasing = false;
+    this.#confirmedGone = undefined;
+    this.#name = device.name;
+    this.#ifindex = device.ifindex;
+    if (device.persistent) this.#madeLinks.set(device.ifindex, device.name);
     for (const queue of device.queues) this.#listen(queue);
+  }
+
+  /** A link this session made needs no deleting any more: it was deleted, or found gone. */
+  forgetLink(ifindex: number): void {
+    this.#madeLinks.delete(ifindex);
+  }
+
+  /** The link is about to be deleted under its open fds: the queues' errors that follow are expected. */
+  markReleasing(): void {
+    this.#releasing = true;
+  }
+
+  /** A link dump taken after the deletion showed this link absent: verification need not ask again. */
+  confirmGone(ifindex: number): void {
+    this.#confirmedGone = ifindex;
+    this.forgetLink(ifindex);
   }
 
   #listen(queue: PacketQueue): void {

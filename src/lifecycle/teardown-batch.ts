@@ -140,7 +140,7 @@ class TeardownBatcher {
     }
     for (const member of members) {
       if (member.session.device!.persistent) member.session.closeFds();
-      member.session.releasing = true;
+      member.session.markReleasing();
     }
     try {
       await binding.deleteLinkGroup(group);
@@ -156,8 +156,8 @@ class TeardownBatcher {
     const present = new Set((after ?? []).map((link) => link.ifindex));
     for (const member of members) {
       const { session } = member;
-      if (after && !present.has(session.ifindex!)) session.confirmedGone = session.ifindex;
-      session.madeLinks.delete(session.ifindex!);
+      if (after && !present.has(session.ifindex!)) session.confirmGone(session.ifindex!);
+      else session.forgetLink(session.ifindex!);
       member.resolve();
     }
   }

@@ -57,7 +57,7 @@ export async function findLeftovers(session: InterfaceSession): Promise<string[]
   if (session.ifindex !== undefined) ifindexes.add(session.ifindex);
   for (const ifindex of ifindexes) {
     if (session.confirmedGone === ifindex) {
-      session.madeLinks.delete(ifindex);
+      session.forgetLink(ifindex);
       continue;
     }
     try {
@@ -65,7 +65,7 @@ export async function findLeftovers(session: InterfaceSession): Promise<string[]
       leftovers.push(`interface ${link.name} (ifindex ${ifindex})`);
     } catch (error) {
       if (!isGone(error)) throw error;
-      session.madeLinks.delete(ifindex);
+      session.forgetLink(ifindex);
       continue;
     }
     const addresses = await binding.listAddresses(ifindex).catch(emptyIfGone);
