@@ -8,25 +8,6 @@ import type { PacketQueue, TunBinding, TunDevice } from '../binding/contract/typ
 import type { Log } from '../log.js';
 import type { ResolvedOptions } from '../options.js';
 
-/** ifalias prefix marking an interface this package made (followed by the owning pid). */
-export const TAG_PREFIX = 'tun-lifecycle:';
-
-export function ownTag(): string {
-  return `${TAG_PREFIX}${process.pid}`;
-}
-
-/**
- * IFLA_GROUP every interface this process makes is put in at creation (free:
- * it rides in the same RTM_NEWLINK as the MTU and alias). When all of them
- * are cleaned up together, one RTM_DELLINK for this group deletes them all
- * without tagging each first. High bit set, then the pid: no two live
- * processes of one pid namespace share it, and per-batch groups (0x6c……) never
- * collide with it.
- */
-export function adapterGroup(): number {
-  return (0x80000000 | (process.pid & 0x7fffffff)) >>> 0;
-}
-
 /**
  * Events: 'packets' (batch: Buffer[], queue: number), 'queue-error' (err: Error),
  * 'drain' (queue: number).
