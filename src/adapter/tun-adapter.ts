@@ -10,7 +10,7 @@ import { createActor } from 'xstate';
 import type { AlertEvent, LifecycleCounters } from '../../machines/types.js';
 import { InterfaceState } from '../../machines/types.js';
 import type { LinkStats, QueueStats, TunBinding } from '../binding/contract/types.js';
-import { InterfaceNotReadyError, InvalidStateTransitionError } from '../errors.js';
+import { AbortError, InterfaceNotReadyError, InvalidStateTransitionError } from '../errors.js';
 import { loadDefaultBinding } from '../binding/default.js';
 import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
@@ -146,7 +146,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     this.#startPromise = this.#watch.until<this>((state) => {
       if (state === InterfaceState.Ready) return { value: this };
       if (state === InterfaceState.Error) return { error: this.lastError };
-      if (state === InterfaceState.Stopping || state === InterfaceState.Stopped) return { error: abortError(this.name) };
+      if (state === InterfaceState.Stopping || state === InterfaceState.Stopped) return { error: this.#aborted() };
       return undefined;
     });
     // Held for callers of start(); an adapter cleaned up mid-start must not raise an unhandled rejection.
@@ -197,7 +197,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
       const snapshot = this.actor.getSnapshot();
       if (snapshot.matches('ready')) return { value: this };
       if (snapshot.matches({ error: 'halted' })) return { error: this.lastError };
-      if (snapshot.matches('stopping') || snapshot.matches('stopped')) return { error: abortError(this.name) };
+      if (snapshot.matches('stopping') || snapshot.matches('stopped')) return { error: this.#aborted() };
       return undefined;
     }, true);
     this.actor.send({ type: 'RECOVER' });
@@ -299,17 +299,14 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     }
   }
 
+  #aborted(): AbortError {
+    return new AbortError({ state: this.state, interfaceName: this.name });
+  }
+
   #finish(): void {
     unregisterForExit(this.#exit);
     if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
   }
-}
-
-function abortError(name: string): Error {
-  const error = new Error(`${name}: cleanup() was called before the interface became ready`);
-  error.name = 'AbortError';
-  (error as Error & { code: string }).code = 'ABORT_ERR';
-  return error;
 }
 
 /**

@@ -2,17 +2,9 @@
 // After cleanup: is everything gone? Both answer with a list of differences,
 // so an error can say exactly what is wrong.
 
+import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
-
-/** The kernel disagrees with what was configured (permanent: retrying re-applies the same request). */
-export class StateMismatchError extends Error {
-  readonly code = 'ERR_STATE_MISMATCH';
-  constructor(readonly interfaceName: string, readonly differences: string[]) {
-    super(`${interfaceName}: the kernel does not hold the configuration asked for: ${differences.join('; ')}`);
-    this.name = 'StateMismatchError';
-  }
-}
 
 /** IPv6 routes added with metric 0 get the kernel's default 1024. */
 export function effectiveMetric(family: 4 | 6, metric: number): number {
@@ -42,7 +34,8 @@ export async function configurationDifferences(session: InterfaceSession): Promi
 
 export async function verifyConfigured(session: InterfaceSession): Promise<void> {
   const differences = await configurationDifferences(session);
-  if (differences.length > 0) throw new StateMismatchError(session.name, differences);
+  // No state given: verification runs while creating and while recovering alike.
+  if (differences.length > 0) throw new StateMismatchError(differences, { interfaceName: session.name });
 }
 
 /**
