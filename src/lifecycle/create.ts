@@ -79,11 +79,6 @@ export function linkPlan(session: InterfaceSession): LinkPlan {
   };
 }
 
-/** Configure the session's open device in place (one round trip), e.g. when recovering it. */
-export async function configure(session: InterfaceSession): Promise<void> {
-  await session.binding.configure(session.ifindex!, linkPlan(session));
-}
-
 /** Our own undeleted persistent links (a rollback whose delete failed) go before the name is made again. */
 async function deleteOwnLeftovers(session: InterfaceSession): Promise<void> {
   const { binding } = session;
