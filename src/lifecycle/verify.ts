@@ -2,14 +2,10 @@
 // After cleanup: is everything gone? Both answer with a list of differences,
 // so an error can say exactly what is wrong.
 
+import { effectiveMetric } from '../binding/contract/validate.js';
 import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
-
-/** IPv6 routes added with metric 0 get the kernel's default 1024. */
-export function effectiveMetric(family: 4 | 6, metric: number): number {
-  return family === 6 && metric === 0 ? 1024 : metric;
-}
 
 export async function configurationDifferences(session: InterfaceSession): Promise<string[]> {
   const { binding, options } = session;
