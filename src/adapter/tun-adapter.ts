@@ -19,6 +19,7 @@ import { adapterMachine, hosts, type ActorHost, type LifecycleActor } from './ac
 import type { PacketPort } from './packet-source.js';
 import { packetIterator, type PacketIteratorOptions } from './packets.js';
 import { SnapshotWatch } from './snapshot-watch.js';
+import { relayPackets, sessionPort } from './session-port.js';
 import { packetStream } from './stream.js';
 import { validateInteger } from '../binding/contract/validate.js';
 import { createLog } from '../log.js';
@@ -61,6 +62,8 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
   #binding: TunBinding | undefined;
   readonly #watch: SnapshotWatch;
   readonly #port: PacketPort;
+  /** Set while ready: stops relaying the session's packets as this adapter's events. */
+  #unrelay: (() => void) | undefined;
   #startPromise: Promise<this> | undefined;
   #cleanupPromise: Promise<void> | undefined;
   readonly #exit: ExitParticipant;
@@ -97,7 +100,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
       name: () => this.name,
       transition: (to, from) => this.#onTransition(to, from),
     });
-    this.#port = this.#packetPort();
+    this.#port = sessionPort(this, () => this.#session);
     this.actor.subscribe({
       next: (snapshot) => this.#watch.observe(snapshot),
       error: (error) => this.#log('error', { interface: this.name, error }, `tun-lifecycle: ${this.name} actor failed`),
@@ -261,42 +264,14 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     return this.cleanup();
   }
 
-  /** The adapter's events and its session's queues, as the iterator and the Duplex see them. */
-  #packetPort(): PacketPort {
-    const adapter = this;
-    return {
-      on: (event, listener) => adapter.on(event, listener),
-      off: (event, listener) => adapter.off(event, listener),
-      get stopped() { return adapter.state === InterfaceState.Stopped; },
-      pause: () => adapter.#session?.pause(),
-      resume: () => adapter.#session?.resume(),
-      write: (packet) => adapter.write(packet),
-    };
-  }
-
   #onTransition(to: InterfaceState, from: InterfaceState): void {
-    if (to === InterfaceState.Ready) this.#relay(true);
-    if (from === InterfaceState.Ready) this.#relay(false);
+    if (to === InterfaceState.Ready && this.#session) this.#unrelay ??= relayPackets(this.#session, this);
+    if (from === InterfaceState.Ready) {
+      this.#unrelay?.();
+      this.#unrelay = undefined;
+    }
     if (to === InterfaceState.Stopped) this.#finish();
     this.emit('state', to, from);
-  }
-
-  // While ready, the session's packet batches and drains become the adapter's events.
-  readonly #onPackets = (batch: Buffer[], queue: number) => { for (const packet of batch) this.emit('packet', packet, queue); };
-  readonly #onDrain = (queue: number) => this.emit('drain', queue);
-  #relaying = false;
-
-  #relay(on: boolean): void {
-    const session = this.#session;
-    if (!session || on === this.#relaying) return;
-    this.#relaying = on;
-    if (on) {
-      session.on('packets', this.#onPackets);
-      session.on('drain', this.#onDrain);
-    } else {
-      session.off('packets', this.#onPackets);
-      session.off('drain', this.#onDrain);
-    }
   }
 
   #aborted(): AbortError {

@@ -6,7 +6,9 @@ import { EventEmitter, once } from 'node:events';
 import { InterfaceState } from '../../src/index.js';
 import type { PacketPort } from '../../src/adapter/packet-source.js';
 import { packetIterator } from '../../src/adapter/packets.js';
+import { relayPackets, sessionPort } from '../../src/adapter/session-port.js';
 import { packetStream } from '../../src/adapter/stream.js';
+import type { InterfaceSession } from '../../src/lifecycle/session.js';
 import { TunAdapter } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
 
@@ -192,5 +194,43 @@ describe('packet Duplex (over a packet port)', () => {
     ended.resume();
     await once(ended, 'end');
     expect(stopped.listening()).to.equal(0);
+  });
+});
+
+describe("the adapter's side of the port", () => {
+  class FakeSession extends EventEmitter {
+    calls: string[] = [];
+    pause(): void { this.calls.push('pause'); }
+    resume(): void { this.calls.push('resume'); }
+  }
+  const asSession = (fake: FakeSession) => fake as unknown as InterfaceSession;
+
+  it("relayPackets(): one 'packet' per packet of a batch, each drain, until undone", () => {
+    const session = new FakeSession();
+    const owner = new EventEmitter();
+    const seen: string[] = [];
+    owner.on('packet', (packet: Buffer, queue: number) => seen.push(`${packet.toString()}@${queue}`));
+    owner.on('drain', (queue: number) => seen.push(`drain@${queue}`));
+    const undo = relayPackets(asSession(session), owner);
+    session.emit('packets', [Buffer.from('a'), Buffer.from('b')], 1);
+    session.emit('drain', 0);
+    undo();
+    session.emit('packets', [Buffer.from('late')], 0);
+    expect(seen).to.deep.equal(['a@1', 'b@1', 'drain@0']);
+    expect(session.listenerCount('packets') + session.listenerCount('drain')).to.equal(0);
+  });
+
+  it('sessionPort(): stopped follows the owner, pause/resume reach the session made later', () => {
+    const owner = Object.assign(new EventEmitter(), { state: InterfaceState.Ready as InterfaceState, write: () => true });
+    let session: FakeSession | undefined;
+    const port = sessionPort(owner, () => (session ? asSession(session) : undefined));
+    port.pause();
+    session = new FakeSession();
+    port.pause();
+    port.resume();
+    expect(session.calls).to.deep.equal(['pause', 'resume']);
+    expect(port.stopped).to.equal(false);
+    owner.state = InterfaceState.Stopped;
+    expect(port.stopped).to.equal(true);
   });
 });
