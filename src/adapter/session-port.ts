@@ -4,8 +4,17 @@
 
 import type { EventEmitter } from 'node:events';
 import { InterfaceState } from '../../machines/types.js';
-import type { InterfaceSession } from '../lifecycle/session.js';
 import type { PacketPort } from './packet-source.js';
+
+/**
+ * What the port needs of the lifecycle session (written structurally: only
+ * actors.ts imports src/lifecycle): its 'packets' (batch, queue) and
+ * 'drain' (queue) events, and pause/resume over all its queues.
+ */
+export interface PacketQueues extends EventEmitter {
+  pause(): void;
+  resume(): void;
+}
 
 export interface PortOwner extends EventEmitter {
   readonly state: InterfaceState;
@@ -13,7 +22,7 @@ export interface PortOwner extends EventEmitter {
 }
 
 /** `session()` is read at each call: the session is made on the first attempt, after the port. */
-export function sessionPort(owner: PortOwner, session: () => InterfaceSession | undefined): PacketPort {
+export function sessionPort(owner: PortOwner, session: () => PacketQueues | undefined): PacketPort {
   return {
     on: (event, listener) => owner.on(event, listener),
     off: (event, listener) => owner.off(event, listener),
@@ -25,7 +34,7 @@ export function sessionPort(owner: PortOwner, session: () => InterfaceSession | 
 }
 
 /** Re-emit the session's packets (one event per packet) and drains on `owner`; returns the undo. */
-export function relayPackets(session: InterfaceSession, owner: EventEmitter): () => void {
+export function relayPackets(session: PacketQueues, owner: EventEmitter): () => void {
   const onPackets = (batch: Buffer[], queue: number) => { for (const packet of batch) owner.emit('packet', packet, queue); };
   const onDrain = (queue: number) => owner.emit('drain', queue);
   session.on('packets', onPackets);

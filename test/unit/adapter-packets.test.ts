@@ -8,7 +8,6 @@ import type { PacketPort } from '../../src/adapter/packet-source.js';
 import { packetIterator } from '../../src/adapter/packets.js';
 import { relayPackets, sessionPort } from '../../src/adapter/session-port.js';
 import { packetStream } from '../../src/adapter/stream.js';
-import type { InterfaceSession } from '../../src/lifecycle/session.js';
 import { TunAdapter } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
 
@@ -203,15 +202,13 @@ describe("the adapter's side of the port", () => {
     pause(): void { this.calls.push('pause'); }
     resume(): void { this.calls.push('resume'); }
   }
-  const asSession = (fake: FakeSession) => fake as unknown as InterfaceSession;
-
   it("relayPackets(): one 'packet' per packet of a batch, each drain, until undone", () => {
     const session = new FakeSession();
     const owner = new EventEmitter();
     const seen: string[] = [];
     owner.on('packet', (packet: Buffer, queue: number) => seen.push(`${packet.toString()}@${queue}`));
     owner.on('drain', (queue: number) => seen.push(`drain@${queue}`));
-    const undo = relayPackets(asSession(session), owner);
+    const undo = relayPackets(session, owner);
     session.emit('packets', [Buffer.from('a'), Buffer.from('b')], 1);
     session.emit('drain', 0);
     undo();
@@ -223,7 +220,7 @@ describe("the adapter's side of the port", () => {
   it('sessionPort(): stopped follows the owner, pause/resume reach the session made later', () => {
     const owner = Object.assign(new EventEmitter(), { state: InterfaceState.Ready as InterfaceState, write: () => true });
     let session: FakeSession | undefined;
-    const port = sessionPort(owner, () => (session ? asSession(session) : undefined));
+    const port = sessionPort(owner, () => session);
     port.pause();
     session = new FakeSession();
     port.pause();
