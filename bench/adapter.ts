@@ -34,7 +34,7 @@ const ONE_BY_ONE = 1000;
 const HOT_WARMUP = 500;
 const HOT_CYCLES = 2000;
 const GROUP = 4244;
-// What src/lifecycle/session.ts tags its interfaces with (alias); the direct
+// What src/lifecycle/ownership.ts tags its interfaces with (alias); the direct
 // links get a group of their own (the adapter's is per process), which costs
 // the same attribute in the same request.
 const TAG = `tun-lifecycle:${process.pid}`;

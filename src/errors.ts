@@ -8,28 +8,36 @@
 //   ErrCleanupTimeout         → CleanupTimeoutError          ERR_CLEANUP_TIMEOUT
 //   ErrConfigurationFailed    → ConfigurationFailedError     ERR_CONFIGURATION_FAILED
 // Extensions (no reference name): InterfaceFaultError ERR_INTERFACE_FAULT,
-// CleanupFailedError ERR_CLEANUP_FAILED.
+// CleanupFailedError ERR_CLEANUP_FAILED, StateMismatchError ERR_STATE_MISMATCH,
+// AbortError ABORT_ERR (Node's own name and code for an aborted operation).
+//
+// Every constructor works without its options (users build these in their own
+// tests): the state is then 'unknown' and the message does not claim one.
 
 export interface TunErrorOptions {
-  /** The lifecycle state the error happened in ('initializing', 'ready', …). */
-  state: string;
+  /** The lifecycle state the error happened in ('initializing', 'ready', …). Default 'unknown'. */
+  state?: string | undefined;
   /** The interface the error is about. */
   interfaceName?: string | undefined;
   /** The underlying (kernel) error. */
   cause?: unknown;
 }
 
+const UNKNOWN_STATE = 'unknown';
+
 export class TunError extends Error {
   readonly code: string;
+  /** The lifecycle state it happened in, or 'unknown' when not given. */
   readonly state: string;
   readonly interfaceName: string | undefined;
 
-  constructor(code: string, message: string, options: TunErrorOptions) {
+  constructor(code: string, message: string, options: TunErrorOptions = {}) {
     const where = options.interfaceName ? `${options.interfaceName}: ` : '';
-    super(`${where}${message} (in state ${options.state})`, options.cause === undefined ? undefined : { cause: options.cause });
+    const when = options.state === undefined ? '' : ` (in state ${options.state})`;
+    super(`${where}${message}${when}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.state = options.state;
+    this.state = options.state ?? UNKNOWN_STATE;
     this.interfaceName = options.interfaceName;
   }
 }
@@ -38,15 +46,15 @@ export class TunError extends Error {
 export class InvalidStateTransitionError extends TunError {
   /** What was asked for ('cleanup', 'start', …). */
   readonly operation: string;
-  constructor(operation: string, options: TunErrorOptions) {
-    super('ERR_INVALID_STATE_TRANSITION', `${operation}() is not allowed in state ${options.state}`, options);
+  constructor(operation: string, options: TunErrorOptions = {}) {
+    super('ERR_INVALID_STATE_TRANSITION', `${operation}() is not allowed in state ${options.state ?? UNKNOWN_STATE}`, options);
     this.operation = operation;
   }
 }
 
 /** Packet I/O attempted outside `ready`. */
 export class InterfaceNotReadyError extends TunError {
-  constructor(operation: string, options: TunErrorOptions) {
+  constructor(operation: string, options: TunErrorOptions = {}) {
     super('ERR_INTERFACE_NOT_READY', `${operation}() needs state ready`, options);
   }
 }
@@ -54,7 +62,7 @@ export class InterfaceNotReadyError extends TunError {
 /** Cleanup did not finish within `cleanupTimeout`; it keeps running and still releases everything. */
 export class CleanupTimeoutError extends TunError {
   readonly timeout: number;
-  constructor(timeout: number, options: TunErrorOptions) {
+  constructor(timeout: number, options: TunErrorOptions = {}) {
     super('ERR_CLEANUP_TIMEOUT', `cleanup did not finish within ${timeout} ms`, options);
     this.timeout = timeout;
   }
@@ -64,7 +72,7 @@ export class CleanupTimeoutError extends TunError {
 export class ConfigurationFailedError extends TunError {
   /** How many attempts were made. */
   readonly attempts: number;
-  constructor(attempts: number, options: TunErrorOptions) {
+  constructor(attempts: number, options: TunErrorOptions = {}) {
     const cause = options.cause as { message?: string } | undefined;
     const why = cause?.message ? `: ${cause.message}` : '';
     super('ERR_CONFIGURATION_FAILED', `configuration failed after ${attempts} attempt${attempts === 1 ? '' : 's'}${why}`, options);
@@ -75,7 +83,7 @@ export class ConfigurationFailedError extends TunError {
 /** The interface changed under us while ready (deleted, set down, an address removed, a queue failed). */
 export class InterfaceFaultError extends TunError {
   readonly reason: string;
-  constructor(reason: string, options: TunErrorOptions) {
+  constructor(reason: string, options: TunErrorOptions = {}) {
     super('ERR_INTERFACE_FAULT', `interface fault: ${reason}`, options);
     this.reason = reason;
   }
@@ -85,8 +93,29 @@ export class InterfaceFaultError extends TunError {
 export class CleanupFailedError extends TunError {
   /** What verification found still present. */
   readonly leftovers: string[];
-  constructor(leftovers: string[], options: TunErrorOptions) {
+  constructor(leftovers: string[], options: TunErrorOptions = {}) {
     super('ERR_CLEANUP_FAILED', `cleanup left ${leftovers.length ? leftovers.join(', ') : 'an error'}`, options);
     this.leftovers = leftovers;
+  }
+}
+
+/** The kernel disagrees with what was configured (permanent: retrying re-applies the same request). */
+export class StateMismatchError extends TunError {
+  /** What the read-back found different, one entry each ('link is down', 'address … missing'). */
+  readonly differences: string[];
+  constructor(differences: string[], options: TunErrorOptions = {}) {
+    super('ERR_STATE_MISMATCH', `the kernel does not hold the configuration asked for: ${differences.join('; ')}`, options);
+    this.differences = differences;
+  }
+}
+
+/**
+ * start() or recover() given up because cleanup() was called first. Named and
+ * coded as Node's own AbortError (name 'AbortError', code 'ABORT_ERR'), so
+ * code that already tells an abort apart keeps doing so.
+ */
+export class AbortError extends TunError {
+  constructor(options: TunErrorOptions = {}) {
+    super('ABORT_ERR', 'cleanup() was called before the interface became ready', options);
   }
 }

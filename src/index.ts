@@ -8,7 +8,7 @@ export type { AdapterOptions } from './options.js';
 export type { Logger } from './log.js';
 export {
   TunError, InvalidStateTransitionError, InterfaceNotReadyError, CleanupTimeoutError, ConfigurationFailedError,
-  InterfaceFaultError, CleanupFailedError,
+  InterfaceFaultError, CleanupFailedError, StateMismatchError, AbortError,
 } from './errors.js';
 export type { TunErrorOptions } from './errors.js';
 export { TunSystemError, isTunSystemError } from './binding/contract/system-error.js';

@@ -1,2 +1,3 @@
 // TunAdapter and createAdapter: the public face of one TUN interface.
 export * from './tun-adapter.js';
+export type { PacketIteratorOptions } from './packets.js';

@@ -1,28 +1,31 @@
 // TunAdapter: the public face of one TUN interface. Every state change goes
 // through the statechart's actor (so interleaved calls are serialized by it);
-// this class turns snapshots into promises, events, a packet iterator and a
-// stream, and hands the machine its real actors (src/lifecycle) via provide().
+// the snapshot watch turns its snapshots into state, logs and settled
+// promises, the packet iterator and the Duplex read through a packet port,
+// and actors.ts hands the machine its real actors (src/lifecycle).
 
 import { EventEmitter } from 'node:events';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { createActor } from 'xstate';
-import type { StateValue } from 'xstate';
-import { topLevelState } from '../../machines/tunLifecycle.js';
 import type { AlertEvent, LifecycleCounters } from '../../machines/types.js';
 import { InterfaceState } from '../../machines/types.js';
 import type { LinkStats, QueueStats, TunBinding } from '../binding/contract/types.js';
-import { InterfaceNotReadyError, InvalidStateTransitionError } from '../errors.js';
+import { AbortError, InterfaceNotReadyError, InvalidStateTransitionError } from '../errors.js';
 import { loadDefaultBinding } from '../binding/default.js';
 import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
 import { InterfaceSession } from '../lifecycle/session.js';
-import { adapterMachine, hosts, type ActorHost, type LifecycleActor, type LifecycleSnapshot } from './actors.js';
+import { adapterMachine, hosts, type ActorHost, type LifecycleActor } from './actors.js';
+import type { PacketPort } from './packet-source.js';
+import { packetIterator, type PacketIteratorOptions } from './packets.js';
+import { SnapshotWatch } from './snapshot-watch.js';
+import { relayPackets, sessionPort } from './session-port.js';
+import { packetStream } from './stream.js';
 import { validateInteger } from '../binding/contract/validate.js';
 import { createLog } from '../log.js';
 import type { Log } from '../log.js';
 import { resolveOptions, validateName } from '../options.js';
 import type { AdapterOptions, ResolvedOptions } from '../options.js';
-
 
 export interface AlertInfo {
   interfaceName: string;
@@ -43,12 +46,6 @@ export interface AdapterStats extends LifecycleCounters {
   queues: QueueStats[];
 }
 
-export interface PacketIteratorOptions {
-  /** Packets buffered before the queues are paused (backpressure). Default 1024. */
-  highWaterMark?: number;
-  signal?: AbortSignal;
-}
-
 /**
  * Events:
  *  - 'state' (to: InterfaceState, from: InterfaceState) — every top-level transition
@@ -63,12 +60,10 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
   readonly #log: Log;
   #session: InterfaceSession | undefined;
   #binding: TunBinding | undefined;
-  #state: InterfaceState;
-  /** The last snapshot's state value and its key (compared on every snapshot). */
-  #value: StateValue;
-  #valueKey: string;
-  /** Pending start()/cleanup()/recover() promises, told of each change in #onSnapshot. */
-  readonly #watchers = new Set<Watcher>();
+  readonly #watch: SnapshotWatch;
+  readonly #port: PacketPort;
+  /** Set while ready: stops relaying the session's packets as this adapter's events. */
+  #unrelay: (() => void) | undefined;
   #startPromise: Promise<this> | undefined;
   #cleanupPromise: Promise<void> | undefined;
   readonly #exit: ExitParticipant;
@@ -101,12 +96,13 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     });
 
     hosts.set(this.actor.system, host);
-    const initial = this.actor.getSnapshot();
-    this.#state = topLevelState(initial.value);
-    this.#value = initial.value;
-    this.#valueKey = valueKey(initial.value);
+    this.#watch = new SnapshotWatch(this.actor.getSnapshot().value, this.#log, {
+      name: () => this.name,
+      transition: (to, from) => this.#onTransition(to, from),
+    });
+    this.#port = sessionPort(this, () => this.#session);
     this.actor.subscribe({
-      next: (snapshot) => this.#onSnapshot(snapshot),
+      next: (snapshot) => this.#watch.observe(snapshot),
       error: (error) => this.#log('error', { interface: this.name, error }, `tun-lifecycle: ${this.name} actor failed`),
     });
     this.actor.on('alert', (event: AlertEvent) => {
@@ -127,7 +123,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
 
   /** The top-level lifecycle state. */
   get state(): InterfaceState {
-    return this.#state;
+    return this.#watch.state;
   }
 
   /** The interface name (the kernel's choice once created, when a 'tun%d' pattern was given). */
@@ -146,18 +142,15 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
 
   /** uninitialized → initializing → ready. Rejects with ConfigurationFailedError (the machine is then in error). */
   start(): Promise<this> {
-    if (this.#startPromise && this.#state === InterfaceState.Initializing) return this.#startPromise;
-    if (this.#state !== InterfaceState.Uninitialized) {
-      return Promise.reject(new InvalidStateTransitionError('start', { state: this.#state, interfaceName: this.name }));
+    if (this.#startPromise && this.state === InterfaceState.Initializing) return this.#startPromise;
+    if (this.state !== InterfaceState.Uninitialized) {
+      return Promise.reject(new InvalidStateTransitionError('start', { state: this.state, interfaceName: this.name }));
     }
-    this.#startPromise = new Promise<this>((resolve, reject) => {
-      this.#watch((state) => {
-        if (state === InterfaceState.Ready) resolve(this);
-        else if (state === InterfaceState.Error) reject(this.lastError);
-        else if (state === InterfaceState.Stopping || state === InterfaceState.Stopped) reject(abortError(this.name));
-        else return false;
-        return true;
-      });
+    this.#startPromise = this.#watch.until<this>((state) => {
+      if (state === InterfaceState.Ready) return { value: this };
+      if (state === InterfaceState.Error) return { error: this.lastError };
+      if (state === InterfaceState.Stopping || state === InterfaceState.Stopped) return { error: this.#aborted() };
+      return undefined;
     });
     // Held for callers of start(); an adapter cleaned up mid-start must not raise an unhandled rejection.
     this.#startPromise.catch(() => undefined);
@@ -182,17 +175,14 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     if (this.#cleanupPromise) return this.#cleanupPromise;
     const snapshot = this.actor.getSnapshot();
     if (!snapshot.can({ type: 'CLEANUP' })) {
-      return Promise.reject(new InvalidStateTransitionError('cleanup', { state: this.#state, interfaceName: this.name }));
+      return Promise.reject(new InvalidStateTransitionError('cleanup', { state: this.state, interfaceName: this.name }));
     }
     let enteredStopping = false;
-    const promise = new Promise<void>((resolve, reject) => {
-      this.#watch((state) => {
-        if (state === InterfaceState.Stopping) enteredStopping = true;
-        if (state === InterfaceState.Stopped) resolve();
-        else if (state === InterfaceState.Error && enteredStopping) reject(this.lastError);
-        else return false;
-        return true;
-      });
+    const promise = this.#watch.until<void>((state) => {
+      if (state === InterfaceState.Stopping) enteredStopping = true;
+      if (state === InterfaceState.Stopped) return { value: undefined };
+      if (state === InterfaceState.Error && enteredStopping) return { error: this.lastError };
+      return undefined;
     });
     this.#cleanupPromise = promise;
     const forget = () => { if (this.#cleanupPromise === promise) this.#cleanupPromise = undefined; };
@@ -204,18 +194,15 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
   /** error → recovery → ready, on demand (not after a failed cleanup). */
   recover(): Promise<this> {
     if (!this.actor.getSnapshot().can({ type: 'RECOVER' })) {
-      return Promise.reject(new InvalidStateTransitionError('recover', { state: this.#state, interfaceName: this.name }));
+      return Promise.reject(new InvalidStateTransitionError('recover', { state: this.state, interfaceName: this.name }));
     }
-    const promise = new Promise<this>((resolve, reject) => {
-      this.#watch(() => {
-        const snapshot = this.actor.getSnapshot();
-        if (snapshot.matches('ready')) resolve(this);
-        else if (snapshot.matches({ error: 'halted' })) reject(this.lastError);
-        else if (snapshot.matches('stopping') || snapshot.matches('stopped')) reject(abortError(this.name));
-        else return false;
-        return true;
-      }, true);
-    });
+    const promise = this.#watch.until<this>(() => {
+      const snapshot = this.actor.getSnapshot();
+      if (snapshot.matches('ready')) return { value: this };
+      if (snapshot.matches({ error: 'halted' })) return { error: this.lastError };
+      if (snapshot.matches('stopping') || snapshot.matches('stopped')) return { error: this.#aborted() };
+      return undefined;
+    }, true);
     this.actor.send({ type: 'RECOVER' });
     return promise;
   }
@@ -227,8 +214,8 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
    */
   write(packet: Uint8Array, queue = 0): boolean {
     const device = this.#session?.device;
-    if (this.#state !== InterfaceState.Ready || !device) {
-      throw new InterfaceNotReadyError('write', { state: this.#state, interfaceName: this.name });
+    if (this.state !== InterfaceState.Ready || !device) {
+      throw new InterfaceNotReadyError('write', { state: this.state, interfaceName: this.name });
     }
     const index = validateInteger(queue, 'queue', 0, device.queues.length - 1);
     return device.queues[index]!.write(packet);
@@ -236,64 +223,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
 
   /** Packets read from the interface, until it stops (or the loop breaks). */
   packets(options: PacketIteratorOptions = {}): AsyncIterableIterator<Buffer> {
-    const highWaterMark = options.highWaterMark ?? 1024;
-    const buffered: Buffer[] = [];
-    let waiting: ((result: IteratorResult<Buffer>) => void) | undefined;
-    let ended = false;
-    let paused = false;
-    const onPacket = (packet: Buffer) => {
-      if (waiting) {
-        const wake = waiting;
-        waiting = undefined;
-        wake({ value: packet, done: false });
-        return;
-      }
-      buffered.push(packet);
-      if (buffered.length >= highWaterMark && !paused) {
-        paused = true;
-        this.#session?.pause();
-      }
-    };
-    const finish = () => {
-      if (ended) return;
-      ended = true;
-      this.off('packet', onPacket);
-      this.off('state', onState);
-      options.signal?.removeEventListener('abort', finish);
-      if (paused) this.#session?.resume();
-      if (waiting) {
-        const wake = waiting;
-        waiting = undefined;
-        wake({ value: undefined, done: true });
-      }
-    };
-    const onState = (to: InterfaceState) => { if (to === InterfaceState.Stopped) finish(); };
-    this.on('packet', onPacket);
-    this.on('state', onState);
-    options.signal?.addEventListener('abort', finish, { once: true });
-    if (this.#state === InterfaceState.Stopped) finish();
-
-    const iterator: AsyncIterableIterator<Buffer> = {
-      next: () => {
-        const packet = buffered.shift();
-        if (packet) {
-          if (paused && buffered.length <= highWaterMark / 2) {
-            paused = false;
-            this.#session?.resume();
-          }
-          return Promise.resolve({ value: packet, done: false });
-        }
-        if (ended) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => { waiting = resolve; });
-      },
-      return: () => {
-        finish();
-        buffered.length = 0;
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() { return iterator; },
-    };
-    return iterator;
+    return packetIterator(this.#port, options);
   }
 
   /**
@@ -302,46 +232,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
    * Ends when the adapter stops.
    */
   stream(): Duplex {
-    let reading = true;
-    const adapter = this;
-    const duplex = new Duplex({
-      objectMode: true,
-      read() {
-        if (!reading) {
-          reading = true;
-          adapter.#session?.resume();
-        }
-      },
-      write(chunk: Uint8Array, _encoding, callback) {
-        try {
-          if (adapter.write(chunk)) callback();
-          else adapter.once('drain', () => callback());
-        } catch (error) {
-          callback(error as Error);
-        }
-      },
-    });
-    const onPacket = (packet: Buffer) => {
-      if (!duplex.push(packet) && reading) {
-        reading = false;
-        this.#session?.pause();
-      }
-    };
-    const onState = (to: InterfaceState) => {
-      if (to === InterfaceState.Stopped) {
-        detach();
-        duplex.push(null);
-      }
-    };
-    const detach = () => {
-      this.off('packet', onPacket);
-      this.off('state', onState);
-    };
-    this.on('packet', onPacket);
-    this.on('state', onState);
-    duplex.once('close', detach);
-    if (this.#state === InterfaceState.Stopped) onState(InterfaceState.Stopped);
-    return duplex;
+    return packetStream(this.#port);
   }
 
   /** Kernel link counters (64-bit) and the library's own counters. */
@@ -354,7 +245,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     }
     return {
       ...context.counters,
-      state: this.#state,
+      state: this.state,
       name: this.name,
       ifindex: this.ifindex,
       kernel,
@@ -369,105 +260,28 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
 
   #cleanupIfNeeded(): Promise<void> {
     if (this.#cleanupPromise) return this.#cleanupPromise;
-    if (this.#state === InterfaceState.Stopped || this.#state === InterfaceState.Uninitialized) return Promise.resolve();
+    if (this.state === InterfaceState.Stopped || this.state === InterfaceState.Uninitialized) return Promise.resolve();
     return this.cleanup();
   }
 
-  /**
-   * Call check(state) on every top-level change (or, with everyStep, every
-   * change of the state value) until it returns true. Runs inside the
-   * snapshot listener; a watcher added meanwhile first hears the next change.
-   */
-  #watch(check: (state: InterfaceState) => boolean, everyStep = false): void {
-    // One actor subscription serves them all: each extra observer is work
-    // XState does on every snapshot of every adapter.
-    this.#watchers.add({ check, everyStep, lastState: this.#state });
+  #onTransition(to: InterfaceState, from: InterfaceState): void {
+    if (to === InterfaceState.Ready && this.#session) this.#unrelay ??= relayPackets(this.#session, this);
+    if (from === InterfaceState.Ready) {
+      this.#unrelay?.();
+      this.#unrelay = undefined;
+    }
+    if (to === InterfaceState.Stopped) this.#finish();
+    this.emit('state', to, from);
   }
 
-  #onSnapshot(snapshot: LifecycleSnapshot): void {
-    const key = valueKey(snapshot.value);
-    if (key === this.#valueKey) return;
-    const fromValue = this.#value;
-    this.#value = snapshot.value;
-    this.#valueKey = key;
-    const from = this.#state;
-    const to = topLevelState(snapshot.value);
-    this.#state = to;
-    const level = from === to ? 'debug' : to === InterfaceState.Error ? 'warn' : 'info';
-    // Built only when something listens: this runs on every transition of every adapter.
-    if (this.#log.enabled(level)) {
-      const fields = { interface: this.name, from: fromValue, to: snapshot.value, attempt: snapshot.context.attempt };
-      if (from === to) {
-        this.#log('debug', fields, `tun-lifecycle: ${this.name} ${JSON.stringify(fromValue)} → ${JSON.stringify(snapshot.value)}`);
-      } else if (to === InterfaceState.Error) {
-        this.#log('warn', { ...fields, error: snapshot.context.lastError }, `tun-lifecycle: ${this.name} ${from} → error: ${snapshot.context.lastError?.message}`);
-      } else {
-        this.#log('info', fields, `tun-lifecycle: ${this.name} ${from} → ${to}`);
-      }
-    }
-    if (from !== to) {
-      if (to === InterfaceState.Ready) this.#attachPackets();
-      if (from === InterfaceState.Ready) this.#detachPackets();
-      if (to === InterfaceState.Stopped) this.#finish();
-      this.emit('state', to, from);
-    }
-    if (this.#watchers.size === 0) return;
-    for (const watcher of [...this.#watchers]) {
-      if (!watcher.everyStep && to === watcher.lastState) continue;
-      watcher.lastState = to;
-      if (watcher.check(to)) this.#watchers.delete(watcher);
-    }
-  }
-
-  #packetListener: ((batch: Buffer[], queue: number) => void) | undefined;
-  #drainListener: ((queue: number) => void) | undefined;
-
-  #attachPackets(): void {
-    const session = this.#session;
-    if (!session || this.#packetListener) return;
-    this.#packetListener = (batch, queue) => {
-      for (const packet of batch) this.emit('packet', packet, queue);
-    };
-    this.#drainListener = (queue) => this.emit('drain', queue);
-    session.on('packets', this.#packetListener);
-    session.on('drain', this.#drainListener);
-  }
-
-  #detachPackets(): void {
-    if (this.#packetListener) this.#session?.off('packets', this.#packetListener);
-    if (this.#drainListener) this.#session?.off('drain', this.#drainListener);
-    this.#packetListener = undefined;
-    this.#drainListener = undefined;
+  #aborted(): AbortError {
+    return new AbortError({ state: this.state, interfaceName: this.name });
   }
 
   #finish(): void {
     unregisterForExit(this.#exit);
     if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
   }
-}
-
-interface Watcher {
-  check(state: InterfaceState): boolean;
-  everyStep: boolean;
-  lastState: InterfaceState;
-}
-
-/** 'ready', 'initializing.backoff', 'error.recovering.attempt': the machine has no parallel states. */
-function valueKey(value: StateValue): string {
-  if (typeof value === 'string') return value;
-  let key = '';
-  for (const name in value) {
-    const child = value[name];
-    key += child === undefined ? name : `${name}.${valueKey(child)}`;
-  }
-  return key;
-}
-
-function abortError(name: string): Error {
-  const error = new Error(`${name}: cleanup() was called before the interface became ready`);
-  error.name = 'AbortError';
-  (error as Error & { code: string }).code = 'ABORT_ERR';
-  return error;
 }
 
 /**

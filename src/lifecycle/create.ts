@@ -6,7 +6,7 @@
 import type { CreateOutput } from '../../machines/types.js';
 import type { LinkPlan, OpenOptions, TunDevice } from '../binding/contract/types.js';
 import type { InterfaceSession } from './session.js';
-import { TAG_PREFIX, adapterGroup, ownTag } from './session.js';
+import { adapterGroup, ownTag, readTag } from './ownership.js';
 import { codeOf, isGone } from './kernel-errors.js';
 import { rollback } from './release.js';
 import { verifyConfigured } from './verify.js';
@@ -79,11 +79,6 @@ export function linkPlan(session: InterfaceSession): LinkPlan {
   };
 }
 
-/** Configure the session's open device in place (one round trip), e.g. when recovering it. */
-export async function configure(session: InterfaceSession): Promise<void> {
-  await session.binding.configure(session.ifindex!, linkPlan(session));
-}
-
 /** Our own undeleted persistent links (a rollback whose delete failed) go before the name is made again. */
 async function deleteOwnLeftovers(session: InterfaceSession): Promise<void> {
   const { binding } = session;
@@ -93,7 +88,7 @@ async function deleteOwnLeftovers(session: InterfaceSession): Promise<void> {
     } catch (error) {
       if (!isGone(error)) throw error;
     }
-    session.madeLinks.delete(ifindex);
+    session.forgetLink(ifindex);
   }
 }
 
@@ -113,31 +108,14 @@ async function reclaimLeftover(session: InterfaceSession): Promise<boolean> {
     if (isGone(error)) return true;
     throw error;
   }
-  const owner = ownerOf(link.alias);
-  if (owner === undefined || isAlive(owner)) return false;
+  const tag = readTag(link.alias);
+  if (tag.pid === undefined || tag.ownerAlive) return false;
   session.log('info', { interface: link.name, ifindex: link.ifindex, alias: link.alias },
-    `tun-lifecycle: reclaiming ${link.name}, left by process ${owner}`);
+    `tun-lifecycle: reclaiming ${link.name}, left by process ${tag.pid}`);
   try {
     await binding.deleteLink(link.ifindex);
   } catch (error) {
     if (!isGone(error)) throw error;
   }
   return true;
-}
-
-function ownerOf(alias: string): number | undefined {
-  if (!alias.startsWith(TAG_PREFIX)) return undefined;
-  const pid = Number(alias.slice(TAG_PREFIX.length));
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as { code?: string }).code === 'EPERM';
-  }
 }

@@ -9,7 +9,8 @@ import type { InterfaceSession } from './session.js';
 import { createInterface } from './create.js';
 import { isGone, tolerate } from './kernel-errors.js';
 import { releaseDevice } from './release.js';
-import { effectiveMetric, verifyConfigured } from './verify.js';
+import { effectiveMetric } from '../binding/contract/validate.js';
+import { verifyConfigured } from './verify.js';
 
 export async function recoverInterface(session: InterfaceSession): Promise<CreateOutput> {
   if (!(await stillThere(session))) {

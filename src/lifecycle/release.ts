@@ -13,7 +13,7 @@ export async function releaseDevice(session: InterfaceSession): Promise<void> {
   const device = session.device;
   if (device && !device.persistent && !device.closed) {
     // Paused queues do not read, so they never see the EBADFD the deletion causes.
-    session.releasing = true;
+    session.markReleasing();
     session.pause();
     try {
       await tolerate(() => session.binding.deleteLink(device.ifindex), 'ENODEV');
@@ -25,7 +25,7 @@ export async function releaseDevice(session: InterfaceSession): Promise<void> {
   session.closeFds();
   for (const ifindex of [...session.madeLinks.keys()]) {
     await tolerate(() => session.binding.deleteLink(ifindex), 'ENODEV');
-    session.madeLinks.delete(ifindex);
+    session.forgetLink(ifindex);
   }
 }
 

@@ -8,42 +8,21 @@ import type { PacketQueue, TunBinding, TunDevice } from '../binding/contract/typ
 import type { Log } from '../log.js';
 import type { ResolvedOptions } from '../options.js';
 
-/** ifalias prefix marking an interface this package made (followed by the owning pid). */
-export const TAG_PREFIX = 'tun-lifecycle:';
-
-export function ownTag(): string {
-  return `${TAG_PREFIX}${process.pid}`;
-}
-
-/**
- * IFLA_GROUP every interface this process makes is put in at creation (free:
- * it rides in the same RTM_NEWLINK as the MTU and alias). When all of them
- * are cleaned up together, one RTM_DELLINK for this group deletes them all
- * without tagging each first. High bit set, then the pid: no two live
- * processes of one pid namespace share it, and per-batch groups (0x6c……) never
- * collide with it.
- */
-export function adapterGroup(): number {
-  return (0x80000000 | (process.pid & 0x7fffffff)) >>> 0;
-}
-
 /**
  * Events: 'packets' (batch: Buffer[], queue: number), 'queue-error' (err: Error),
  * 'drain' (queue: number).
  */
 export class InterfaceSession extends EventEmitter {
-  device: TunDevice | undefined;
+  // Written only here, through the intention methods below: what the session
+  // holds is one record every actor reads, so each change has one author.
+  #device: TunDevice | undefined;
+  #name: string;
+  #ifindex: number | undefined;
+  readonly #madeLinks = new Map<number, string>();
+  #releasing = false;
+  #confirmedGone: number | undefined;
   /** Name asked for (may be a 'tun%d' pattern). */
   readonly requestedName: string;
-  /** The kernel's name once known. */
-  name: string;
-  ifindex: number | undefined;
-  /** Persistent links this session made that are not yet verified deleted (ifindex → name). */
-  readonly madeLinks = new Map<number, string>();
-  /** The link is being deleted under its fds on purpose: their EBADFD is expected. */
-  releasing = false;
-  /** ifindex that a batch's post-deletion link dump showed absent (verification shares that read). */
-  confirmedGone: number | undefined;
   #tail: Promise<unknown> = Promise.resolve();
   readonly #detach: Array<() => void> = [];
 
@@ -55,18 +34,62 @@ export class InterfaceSession extends EventEmitter {
   ) {
     super();
     this.requestedName = name;
-    this.name = name;
+    this.#name = name;
+  }
+
+  get device(): TunDevice | undefined {
+    return this.#device;
+  }
+
+  /** The kernel's name once known (the requested one before). */
+  get name(): string {
+    return this.#name;
+  }
+
+  get ifindex(): number | undefined {
+    return this.#ifindex;
+  }
+
+  /** Persistent links this session made that are not yet verified deleted (ifindex → name). */
+  get madeLinks(): ReadonlyMap<number, string> {
+    return this.#madeLinks;
+  }
+
+  /** The link is being deleted under its fds on purpose: their EBADFD is expected. */
+  get releasing(): boolean {
+    return this.#releasing;
+  }
+
+  /** ifindex that a batch's post-deletion link dump showed absent (verification shares that read). */
+  get confirmedGone(): number | undefined {
+    return this.#confirmedGone;
   }
 
   /** Take ownership of a freshly opened device: listen to its queues. */
   adopt(device: TunDevice): void {
-    this.device = device;
-    this.releasing = false;
-    this.confirmedGone = undefined;
-    this.name = device.name;
-    this.ifindex = device.ifindex;
-    if (device.persistent) this.madeLinks.set(device.ifindex, device.name);
+    this.#device = device;
+    this.#releasing = false;
+    this.#confirmedGone = undefined;
+    this.#name = device.name;
+    this.#ifindex = device.ifindex;
+    if (device.persistent) this.#madeLinks.set(device.ifindex, device.name);
     for (const queue of device.queues) this.#listen(queue);
+  }
+
+  /** A link this session made needs no deleting any more: it was deleted, or found gone. */
+  forgetLink(ifindex: number): void {
+    this.#madeLinks.delete(ifindex);
+  }
+
+  /** The link is about to be deleted under its open fds: the queues' errors that follow are expected. */
+  markReleasing(): void {
+    this.#releasing = true;
+  }
+
+  /** A link dump taken after the deletion showed this link absent: verification need not ask again. */
+  confirmGone(ifindex: number): void {
+    this.#confirmedGone = ifindex;
+    this.forgetLink(ifindex);
   }
 
   #listen(queue: PacketQueue): void {

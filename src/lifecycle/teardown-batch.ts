@@ -10,7 +10,7 @@
 //   close the fds of the others → one link dump verifies every member.
 //
 // The group: every link this process makes joins its adapter group at
-// creation (session.ts adapterGroup), so when the batch is every such link
+// creation (ownership.ts adapterGroup), so when the batch is every such link
 // (the "clean up everything" case) that group is deleted as it is. Otherwise
 // the members are first moved to a fresh group of their own.
 //
@@ -29,7 +29,7 @@
 
 import type { TunBinding } from '../binding/contract/types.js';
 import type { InterfaceSession } from './session.js';
-import { adapterGroup, ownTag } from './session.js';
+import { adapterGroup, batchGroup, ownTag } from './ownership.js';
 import { creationsRunning } from './create.js';
 import { isGone } from './kernel-errors.js';
 import { releaseDevice } from './release.js';
@@ -80,10 +80,9 @@ class TeardownBatcher {
     }
   }
 
-  /** A group id unlikely to be anyone else's: high bit pattern, our pid, a counter. */
   #nextGroup(): number {
     this.#counter = (this.#counter + 1) & 0xffff;
-    return (0x6c000000 | ((process.pid & 0x3ff) << 16) | this.#counter) >>> 0;
+    return batchGroup(this.#counter);
   }
 
   async #releaseGroup(batch: Request[]): Promise<void> {
@@ -140,7 +139,7 @@ class TeardownBatcher {
     }
     for (const member of members) {
       if (member.session.device!.persistent) member.session.closeFds();
-      member.session.releasing = true;
+      member.session.markReleasing();
     }
     try {
       await binding.deleteLinkGroup(group);
@@ -156,8 +155,8 @@ class TeardownBatcher {
     const present = new Set((after ?? []).map((link) => link.ifindex));
     for (const member of members) {
       const { session } = member;
-      if (after && !present.has(session.ifindex!)) session.confirmedGone = session.ifindex;
-      session.madeLinks.delete(session.ifindex!);
+      if (after && !present.has(session.ifindex!)) session.confirmGone(session.ifindex!);
+      else session.forgetLink(session.ifindex!);
       member.resolve();
     }
   }

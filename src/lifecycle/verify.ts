@@ -2,22 +2,10 @@
 // After cleanup: is everything gone? Both answer with a list of differences,
 // so an error can say exactly what is wrong.
 
+import { effectiveMetric } from '../binding/contract/validate.js';
+import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
-
-/** The kernel disagrees with what was configured (permanent: retrying re-applies the same request). */
-export class StateMismatchError extends Error {
-  readonly code = 'ERR_STATE_MISMATCH';
-  constructor(readonly interfaceName: string, readonly differences: string[]) {
-    super(`${interfaceName}: the kernel does not hold the configuration asked for: ${differences.join('; ')}`);
-    this.name = 'StateMismatchError';
-  }
-}
-
-/** IPv6 routes added with metric 0 get the kernel's default 1024. */
-export function effectiveMetric(family: 4 | 6, metric: number): number {
-  return family === 6 && metric === 0 ? 1024 : metric;
-}
 
 export async function configurationDifferences(session: InterfaceSession): Promise<string[]> {
   const { binding, options } = session;
@@ -42,7 +30,8 @@ export async function configurationDifferences(session: InterfaceSession): Promi
 
 export async function verifyConfigured(session: InterfaceSession): Promise<void> {
   const differences = await configurationDifferences(session);
-  if (differences.length > 0) throw new StateMismatchError(session.name, differences);
+  // No state given: verification runs while creating and while recovering alike.
+  if (differences.length > 0) throw new StateMismatchError(differences, { interfaceName: session.name });
 }
 
 /**
@@ -57,7 +46,7 @@ export async function findLeftovers(session: InterfaceSession): Promise<string[]
   if (session.ifindex !== undefined) ifindexes.add(session.ifindex);
   for (const ifindex of ifindexes) {
     if (session.confirmedGone === ifindex) {
-      session.madeLinks.delete(ifindex);
+      session.forgetLink(ifindex);
       continue;
     }
     try {
@@ -65,7 +54,7 @@ export async function findLeftovers(session: InterfaceSession): Promise<string[]
       leftovers.push(`interface ${link.name} (ifindex ${ifindex})`);
     } catch (error) {
       if (!isGone(error)) throw error;
-      session.madeLinks.delete(ifindex);
+      session.forgetLink(ifindex);
       continue;
     }
     const addresses = await binding.listAddresses(ifindex).catch(emptyIfGone);

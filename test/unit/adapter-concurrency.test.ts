@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
 import { InterfaceNotReadyError, TunAdapter, createAdapter } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
-import { adapterGroup } from '../../src/lifecycle/session.js';
+import { adapterGroup } from '../../src/lifecycle/ownership.js';
 
 const tunLinks = (binding: SimulatedBinding) => binding.world.links().filter((link) => link.kind !== 'loopback');
 

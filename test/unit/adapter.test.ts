@@ -7,7 +7,7 @@ import {
   TunAdapter, TunError, createAdapter,
 } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
-import { adapterGroup } from '../../src/lifecycle/session.js';
+import { adapterGroup } from '../../src/lifecycle/ownership.js';
 import type { OpenOptions } from '../../src/binding/contract/types.js';
 
 const ipv4Packet = (dst = [10, 0, 0, 2], payload = 'hello') => {

@@ -9,7 +9,7 @@ import { loadBinding } from '../bindings.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
 import { privilegeErrorFrom, requireTunPrivilege } from '../privilege.js';
-import { readTag } from '../tag.js';
+import { readTag } from '../../lifecycle/ownership.js';
 
 export async function runDown(args: ParsedArgs, out: Output): Promise<ExitCode> {
   const name = args.name!;

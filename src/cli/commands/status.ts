@@ -5,7 +5,7 @@ import type { ParsedArgs } from '../args.js';
 import { loadBinding } from '../bindings.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { readTag } from '../tag.js';
+import { readTag } from '../../lifecycle/ownership.js';
 
 export async function runStatus(args: ParsedArgs, out: Output): Promise<ExitCode> {
   const binding = await loadBinding(args.simulated);

@@ -11,7 +11,7 @@ import { serveInspector } from '../../inspect/server.js';
 import type { InspectorServer } from '../../inspect/server.js';
 import { createStatelyInspector } from '../../inspect/stately.js';
 import type { StatelyInspector } from '../../inspect/stately.js';
-import { ownTag } from '../../lifecycle/session.js';
+import { ownTag } from '../../lifecycle/ownership.js';
 import type { ParsedArgs } from '../args.js';
 import { describeError, loadBinding } from '../bindings.js';
 import { CliError, ExitCode } from '../exit-codes.js';
