@@ -4,7 +4,7 @@
 // each stands for through its fault injector. Both number steps the same way,
 // so a failure's `step` means the same thing on either.
 
-import type { BindingOp } from '../simulated/faults.js';
+import type { BindingOp } from './operations.js';
 import type { LinkPlan } from './types.js';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, normalizeRoute, parseCidr, validateBoolean, validateInteger,

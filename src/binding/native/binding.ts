@@ -173,7 +173,8 @@ function rawSteps(plan: unknown, argument = 'plan'): RawLinkSteps {
   return { words, count: steps.length, alias };
 }
 
-class NativeBinding implements TunBinding {
+/** Exported for its shape (the operation table's test); make one with createNativeBinding(). */
+export class NativeBinding implements TunBinding {
   readonly kind = 'native' as const;
   readonly #addon: TunAddon;
   /** Open devices by ifindex, so setMtu keeps their packet-size limit current. */

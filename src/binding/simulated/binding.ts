@@ -12,7 +12,8 @@ import {
   InvalidArgumentTypeError, InvalidArgumentValueError, normalizeRoute, parseCidr, validateIfindex,
   validateInteger, validateInterfaceName, validateBoolean, validateMtu, validateOpenOptions,
 } from '../contract/validate.js';
-import { FaultInjector, syscallOf, type BindingOp } from './faults.js';
+import { OPERATIONS, syscallOf, type BindingOp } from '../contract/operations.js';
+import { FaultInjector } from './faults.js';
 import { SimKernel, type SimLink, type SimKernelOptions } from './kernel.js';
 import { SimulatedPacketQueue } from './queue.js';
 import { SimulatedTunDevice } from './device.js';
@@ -21,15 +22,6 @@ import { planSteps, validateAlias, type PlanStep } from '../contract/link-plan.j
 import type {
   AddressInfo, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
 } from '../contract/types.js';
-
-/**
- * Operations that need CAP_NET_ADMIN; reads do not. configure is not one: it
- * fails at its first step's own EPERM (with `step`), as the kernel refuses it.
- */
-const PRIVILEGED_OPS: ReadonlySet<BindingOp> = new Set<BindingOp>([
-  'open', 'setMtu', 'setUp', 'setAlias', 'setGroup', 'addAddress', 'deleteAddress', 'addRoute', 'deleteRoute',
-  'deleteLink', 'deleteLinkGroup',
-]);
 
 export interface SimulatedBindingOptions extends SimKernelOptions {
   /** false: act like a process without CAP_NET_ADMIN (changes fail with EPERM). Default true. */
@@ -59,10 +51,13 @@ export class SimulatedBinding implements TunBinding {
     this.#gid = options.gid ?? 1000;
   }
 
-  /** Count the call, apply injected faults, then check privilege: what the kernel would do first. */
+  /**
+   * Count the call, apply injected faults, then check privilege: what the kernel
+   * would do first. (open checks its own, as it may attach to a TUN we own.)
+   */
   async #enter(op: BindingOp, interfaceName?: string): Promise<void> {
     await this.faults.enter(op, interfaceName);
-    if (!this.#privileged && PRIVILEGED_OPS.has(op)) {
+    if (!this.#privileged && OPERATIONS[op].privileged) {
       throw new TunSystemError({ code: 'EPERM', syscall: syscallOf(op), ...(interfaceName ? { interfaceName } : {}) });
     }
   }
@@ -82,7 +77,7 @@ export class SimulatedBinding implements TunBinding {
       const existing = fixedName === undefined ? undefined : this.kernel.find(fixedName);
       const owned = existing !== undefined && opts.attachExisting
         && (existing.owner === this.#uid || existing.ownerGroup === this.#gid);
-      if (!owned) throw new TunSystemError({ code: 'EPERM', syscall: 'ioctl(TUNSETIFF)', ...(fixedName ? { interfaceName: fixedName } : {}) });
+      if (!owned) throw new TunSystemError({ code: 'EPERM', syscall: syscallOf('open'), ...(fixedName ? { interfaceName: fixedName } : {}) });
     }
     const existed = fixedName !== undefined && this.kernel.find(fixedName) !== undefined;
     let device: SimulatedTunDevice | undefined;
@@ -270,7 +265,7 @@ function validateLinkKey(link: unknown): string | number {
 export { SimKernel } from './kernel.js';
 export type { SimulatedLinkSnapshot, AddressScope } from './kernel.js';
 export { FaultInjector } from './faults.js';
-export type { BindingOp } from './faults.js';
+export type { BindingOp } from '../contract/operations.js';
 export { SimulatedWorld } from './world.js';
 export type { OpenFdInfo } from './world.js';
 export { SimulatedPacketQueue, READ_BATCH } from './queue.js';
