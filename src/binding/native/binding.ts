@@ -329,18 +329,10 @@ export class NativeBinding implements TunBinding {
   }
 }
 
-let defaultBinding: TunBinding | undefined;
-
 /**
  * A TunBinding over the native addon. Throws (with how to build it) when the
  * addon is missing. Bindings share the addon; each tracks its own devices.
  */
 export function createNativeBinding(): TunBinding {
   return new NativeBinding(loadAddon());
-}
-
-/** One shared native binding for this thread. */
-export function nativeBinding(): TunBinding {
-  defaultBinding ??= createNativeBinding();
-  return defaultBinding;
 }
