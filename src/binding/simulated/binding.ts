@@ -18,7 +18,7 @@ import { SimKernel, type SimLink, type SimKernelOptions } from './kernel.js';
 import { SimulatedPacketQueue } from './queue.js';
 import { SimulatedTunDevice } from './device.js';
 import { SimulatedWorld } from './world.js';
-import { planSteps, validateAlias, type PlanStep } from '../contract/link-plan.js';
+import { callsOfStep, planSteps, validateAlias, type PlanStep } from '../contract/link-plan.js';
 import type {
   AddressInfo, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
 } from '../contract/types.js';
@@ -119,15 +119,8 @@ export class SimulatedBinding implements TunBinding {
   async #runSteps(ifindex: number, steps: PlanStep[]): Promise<void> {
     for (const [index, step] of steps.entries()) {
       try {
-        switch (step.kind) {
-          case 'link':
-            if (step.alias !== undefined) await this.setAlias(ifindex, step.alias);
-            if (step.group !== undefined) await this.setGroup(ifindex, step.group);
-            if (step.mtu !== undefined) await this.setMtu(ifindex, step.mtu);
-            break;
-          case 'address': await this.addAddress(ifindex, step.cidr.cidr); break;
-          case 'up': await this.setUp(ifindex, step.up); break;
-          case 'route': await this.addRoute(ifindex, { destination: step.route.destination.cidr, metric: step.route.metric }); break;
+        for (const call of callsOfStep(step)) {
+          await (this[call.op] as (ifindex: number, arg: unknown) => Promise<void>).call(this, ifindex, call.arg);
         }
       } catch (error) {
         if (error !== null && typeof error === 'object') Object.assign(error, { step: index });
