@@ -35,14 +35,13 @@ import type {
 } from '../contract/types.js';
 import {
   InvalidArgumentTypeError,
-  InvalidArgumentValueError,
   formatAddress,
   normalizeRoute,
   parseCidr,
   validateBoolean,
   validateIfindex,
   validateInteger,
-  validateInterfaceName,
+  validateLinkKey,
   validateMtu,
   validateOpenOptions,
 } from '../contract/validate.js';
@@ -126,10 +125,7 @@ export class NativeBinding implements TunBinding {
   }
 
   async getLink(link: string | number): Promise<LinkInfo> {
-    if (typeof link === 'number') validateIfindex(link, 'link');
-    else if (typeof link === 'string') validateInterfaceName(link, 'link');
-    else throw new InvalidArgumentTypeError('link', 'an interface name or ifindex', link);
-    return toLinkInfo(await this.#addon.getLink(link));
+    return toLinkInfo(await this.#addon.getLink(validateLinkKey(link)));
   }
 
   async listLinks(): Promise<LinkInfo[]> {

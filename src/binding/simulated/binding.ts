@@ -9,8 +9,8 @@
 
 import { TunSystemError } from '../contract/system-error.js';
 import {
-  InvalidArgumentTypeError, InvalidArgumentValueError, normalizeRoute, parseCidr, validateIfindex,
-  validateInteger, validateInterfaceName, validateBoolean, validateMtu, validateOpenOptions,
+  InvalidArgumentTypeError, normalizeRoute, parseCidr, validateIfindex,
+  validateInteger, validateLinkKey, validateBoolean, validateMtu, validateOpenOptions,
 } from '../contract/validate.js';
 import { OPERATIONS, syscallOf, type BindingOp } from '../contract/operations.js';
 import { FaultInjector } from './faults.js';
@@ -247,12 +247,6 @@ export class SimulatedBinding implements TunBinding {
   openFdCount(): number {
     return this.#openFds;
   }
-}
-
-function validateLinkKey(link: unknown): string | number {
-  if (typeof link === 'string') return validateInterfaceName(link, 'link');
-  if (typeof link === 'number') return validateIfindex(link, 'link');
-  throw new InvalidArgumentTypeError('link', 'an interface name or ifindex', link);
 }
 
 export { SimKernel } from './kernel.js';
