@@ -32,7 +32,7 @@ struct NamedConstant {
   const char* name;
   uint32_t value;
 };
-// What `stepLayout` holds (StepLayout in src/binding/native/addon.ts names the same keys).
+// What `stepLayout` holds: the name the TypeScript packer reads each constant by.
 constexpr NamedConstant kStepLayout[] = {
     {"words", kStepWords},
     {"wordHead", kWordHead},

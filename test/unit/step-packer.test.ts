@@ -58,7 +58,7 @@ describe('the step packer', () => {
 
   it('refuses an addon whose layout lacks a key, saying to rebuild it', () => {
     const { add: _, ...older } = SHUFFLED;
-    expect(() => stepPacker(older as StepLayout)).to.throw(/stepLayout\.add.*rebuild/);
+    expect(() => stepPacker(older)).to.throw(/stepLayout\.add.*rebuild/);
     expect(() => stepPacker(undefined as unknown as StepLayout)).to.throw(/stepLayout\.words/);
   });
 });

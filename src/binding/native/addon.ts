@@ -91,30 +91,12 @@ export interface RawMonitor {
 
 /**
  * The packed step layout, as the addon exports it (`stepLayout`): word
- * positions, step kinds and flags. Defined once, in native/ops.h (which says
- * what each word holds); src/binding/native/step-packer.ts packs with it.
+ * positions, step kinds and flags by name. Defined once, in native/ops.h
+ * (kStepLayout, which says what each word holds); the packer
+ * (src/binding/native/step-packer.ts) reads the names it packs with and
+ * refuses a layout that lacks one.
  */
-export interface StepLayout {
-  /** 32-bit words per step */
-  readonly words: number;
-  readonly wordHead: number;
-  readonly wordMtu: number;
-  readonly wordGroup: number;
-  readonly wordFamily: number;
-  readonly wordPrefixLength: number;
-  readonly wordMetric: number;
-  /** the first of the four words holding the address bytes */
-  readonly wordAddress: number;
-  readonly kindLink: number;
-  readonly kindAddress: number;
-  readonly kindRoute: number;
-  readonly hasMtu: number;
-  readonly hasUp: number;
-  readonly up: number;
-  readonly hasAlias: number;
-  readonly hasGroup: number;
-  readonly add: number;
-}
+export type StepLayout = Readonly<Record<string, number>>;
 
 /** A plan packed for the addon: `count` steps in `words`; the plan's one alias travels beside them. */
 export interface RawLinkSteps {

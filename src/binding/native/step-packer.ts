@@ -10,7 +10,7 @@ import type { RawLinkSteps, StepLayout } from './addon.js';
 /** A plan as addon steps, in the order LinkPlan documents; all validated before any is sent. */
 export type StepPacker = (plan: unknown, argument?: string) => RawLinkSteps;
 
-function constantOf(layout: StepLayout | undefined, key: keyof StepLayout): number {
+function constantOf(layout: StepLayout | undefined, key: string): number {
   const value: unknown = layout?.[key];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
     throw new Error(`tun-lifecycle: the native addon exports no stepLayout.${key}; it is older than this package, ` +
