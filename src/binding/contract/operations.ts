@@ -28,27 +28,27 @@ export interface Operation {
   readonly sync: boolean;
 }
 
-function async(syscall: string, privileged: boolean): Operation {
+function request(syscall: string, privileged: boolean): Operation {
   return { syscall, privileged, sync: false };
 }
 
 export const OPERATIONS: Readonly<Record<BindingOp, Operation>> = {
-  open: async('ioctl(TUNSETIFF)', true),
-  getLink: async('RTM_GETLINK', false),
-  listLinks: async('RTM_GETLINK', false),
-  setMtu: async('RTM_NEWLINK', true),
-  setUp: async('RTM_NEWLINK', true),
-  setAlias: async('RTM_NEWLINK', true),
-  setGroup: async('RTM_NEWLINK', true),
-  addAddress: async('RTM_NEWADDR', true),
-  deleteAddress: async('RTM_DELADDR', true),
-  listAddresses: async('RTM_GETADDR', false),
-  addRoute: async('RTM_NEWROUTE', true),
-  deleteRoute: async('RTM_DELROUTE', true),
-  listRoutes: async('RTM_GETROUTE', false),
-  deleteLink: async('RTM_DELLINK', true),
-  deleteLinkGroup: async('RTM_DELLINK', true),
-  configure: async('RTM_NEWLINK', false),
+  open: request('ioctl(TUNSETIFF)', true),
+  getLink: request('RTM_GETLINK', false),
+  listLinks: request('RTM_GETLINK', false),
+  setMtu: request('RTM_NEWLINK', true),
+  setUp: request('RTM_NEWLINK', true),
+  setAlias: request('RTM_NEWLINK', true),
+  setGroup: request('RTM_NEWLINK', true),
+  addAddress: request('RTM_NEWADDR', true),
+  deleteAddress: request('RTM_DELADDR', true),
+  listAddresses: request('RTM_GETADDR', false),
+  addRoute: request('RTM_NEWROUTE', true),
+  deleteRoute: request('RTM_DELROUTE', true),
+  listRoutes: request('RTM_GETROUTE', false),
+  deleteLink: request('RTM_DELLINK', true),
+  deleteLinkGroup: request('RTM_DELLINK', true),
+  configure: request('RTM_NEWLINK', false),
   // Joining the multicast groups needs no privilege.
   monitor: { syscall: 'socket(AF_NETLINK)', privileged: false, sync: true },
 };
