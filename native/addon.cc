@@ -32,6 +32,14 @@ static Napi::Value InitJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// stepLayout: the packed step layout of native/ops.h, for the TypeScript packer.
+static Napi::Object StepLayout(Napi::Env env) {
+  Napi::Object layout = Napi::Object::New(env);
+  for (const NamedConstant& constant : kStepLayout) layout.Set(constant.name, constant.value);
+  layout.Freeze();
+  return layout;
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   AddonData* data = new AddonData();
   env.SetInstanceData(data);
@@ -46,6 +54,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   }
   data->queue_ctor = Napi::Persistent(Queue::Define(env));
   exports.Set("init", Napi::Function::New(env, InitJs, "init"));
+  exports.Set("stepLayout", StepLayout(env));
   exports.Set("Monitor", Monitor::Define(env));
   RegisterOps(env, exports);
   return exports;

@@ -49,15 +49,8 @@ static Napi::Object LinkToJs(Napi::Env env, const LinkData& l) {
   return o;
 }
 
-// Steps packed by the TypeScript side (src/binding/native/binding.ts rawSteps; the
-// layout is documented at RawLinkSteps in src/binding/native/addon.ts):
-// kStepWords words per step, read straight from the typed array's memory with
-// no property lookups; the plan's one alias comes as a separate string.
-constexpr size_t kStepWords = 8;
-constexpr uint32_t kStepLink = 0, kStepAddress = 1, kStepRoute = 2;
-constexpr uint32_t kHasMtu = 1 << 0, kHasUp = 1 << 1, kUp = 1 << 2, kHasAlias = 1 << 3, kHasGroup = 1 << 4,
-                   kAdd = 1 << 5;
-
+// Steps packed as native/ops.h lays them out; the plan's one alias comes as a
+// separate string.
 static std::vector<LinkStep> ParseSteps(Napi::Env env, Napi::Value packed, Napi::Value count_value,
                                         Napi::Value alias) {
   Napi::Uint32Array words = packed.As<Napi::Uint32Array>();
@@ -69,15 +62,15 @@ static std::vector<LinkStep> ParseSteps(Napi::Env env, Napi::Value packed, Napi:
   std::vector<LinkStep> out(count);
   for (size_t i = 0; i < count; i++, w += kStepWords) {
     LinkStep& step = out[i];
-    uint32_t kind = w[0] & 0xff;
-    uint32_t flags = w[0] >> 8;
+    uint32_t kind = w[kWordHead] & 0xff;
+    uint32_t flags = w[kWordHead] >> 8;
     if (kind == kStepLink) {
       step.kind = LinkStep::kLink;
-      if (flags & kHasMtu) step.link.mtu = w[1];
+      if (flags & kHasMtu) step.link.mtu = w[kWordMtu];
       if (flags & kHasUp) step.link.up = (flags & kUp) ? 1 : 0;
       if (flags & kHasGroup) {
         step.link.set_group = true;
-        step.link.group = w[2];
+        step.link.group = w[kWordGroup];
       }
       if (flags & kHasAlias) {
         step.link.set_alias = true;
@@ -86,11 +79,11 @@ static std::vector<LinkStep> ParseSteps(Napi::Env env, Napi::Value packed, Napi:
     } else if (kind == kStepAddress || kind == kStepRoute) {
       step.kind = kind == kStepAddress ? LinkStep::kAddress : LinkStep::kRoute;
       step.add = (flags & kAdd) != 0;
-      step.family = static_cast<int>(w[1]);
+      step.family = static_cast<int>(w[kWordFamily]);
       if (step.family != 4 && step.family != 6) throw Napi::RangeError::New(env, "address family must be 4 or 6");
-      memcpy(step.bytes, w + 4, step.family == 4 ? 4 : 16);
-      step.prefix_len = static_cast<int>(w[2]);
-      step.metric = w[3];
+      memcpy(step.bytes, w + kWordAddress, step.family == 4 ? 4 : 16);
+      step.prefix_len = static_cast<int>(w[kWordPrefixLength]);
+      step.metric = w[kWordMetric];
     } else {
       throw Napi::TypeError::New(env, "unknown configuration step kind " + std::to_string(kind));
     }

@@ -5,23 +5,32 @@
 // else stays real.
 
 import { FaultInjector } from '../binding/simulated/faults.js';
-import type { BindingOp } from '../binding/simulated/faults.js';
+import { BINDING_OPS, OPERATIONS, type BindingOp } from '../binding/contract/operations.js';
 import { planOps } from '../binding/contract/link-plan.js';
 import type { LinkPlan, OpenOptions, TunBinding } from '../binding/contract/types.js';
 
 export type FaultyBinding = TunBinding & { readonly faults: FaultInjector; readonly inner: TunBinding };
 
-const ASYNC_OPS = [
-  'open', 'getLink', 'listLinks', 'setMtu', 'setUp', 'setAlias', 'setGroup', 'addAddress', 'deleteAddress',
-  'listAddresses', 'addRoute', 'deleteRoute', 'listRoutes', 'deleteLink', 'deleteLinkGroup',
-] as const satisfies readonly BindingOp[];
-
-/** A plan's single requests; none for a bad plan (the inner binding refuses it). */
-function opsOf(plan: LinkPlan): BindingOp[] {
+/** A plan's single requests; none for a missing or bad plan (the inner binding refuses a bad one). */
+function opsOf(plan: LinkPlan | undefined): BindingOp[] {
+  if (plan === undefined) return [];
   try {
     return planOps(plan);
   } catch {
     return [];
+  }
+}
+
+/** The single requests one call stands for, each counted and faulted before the inner binding sees the call. */
+function requestsOf(op: BindingOp, args: unknown[]): BindingOp[] {
+  switch (op) {
+    // The one-round-trip fast path stands for the single requests it makes, in
+    // its order: a fault armed on any of them fails the whole call, as the
+    // kernel's refusal of that step would.
+    case 'configure': return opsOf(args[1] as LinkPlan | undefined);
+    // open({ configure: plan }) is the open, then the plan's single requests.
+    case 'open': return ['open', ...opsOf((args[0] as OpenOptions | undefined)?.configure)];
+    default: return [op];
   }
 }
 
@@ -30,38 +39,21 @@ export function withFaults(inner: TunBinding, faults: FaultInjector = new FaultI
     kind: inner.kind,
     faults,
     inner,
-    monitor: (...args: Parameters<TunBinding['monitor']>) => {
-      faults.enterSync('monitor');
-      return inner.monitor(...args);
-    },
     openFdCount: () => inner.openFdCount(),
   };
-  if (inner.configure) {
-    const configure = inner.configure.bind(inner);
-    // The one-round-trip fast path stands for the single requests it makes, in
-    // its order: a fault armed on any of them fails the whole call, as the
-    // kernel's refusal of that step would.
-    wrapped.configure = async (ifindex: number, plan: LinkPlan) => {
-      const steps: BindingOp[] = [
-        ...(plan.alias !== undefined ? ['setAlias' as const] : []),
-        ...(plan.group !== undefined ? ['setGroup' as const] : []),
-        ...(plan.mtu !== undefined ? ['setMtu' as const] : []),
-        ...(plan.addresses ?? []).map(() => 'addAddress' as const),
-        ...(plan.up !== undefined ? ['setUp' as const] : []),
-        ...(plan.routes ?? []).map(() => 'addRoute' as const),
-      ];
-      for (const step of steps) await faults.enter(step);
-      return configure(ifindex, plan);
-    };
-  }
-  for (const op of ASYNC_OPS) {
+  for (const op of BINDING_OPS) {
+    const call = (args: unknown[]) => (inner[op] as (...a: unknown[]) => unknown).apply(inner, args);
+    if (OPERATIONS[op].sync) {
+      wrapped[op] = (...args: unknown[]) => {
+        faults.enterSync(op);
+        return call(args);
+      };
+      continue;
+    }
     wrapped[op] = async (...args: unknown[]) => {
       const name = op === 'getLink' && typeof args[0] === 'string' ? args[0] : undefined;
-      await faults.enter(op, name);
-      // open({ configure: plan }) also stands for the plan's single requests.
-      const plan = op === 'open' ? (args[0] as OpenOptions | undefined)?.configure : undefined;
-      if (plan !== undefined) for (const step of opsOf(plan)) await faults.enter(step);
-      return (inner[op] as (...a: unknown[]) => Promise<unknown>)(...args);
+      for (const [i, request] of requestsOf(op, args).entries()) await faults.enter(request, i === 0 ? name : undefined);
+      return call(args);
     };
   }
   return wrapped as unknown as FaultyBinding;

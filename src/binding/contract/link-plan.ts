@@ -4,8 +4,8 @@
 // each stands for through its fault injector. Both number steps the same way,
 // so a failure's `step` means the same thing on either.
 
-import type { BindingOp } from '../simulated/faults.js';
-import type { LinkPlan } from './types.js';
+import type { BindingOp } from './operations.js';
+import type { LinkPlan, TunBinding } from './types.js';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, normalizeRoute, parseCidr, validateBoolean, validateInteger,
   validateMtu, type NormalizedRoute, type ParsedCidr,
@@ -56,25 +56,33 @@ export function planSteps(plan: unknown, argument = 'plan'): PlanStep[] {
   return steps;
 }
 
+/** The single operations a plan's steps stand for; each takes the ifindex and one argument. */
+export type SingleOp = 'setAlias' | 'setGroup' | 'setMtu' | 'addAddress' | 'setUp' | 'addRoute';
+
+/** One single binding call: `binding[op](ifindex, arg)`. */
+export type SingleCall = { [Op in SingleOp]: { op: Op; arg: Parameters<TunBinding[Op]>[1] } }[SingleOp];
+
 /**
- * The single binding operations one step stands for, in order (the link
- * step is one request but three single calls: alias, group, MTU).
+ * The single binding calls one step stands for, in order (the link step is
+ * one request but three single calls: alias, group, MTU). The simulated
+ * binding runs a plan as these calls; fault injection counts them.
  */
-export function opsOfStep(step: PlanStep): BindingOp[] {
+export function callsOfStep(step: PlanStep): SingleCall[] {
   switch (step.kind) {
-    case 'link':
-      return [
-        ...(step.alias !== undefined ? ['setAlias' as const] : []),
-        ...(step.group !== undefined ? ['setGroup' as const] : []),
-        ...(step.mtu !== undefined ? ['setMtu' as const] : []),
-      ];
-    case 'address': return ['addAddress'];
-    case 'up': return ['setUp'];
-    case 'route': return ['addRoute'];
+    case 'link': {
+      const calls: SingleCall[] = [];
+      if (step.alias !== undefined) calls.push({ op: 'setAlias', arg: step.alias });
+      if (step.group !== undefined) calls.push({ op: 'setGroup', arg: step.group });
+      if (step.mtu !== undefined) calls.push({ op: 'setMtu', arg: step.mtu });
+      return calls;
+    }
+    case 'address': return [{ op: 'addAddress', arg: step.cidr.cidr }];
+    case 'up': return [{ op: 'setUp', arg: step.up }];
+    case 'route': return [{ op: 'addRoute', arg: { destination: step.route.destination.cidr, metric: step.route.metric } }];
   }
 }
 
 /** The single operations a plan stands for, in order (for fault injection around any binding). */
 export function planOps(plan: LinkPlan): BindingOp[] {
-  return planSteps(plan).flatMap(opsOfStep);
+  return planSteps(plan).flatMap((step) => callsOfStep(step).map((call) => call.op));
 }

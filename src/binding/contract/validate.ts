@@ -106,6 +106,13 @@ export function validateIfindex(ifindex: unknown, argument = 'ifindex'): number 
   return validateInteger(ifindex, argument, 1, 0x7fffffff);
 }
 
+/** A link named by interface name or ifindex, as getLink takes it. */
+export function validateLinkKey(link: unknown, argument = 'link'): string | number {
+  if (typeof link === 'string') return validateInterfaceName(link, argument);
+  if (typeof link === 'number') return validateIfindex(link, argument);
+  throw new InvalidArgumentTypeError(argument, 'an interface name or ifindex', link);
+}
+
 export function validateBoolean(value: unknown, argument: string): boolean {
   if (typeof value !== 'boolean') throw new InvalidArgumentTypeError(argument, 'a boolean', value);
   return value;

@@ -90,35 +90,25 @@ export interface RawMonitor {
 }
 
 /**
- * Link steps packed for the addon (read in native/ops.cc ParseSteps): STEP_WORDS
- * 32-bit words per step, so the addon copies them out with no property lookups.
- *   word 0: kind (STEP_LINK / STEP_ADDRESS / STEP_ROUTE) | flags << 8
- *           link: STEP_HAS_MTU, STEP_HAS_UP, STEP_UP, STEP_HAS_ALIAS, STEP_HAS_GROUP; address/route: STEP_ADD
- *   word 1: link mtu | family (4 or 6)
- *   word 2: link group | prefix length
- *   word 3: route metric
- *   words 4–7: the address bytes (4 or 16), network order
- * The one alias a plan may carry travels beside them as a string.
+ * The packed step layout, as the addon exports it (`stepLayout`): word
+ * positions, step kinds and flags by name. Defined once, in native/ops.h
+ * (kStepLayout, which says what each word holds); the packer
+ * (src/binding/native/step-packer.ts) reads the names it packs with and
+ * refuses a layout that lacks one.
  */
+export type StepLayout = Readonly<Record<string, number>>;
+
+/** A plan packed for the addon: `count` steps in `words`; the plan's one alias travels beside them. */
 export interface RawLinkSteps {
   words: Uint32Array;
   count: number;
   alias: string | undefined;
 }
-export const STEP_WORDS = 8;
-export const STEP_LINK = 0;
-export const STEP_ADDRESS = 1;
-export const STEP_ROUTE = 2;
-export const STEP_HAS_MTU = 1 << 0;
-export const STEP_HAS_UP = 1 << 1;
-export const STEP_UP = 1 << 2;
-export const STEP_HAS_ALIAS = 1 << 3;
-export const STEP_HAS_GROUP = 1 << 4;
-export const STEP_ADD = 1 << 5;
 
 /** What build/Release/tun_lifecycle.node exports. Each function is one kernel conversation. */
 export interface TunAddon {
   init(makeError: (init: TunSystemErrorInit) => Error): void;
+  readonly stepLayout: StepLayout;
   /**
    * TUNSETIFF (and owner/group/persist), then `steps` when given, in the same
    * worker; all or nothing: a failing step rolls the device back and the

@@ -17,11 +17,9 @@
 //    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
 //    added with metric 0 reads back as 1024).
 
-import {
-  loadAddon, STEP_ADD, STEP_ADDRESS, STEP_HAS_ALIAS, STEP_HAS_GROUP, STEP_HAS_MTU, STEP_HAS_UP, STEP_LINK, STEP_ROUTE,
-  STEP_UP, STEP_WORDS, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type RawLinkSteps, type TunAddon,
-} from './addon.js';
+import { loadAddon, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type TunAddon } from './addon.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
+import { stepPacker, type StepPacker } from './step-packer.js';
 import type { TunSystemError } from '../contract/system-error.js';
 import type {
   AddressInfo,
@@ -37,18 +35,17 @@ import type {
 } from '../contract/types.js';
 import {
   InvalidArgumentTypeError,
-  InvalidArgumentValueError,
   formatAddress,
   normalizeRoute,
   parseCidr,
   validateBoolean,
   validateIfindex,
   validateInteger,
-  validateInterfaceName,
+  validateLinkKey,
   validateMtu,
   validateOpenOptions,
 } from '../contract/validate.js';
-import { planSteps, validateAlias } from '../contract/link-plan.js';
+import { validateAlias } from '../contract/link-plan.js';
 
 const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
 const IFF_UP = 0x1;
@@ -94,99 +91,24 @@ function toLinkEvent(raw: RawLinkEvent): LinkEvent {
   }
 }
 
-// Packed steps are written here and copied out by the addon before the call
-// returns, so one buffer serves every call of this thread (grown when a plan
-// is longer); a fresh ArrayBuffer per call would cost more than the packing.
-let packedWords = new Uint32Array(STEP_WORDS * 8);
-let packedBytes = new Uint8Array(packedWords.buffer);
-
-/** A LinkPlan as addon requests, in the order LinkPlan documents; all validated before any is sent. */
-function rawSteps(plan: unknown, argument = 'plan'): RawLinkSteps {
-  const steps = planSteps(plan, argument);
-  if (packedWords.length < steps.length * STEP_WORDS) {
-    packedWords = new Uint32Array(steps.length * STEP_WORDS);
-    packedBytes = new Uint8Array(packedWords.buffer);
-  }
-  // Every word of a step is written (plain stores: fill() and set() are calls
-  // into the runtime that cost more here than the few stores they save).
-  const words = packedWords;
-  const bytes = packedBytes;
-  let alias: string | undefined;
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i]!;
-    const w = i * STEP_WORDS;
-    let head: number;
-    let word1 = 0;
-    let word2 = 0;
-    let word3 = 0;
-    let address: Uint8Array | undefined;
-    switch (step.kind) {
-      case 'link': {
-        let flags = 0;
-        if (step.mtu !== undefined) {
-          flags |= STEP_HAS_MTU;
-          word1 = step.mtu;
-        }
-        if (step.group !== undefined) {
-          flags |= STEP_HAS_GROUP;
-          word2 = step.group;
-        }
-        if (step.alias !== undefined) {
-          flags |= STEP_HAS_ALIAS;
-          alias = step.alias;
-        }
-        head = STEP_LINK | (flags << 8);
-        break;
-      }
-      case 'up':
-        head = STEP_LINK | ((STEP_HAS_UP | (step.up ? STEP_UP : 0)) << 8);
-        break;
-      case 'address':
-        head = STEP_ADDRESS | (STEP_ADD << 8);
-        word1 = step.cidr.family;
-        word2 = step.cidr.prefixLength;
-        address = step.cidr.bytes;
-        break;
-      case 'route': {
-        const d = step.route.destination;
-        head = STEP_ROUTE | (STEP_ADD << 8);
-        word1 = d.family;
-        word2 = d.prefixLength;
-        word3 = step.route.metric;
-        address = d.bytes;
-        break;
-      }
-    }
-    words[w] = head;
-    words[w + 1] = word1;
-    words[w + 2] = word2;
-    words[w + 3] = word3;
-    words[w + 4] = 0;
-    words[w + 5] = 0;
-    words[w + 6] = 0;
-    words[w + 7] = 0;
-    if (address) {
-      const at = (w + 4) * 4;
-      for (let k = 0; k < address.length; k++) bytes[at + k] = address[k]!;
-    }
-  }
-  return { words, count: steps.length, alias };
-}
-
-class NativeBinding implements TunBinding {
+/** Exported for its shape (the operation table's test); make one with createNativeBinding(). */
+export class NativeBinding implements TunBinding {
   readonly kind = 'native' as const;
   readonly #addon: TunAddon;
   /** Open devices by ifindex, so setMtu keeps their packet-size limit current. */
   readonly #devices = new Map<number, NativeTunDevice>();
+  /** Plans packed in the layout this addon exports. */
+  readonly #packSteps: StepPacker;
 
   constructor(addon: TunAddon) {
     this.#addon = addon;
+    this.#packSteps = stepPacker(addon.stepLayout);
   }
 
   async open(options?: OpenOptions): Promise<TunDevice> {
     const o = validateOpenOptions(options);
     const plan = options?.configure;
-    const steps = plan === undefined ? undefined : rawSteps(plan, 'options.configure');
+    const steps = plan === undefined ? undefined : this.#packSteps(plan, 'options.configure');
     const opening = this.#addon.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
       o.group ?? -1, o.attachExisting, steps?.words, steps?.count ?? 0, steps?.alias);
     // The kernel work runs on the threadpool now; the queues' JavaScript side
@@ -203,10 +125,7 @@ class NativeBinding implements TunBinding {
   }
 
   async getLink(link: string | number): Promise<LinkInfo> {
-    if (typeof link === 'number') validateIfindex(link, 'link');
-    else if (typeof link === 'string') validateInterfaceName(link, 'link');
-    else throw new InvalidArgumentTypeError('link', 'an interface name or ifindex', link);
-    return toLinkInfo(await this.#addon.getLink(link));
+    return toLinkInfo(await this.#addon.getLink(validateLinkKey(link)));
   }
 
   async listLinks(): Promise<LinkInfo[]> {
@@ -215,7 +134,7 @@ class NativeBinding implements TunBinding {
 
   async configure(ifindex: number, plan: LinkPlan): Promise<void> {
     validateIfindex(ifindex);
-    const steps = rawSteps(plan);
+    const steps = this.#packSteps(plan);
     await this.#addon.configureLink(ifindex, steps.words, steps.count, steps.alias);
     if (plan.mtu !== undefined) this.#devices.get(ifindex)?.mtuChanged(plan.mtu);
   }
@@ -328,18 +247,10 @@ class NativeBinding implements TunBinding {
   }
 }
 
-let defaultBinding: TunBinding | undefined;
-
 /**
  * A TunBinding over the native addon. Throws (with how to build it) when the
  * addon is missing. Bindings share the addon; each tracks its own devices.
  */
 export function createNativeBinding(): TunBinding {
   return new NativeBinding(loadAddon());
-}
-
-/** One shared native binding for this thread. */
-export function nativeBinding(): TunBinding {
-  defaultBinding ??= createNativeBinding();
-  return defaultBinding;
 }

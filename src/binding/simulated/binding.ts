@@ -9,27 +9,19 @@
 
 import { TunSystemError } from '../contract/system-error.js';
 import {
-  InvalidArgumentTypeError, InvalidArgumentValueError, normalizeRoute, parseCidr, validateIfindex,
-  validateInteger, validateInterfaceName, validateBoolean, validateMtu, validateOpenOptions,
+  InvalidArgumentTypeError, normalizeRoute, parseCidr, validateIfindex,
+  validateInteger, validateLinkKey, validateBoolean, validateMtu, validateOpenOptions,
 } from '../contract/validate.js';
-import { FaultInjector, syscallOf, type BindingOp } from './faults.js';
+import { OPERATIONS, syscallOf, type BindingOp } from '../contract/operations.js';
+import { FaultInjector } from './faults.js';
 import { SimKernel, type SimLink, type SimKernelOptions } from './kernel.js';
 import { SimulatedPacketQueue } from './queue.js';
 import { SimulatedTunDevice } from './device.js';
 import { SimulatedWorld } from './world.js';
-import { planSteps, validateAlias, type PlanStep } from '../contract/link-plan.js';
+import { callsOfStep, planSteps, validateAlias, type PlanStep } from '../contract/link-plan.js';
 import type {
   AddressInfo, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
 } from '../contract/types.js';
-
-/**
- * Operations that need CAP_NET_ADMIN; reads do not. configure is not one: it
- * fails at its first step's own EPERM (with `step`), as the kernel refuses it.
- */
-const PRIVILEGED_OPS: ReadonlySet<BindingOp> = new Set<BindingOp>([
-  'open', 'setMtu', 'setUp', 'setAlias', 'setGroup', 'addAddress', 'deleteAddress', 'addRoute', 'deleteRoute',
-  'deleteLink', 'deleteLinkGroup',
-]);
 
 export interface SimulatedBindingOptions extends SimKernelOptions {
   /** false: act like a process without CAP_NET_ADMIN (changes fail with EPERM). Default true. */
@@ -59,10 +51,13 @@ export class SimulatedBinding implements TunBinding {
     this.#gid = options.gid ?? 1000;
   }
 
-  /** Count the call, apply injected faults, then check privilege: what the kernel would do first. */
+  /**
+   * Count the call, apply injected faults, then check privilege: what the kernel
+   * would do first. (open checks its own, as it may attach to a TUN we own.)
+   */
   async #enter(op: BindingOp, interfaceName?: string): Promise<void> {
     await this.faults.enter(op, interfaceName);
-    if (!this.#privileged && PRIVILEGED_OPS.has(op)) {
+    if (!this.#privileged && OPERATIONS[op].privileged) {
       throw new TunSystemError({ code: 'EPERM', syscall: syscallOf(op), ...(interfaceName ? { interfaceName } : {}) });
     }
   }
@@ -82,7 +77,7 @@ export class SimulatedBinding implements TunBinding {
       const existing = fixedName === undefined ? undefined : this.kernel.find(fixedName);
       const owned = existing !== undefined && opts.attachExisting
         && (existing.owner === this.#uid || existing.ownerGroup === this.#gid);
-      if (!owned) throw new TunSystemError({ code: 'EPERM', syscall: 'ioctl(TUNSETIFF)', ...(fixedName ? { interfaceName: fixedName } : {}) });
+      if (!owned) throw new TunSystemError({ code: 'EPERM', syscall: syscallOf('open'), ...(fixedName ? { interfaceName: fixedName } : {}) });
     }
     const existed = fixedName !== undefined && this.kernel.find(fixedName) !== undefined;
     let device: SimulatedTunDevice | undefined;
@@ -124,15 +119,8 @@ export class SimulatedBinding implements TunBinding {
   async #runSteps(ifindex: number, steps: PlanStep[]): Promise<void> {
     for (const [index, step] of steps.entries()) {
       try {
-        switch (step.kind) {
-          case 'link':
-            if (step.alias !== undefined) await this.setAlias(ifindex, step.alias);
-            if (step.group !== undefined) await this.setGroup(ifindex, step.group);
-            if (step.mtu !== undefined) await this.setMtu(ifindex, step.mtu);
-            break;
-          case 'address': await this.addAddress(ifindex, step.cidr.cidr); break;
-          case 'up': await this.setUp(ifindex, step.up); break;
-          case 'route': await this.addRoute(ifindex, { destination: step.route.destination.cidr, metric: step.route.metric }); break;
+        for (const call of callsOfStep(step)) {
+          await (this[call.op] as (ifindex: number, arg: unknown) => Promise<void>).call(this, ifindex, call.arg);
         }
       } catch (error) {
         if (error !== null && typeof error === 'object') Object.assign(error, { step: index });
@@ -261,16 +249,10 @@ export class SimulatedBinding implements TunBinding {
   }
 }
 
-function validateLinkKey(link: unknown): string | number {
-  if (typeof link === 'string') return validateInterfaceName(link, 'link');
-  if (typeof link === 'number') return validateIfindex(link, 'link');
-  throw new InvalidArgumentTypeError('link', 'an interface name or ifindex', link);
-}
-
 export { SimKernel } from './kernel.js';
 export type { SimulatedLinkSnapshot, AddressScope } from './kernel.js';
 export { FaultInjector } from './faults.js';
-export type { BindingOp } from './faults.js';
+export type { BindingOp } from '../contract/operations.js';
 export { SimulatedWorld } from './world.js';
 export type { OpenFdInfo } from './world.js';
 export { SimulatedPacketQueue, READ_BATCH } from './queue.js';

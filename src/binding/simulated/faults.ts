@@ -4,43 +4,9 @@
 // get here, so `calls()` staying at zero proves nothing touched the kernel.
 
 import { TunSystemError, errnoOf } from '../contract/system-error.js';
-import type { TunBinding } from '../contract/types.js';
+import { OPERATIONS, isBindingOp, syscallOf, type BindingOp } from '../contract/operations.js';
 
-/** The binding's operations that faults can target. */
-export type BindingOp = Exclude<keyof TunBinding & string, 'kind'>;
-
-const ASYNC_OPS: ReadonlySet<string> = new Set<BindingOp>([
-  'open', 'getLink', 'listLinks', 'setMtu', 'setUp', 'setAlias', 'setGroup', 'addAddress', 'deleteAddress',
-  'listAddresses', 'addRoute', 'deleteRoute', 'listRoutes', 'deleteLink', 'deleteLinkGroup', 'configure',
-]);
-// openFdCount is bookkeeping, not a kernel conversation: it is neither counted nor faultable.
-const SYNC_OPS: ReadonlySet<string> = new Set<BindingOp>(['monitor']);
-
-/** The netlink/ioctl conversation each op stands for, for the error's `syscall`. */
-const SYSCALL_OF: Record<BindingOp, string> = {
-  open: 'ioctl(TUNSETIFF)',
-  getLink: 'RTM_GETLINK',
-  listLinks: 'RTM_GETLINK',
-  setMtu: 'RTM_NEWLINK',
-  setUp: 'RTM_NEWLINK',
-  setAlias: 'RTM_NEWLINK',
-  setGroup: 'RTM_NEWLINK',
-  addAddress: 'RTM_NEWADDR',
-  deleteAddress: 'RTM_DELADDR',
-  listAddresses: 'RTM_GETADDR',
-  addRoute: 'RTM_NEWROUTE',
-  deleteRoute: 'RTM_DELROUTE',
-  listRoutes: 'RTM_GETROUTE',
-  deleteLink: 'RTM_DELLINK',
-  deleteLinkGroup: 'RTM_DELLINK',
-  configure: 'RTM_NEWLINK',
-  monitor: 'socket(AF_NETLINK)',
-  openFdCount: 'openFdCount',
-};
-
-export function syscallOf(op: BindingOp): string {
-  return SYSCALL_OF[op];
-}
+export type { BindingOp } from '../contract/operations.js';
 
 interface FailRule {
   code: string;
@@ -52,14 +18,13 @@ interface Gate {
   wake: (() => void) | undefined;
 }
 
+// Bookkeeping (openFdCount) is not in the table, so it is neither counted nor faultable.
 function checkOp(op: unknown, allowSync: boolean): BindingOp {
-  if (typeof op !== 'string' || !(ASYNC_OPS.has(op) || SYNC_OPS.has(op))) {
-    throw new TypeError(`faults: unknown binding operation ${JSON.stringify(op)}`);
-  }
-  if (!allowSync && SYNC_OPS.has(op)) {
+  if (!isBindingOp(op)) throw new TypeError(`faults: unknown binding operation ${JSON.stringify(op)}`);
+  if (!allowSync && OPERATIONS[op].sync) {
     throw new TypeError(`faults: ${op} is synchronous; only fail() applies to it`);
   }
-  return op as BindingOp;
+  return op;
 }
 
 export class FaultInjector {
@@ -176,7 +141,7 @@ export class FaultInjector {
     if (rule.remaining <= 0) this.#fails.delete(op);
     throw new TunSystemError({
       code: rule.code,
-      syscall: SYSCALL_OF[op],
+      syscall: syscallOf(op),
       extack: 'injected by SimulatedBinding.faults',
       ...(interfaceName === undefined ? {} : { interfaceName }),
     });
