@@ -10,7 +10,7 @@
 import { expect } from 'chai';
 import type { AddressInfo, LinkEvent, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
-import { eventually } from '../helpers/queue-wait.js';
+import { eventually } from '../helpers/wait.js';
 import type { ContractHarness, ContractWorld, ObservedAddress, ObservedRoute } from './observer.js';
 
 export const IFF_UP = 0x1;

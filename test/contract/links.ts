@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { PacketQueue, TunDevice } from '../../src/binding/contract/types.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
-import { eventually } from '../helpers/queue-wait.js';
+import { eventually } from '../helpers/wait.js';
 import { world, binding, open, rejectionOf, IFF_UP, IFF_LOWER_UP, ABSENT_IFINDEX } from './context.js';
 
 export function linksContract(): void {

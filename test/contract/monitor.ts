@@ -2,7 +2,7 @@
 
 import { expect } from 'chai';
 import type { LinkEvent } from '../../src/binding/contract/types.js';
-import { eventually } from '../helpers/queue-wait.js';
+import { eventually } from '../helpers/wait.js';
 import { world, binding, monitors, open, watch, seen } from './context.js';
 
 export function monitorContract(): void {

@@ -2,7 +2,7 @@
 
 import { expect } from 'chai';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
-import { eventually } from '../helpers/queue-wait.js';
+import { eventually } from '../helpers/wait.js';
 import { world, binding, devices, names, open, freshName, rejectionOf, keys } from './context.js';
 
 export function openWithPlanContract(): void {

@@ -1,7 +1,7 @@
 // Devices: open() and its options (names, persistence, attach, queues), and what close() lets go.
 
 import { expect } from 'chai';
-import { eventually } from '../helpers/queue-wait.js';
+import { eventually } from '../helpers/wait.js';
 import { world, binding, devices, names, open, freshName, rejectionOf } from './context.js';
 
 export function openContract(): void {

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import type { PacketQueue } from '../../src/binding/contract/types.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import { isKernelNoise, isUdp, parsePacket, buildIPv4Udp, buildIPv6Udp } from '../helpers/packets.js';
-import { eventually } from '../helpers/queue-wait.js';
+import { eventually } from '../helpers/wait.js';
 import { label, world, binding, open } from './context.js';
 
 export function queuesContract(): void {
