@@ -1,7 +1,8 @@
 // Addresses: IPv4 and IPv6 on one interface, the kernel link-local, duplicate and absent ones.
 
 import { expect } from 'chai';
-import { world, binding, open, rejectionOf, keys, withoutLinkLocal } from './context.js';
+import { rejectionOf } from '../helpers/rejection.js';
+import { world, binding, open, keys, withoutLinkLocal } from './context.js';
 
 export function addressesContract(): void {
   describe('addresses', () => {

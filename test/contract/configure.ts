@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import type { LinkPlan, TunDevice } from '../../src/binding/contract/types.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import type { ObservedAddress, ObservedRoute } from './observer.js';
-import { world, binding, open, rejectionOf, keys, ABSENT_IFINDEX } from './context.js';
+import { rejectionOf } from '../helpers/rejection.js';
+import { world, binding, open, keys, ABSENT_IFINDEX } from './context.js';
 
 export function configureContract(): void {
   describe('configure', () => {

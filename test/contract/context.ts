@@ -7,9 +7,7 @@
 // before each test, exactly as when the whole suite was one closure. Mocha runs
 // one test at a time, so one current world is all there is.
 
-import { expect } from 'chai';
 import type { AddressInfo, LinkEvent, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
-import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import { eventually } from '../helpers/wait.js';
 import type { ContractHarness, ContractWorld, ObservedAddress, ObservedRoute } from './observer.js';
 
@@ -76,16 +74,6 @@ export function watch(ifindex: number): LinkEvent[] {
 }
 
 export const seen = (events: LinkEvent[], match: (e: LinkEvent) => boolean) => eventually(() => events.some(match), 3000, 5);
-
-export async function rejectionOf(promise: Promise<unknown>): Promise<TunSystemError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err, String(err)).to.be.instanceOf(TunSystemError);
-    return err as TunSystemError;
-  }
-  expect.fail('expected a rejection');
-}
 
 const key = (x: ObservedAddress | ObservedRoute | AddressInfo): string =>
   'address' in x ? `${x.family} ${x.address}/${x.prefixLength}` : `${x.family} ${x.destination} ${x.metric}`;

@@ -3,7 +3,8 @@
 import { expect } from 'chai';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import { eventually } from '../helpers/wait.js';
-import { world, binding, devices, names, open, freshName, rejectionOf, keys } from './context.js';
+import { rejectionOf } from '../helpers/rejection.js';
+import { world, binding, devices, names, open, freshName, keys } from './context.js';
 
 export function faultPlansContract(): void {
   describe('plans through the fault injector', () => {

@@ -4,7 +4,8 @@ import { expect } from 'chai';
 import type { PacketQueue, TunDevice } from '../../src/binding/contract/types.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import { eventually } from '../helpers/wait.js';
-import { world, binding, open, rejectionOf, IFF_UP, IFF_LOWER_UP, ABSENT_IFINDEX } from './context.js';
+import { rejectionOf } from '../helpers/rejection.js';
+import { world, binding, open, IFF_UP, IFF_LOWER_UP, ABSENT_IFINDEX } from './context.js';
 
 export function linksContract(): void {
   describe('links', () => {

@@ -2,7 +2,8 @@
 
 import { expect } from 'chai';
 import { eventually } from '../helpers/wait.js';
-import { world, binding, devices, names, open, freshName, rejectionOf } from './context.js';
+import { rejectionOf } from '../helpers/rejection.js';
+import { world, binding, devices, names, open, freshName } from './context.js';
 
 export function openContract(): void {
   describe('open', () => {

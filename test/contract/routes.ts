@@ -2,7 +2,8 @@
 
 import { expect } from 'chai';
 import type { ObservedRoute } from './observer.js';
-import { world, binding, open, rejectionOf, keys } from './context.js';
+import { rejectionOf } from '../helpers/rejection.js';
+import { world, binding, open, keys } from './context.js';
 
 export function routesContract(): void {
   describe('routes', () => {
