@@ -1,8 +1,18 @@
 // The offline inspector page: markup only; style and script live beside it.
 // Everything it loads comes from the same server (mermaid.js, /events).
 
-import { PAGE_SCRIPT } from './page-script.js';
+import { readFileSync } from 'node:fs';
 import { PAGE_STYLE } from './page-style.js';
+
+// Beside this module in dist/ (and in an installed package): the build copies it there.
+const PAGE_SCRIPT_URL = new URL('./browser/page.js', import.meta.url);
+let pageScript: string | undefined;
+
+/** The page's script, read once; without the source-map comment, which points nowhere once inlined. */
+function readPageScript(): string {
+  pageScript ??= readFileSync(PAGE_SCRIPT_URL, 'utf8').replace(/^\/\/# sourceMappingURL=.*$/mu, '').trimEnd();
+  return pageScript;
+}
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/gu, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -38,7 +48,9 @@ export function inspectorPage(title: string): string {
 </main>
 <footer>tun-lifecycle offline inspector · served from this process on loopback · no network access needed</footer>
 <script src="mermaid.js"></script>
-<script>${PAGE_SCRIPT}</script>
+<script type="module">
+${readPageScript()}
+</script>
 </body>
 </html>
 `;

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { eventually } from '../helpers/wait.js';
 import { startCli } from './run-cli.js';
 
 function getJson(url: string): Promise<any> {
@@ -37,11 +38,8 @@ describe('cli: inspection while holding an interface', function () {
       expect(state.snapshot.state).to.equal('ready');
       expect(state.details).to.deep.include({ binding: 'simulated', addresses: ['10.243.0.1/24'] });
       expect(state.log.map((m: any) => m.type)).to.include.members(['START', 'xstate.done.actor.create']);
-      const deadline = Date.now() + 3000;
-      while (!received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'ready') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'ready'), 'the relay saw ready').to.equal(true);
+      const sawReady = await eventually(() => received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'ready'));
+      expect(sawReady, 'the relay saw ready').to.equal(true);
       cli.child.kill('SIGTERM');
       await cli.waitFor('stopped');
       expect(await cli.exit()).to.equal(0);

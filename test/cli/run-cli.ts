@@ -14,8 +14,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: SpawnSyncOptions = {}): CliResult {
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 20_000, ...options });
+export interface RunCliOptions extends SpawnSyncOptions {
+  /** A command the CLI runs under, e.g. WITHOUT_NET_ADMIN (test/helpers/privilege.ts). */
+  launcher?: readonly string[];
+}
+
+export function runCli(args: string[], { launcher = [], ...options }: RunCliOptions = {}): CliResult {
+  const [command, ...argv] = [...launcher, process.execPath, CLI, ...args];
+  const result = spawnSync(command!, argv, { encoding: 'utf8', timeout: 20_000, ...options });
   return { status: result.status, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 

@@ -2,7 +2,6 @@
 // trusts the binding's own account of what it did.
 
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 
 export function ip(...args: string[]): string {
   try {
@@ -88,8 +87,4 @@ export function ipRoutes(name: string, options: { includeKernel?: boolean } = {}
     }
   }
   return out;
-}
-
-export function openFdCount(): number {
-  return readdirSync('/proc/self/fd').length;
 }

@@ -266,3 +266,20 @@ export function isUdp(match: Partial<{ src: string; dst: string; srcPort: number
     return true;
   };
 }
+
+/**
+ * A valid IPv4/UDP datagram carrying `text`, for tests that need some packet
+ * and look only at its payload (read back with `payloadText`). From 10.0.0.1
+ * to 10.0.0.2 unless told otherwise.
+ */
+export function textPacket(text = 'hello', route: { src?: string; dst?: string } = {}): Buffer {
+  const { src = '10.0.0.1', dst = '10.0.0.2' } = route;
+  return buildIPv4Udp({ src, dst, srcPort: 40000, dstPort: 9, payload: Buffer.from(text) });
+}
+
+/** The UDP payload of `packet` as text (throws on anything but UDP). */
+export function payloadText(packet: Uint8Array): string {
+  const { udp } = parsePacket(packet);
+  if (!udp) throw new TypeError('not a UDP packet');
+  return udp.payload.toString();
+}

@@ -3,7 +3,6 @@
 // wait, with a deadline, for the packets a test is looking for. A timeout
 // says what did arrive, which is what one needs to see when it fails.
 
-import type { EventEmitter } from 'node:events';
 import type { PacketQueue } from '../../src/binding/contract/types.js';
 import { isKernelNoise, parsePacket } from './packets.js';
 
@@ -87,30 +86,3 @@ export function describePacket(packet: Buffer): string {
     return `unparseable(${packet.length} bytes: ${(err as Error).message})`;
   }
 }
-
-/** The arguments of the next `event` on `emitter`, or a rejection after timeoutMs. */
-export function nextEvent<T extends unknown[] = unknown[]>(emitter: EventEmitter, event: string, timeoutMs = 5000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no '${event}' event within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const listener = (...args: unknown[]): void => {
-      clearTimeout(timer);
-      resolve(args as T);
-    };
-    emitter.once(event, listener);
-  });
-}
-
-/** Poll `probe` until it returns true or timeoutMs passes; returns the final answer. */
-export async function eventually(probe: () => boolean | Promise<boolean>, timeoutMs = 3000, stepMs = 20): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await probe()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

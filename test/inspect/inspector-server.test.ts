@@ -85,6 +85,10 @@ describe('inspect: serveInspector (HTTP + server-sent events)', () => {
     const refs = [...page.body.matchAll(/(?:src|href)="([^"]*)"/gu)].map((m) => m[1]);
     expect(refs).to.deep.equal(['mermaid.js']);
     expect(page.body).to.not.match(/https?:\/\//u);
+    // The script (src/inspect/browser/page.js, copied by the build) is inline, whole, as a module.
+    const script = /<script type="module">([\s\S]*?)<\/script>/u.exec(page.body)?.[1] ?? '';
+    expect(script).to.contain("new EventSource('events')").and.to.match(/export \{\};\s*$/u);
+    expect(script, 'no source map comment pointing nowhere').to.not.contain('sourceMappingURL');
     const mermaid = await fetchText(`${server.url}mermaid.js`);
     expect(mermaid.status).to.equal(200);
     expect(mermaid.body.length).to.be.greaterThan(1_000_000);

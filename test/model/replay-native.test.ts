@@ -7,7 +7,8 @@
 
 import { expect } from 'chai';
 import { describeKernel } from '../helpers/netns.js';
-import { ip, ipAddresses, ipLink, ipLinks, ipRoutes, openFdCount } from '../helpers/iproute.js';
+import { ip, ipAddresses, ipLink, ipLinks, ipRoutes } from '../helpers/iproute.js';
+import { openFdCount, tunFdCount } from '../helpers/fds.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { TunAdapter } from '../../src/index.js';
 import type { TunBinding } from '../../src/index.js';
@@ -19,7 +20,6 @@ import type { FaultInjector } from '../../src/testing.js';
 import { FAULT_REASONS } from './model-config.js';
 import { shortestPaths, simplePaths } from './paths.js';
 import { useFakeTimeouts } from './fake-time.js';
-import { tunFdCount } from './tun-fds.js';
 import { recordResult } from '../reliability/results.js';
 
 const PREFIX = 'mbn';

@@ -8,11 +8,12 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { describeKernel } from '../helpers/netns.js';
-import { ip, ipAddresses, ipLink, ipLinks, ipRoutes, openFdCount } from '../helpers/iproute.js';
+import { ip, ipAddresses, ipLink, ipLinks, ipRoutes } from '../helpers/iproute.js';
+import { openFdCount } from '../helpers/fds.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, buildIPv6Udp, isUdp, parsePacket } from '../helpers/packets.js';
-import { eventually } from '../helpers/queue-wait.js';
+import { eventually } from '../helpers/wait.js';
 import { ConfigurationFailedError, createAdapter } from '../../src/index.js';
 import type { AdapterOptions, TunAdapter, TunBinding } from '../../src/index.js';
 

@@ -6,7 +6,8 @@
 
 import { expect } from 'chai';
 import { describeKernel } from '../helpers/netns.js';
-import { ipJson, ipLink, ipLinks, openFdCount } from '../helpers/iproute.js';
+import { ipJson, ipLink, ipLinks } from '../helpers/iproute.js';
+import { openFdCount } from '../helpers/fds.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { buildIPv4Udp } from '../helpers/packets.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';

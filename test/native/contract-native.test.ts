@@ -4,7 +4,7 @@
 import { describeKernel } from '../helpers/netns.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { bindingContract } from '../contract/binding-contract.js';
-import { kernelHarness } from '../contract/kernel-world.js';
+import { kernelHarness } from './kernel-world.js';
 
 describeKernel('native binding', function () {
   bindingContract('native', kernelHarness(loadNativeBinding));

@@ -5,9 +5,10 @@
 
 import { expect } from 'chai';
 import { describeKernel } from '../helpers/netns.js';
-import { ipAddresses, ipJson, ipLink, ipLinks, ipRoutes, openFdCount } from '../helpers/iproute.js';
+import { ipAddresses, ipJson, ipLink, ipLinks, ipRoutes } from '../helpers/iproute.js';
+import { openFdCount } from '../helpers/fds.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
-import { eventually } from '../helpers/queue-wait.js';
+import { eventually } from '../helpers/wait.js';
 import type { TunBinding } from '../../src/binding/contract/types.js';
 
 const CYCLES = Number(process.env.LEAK_CYCLES ?? 1000);

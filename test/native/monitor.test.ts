@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { describeKernel } from '../helpers/netns.js';
 import { ip, ipLink } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
-import { eventually, nextEvent, sleep } from '../helpers/queue-wait.js';
+import { eventually, nextEvent, sleep } from '../helpers/wait.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import type { LinkEvent, LinkMonitor, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 

@@ -10,6 +10,7 @@ import { loadNativeBinding } from '../helpers/native-binding.js';
 import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, isUdp, parsePacket } from '../helpers/packets.js';
 import { QueueRecorder } from '../helpers/queue-wait.js';
+import { eventually } from '../helpers/wait.js';
 import type { TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 
 const NAME = 'mq0';
@@ -98,8 +99,7 @@ describeKernel('native binding: multi-queue TUN spreads flows over its queues', 
       const packet = buildIPv4Udp({ src: '10.215.0.9', dst: '10.214.0.1', srcPort: 6000 + queue.index, dstPort: socket.address().port, payload: Buffer.from(`via queue ${queue.index}`) });
       expect(queue.write(packet)).to.equal(true);
     }
-    const deadline = Date.now() + 3000;
-    while (received.length < QUEUES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => received.length >= QUEUES, 3000, 10);
     expect(received.sort()).to.deep.equal(device.queues.map((q) => `via queue ${q.index}`).sort());
   });
 });

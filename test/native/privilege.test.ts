@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describeKernel } from '../helpers/netns.js';
 import { ipLink } from '../helpers/iproute.js';
+import { WITHOUT_NET_ADMIN } from '../helpers/privilege.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/privilege-open.js', import.meta.url));
 
@@ -25,7 +26,7 @@ interface ChildReport {
   capEff: string;
 }
 
-function runChild(prefix: string[], interfaceName: string): ChildReport {
+function runChild(prefix: readonly string[], interfaceName: string): ChildReport {
   const argv = [...prefix, process.execPath, FIXTURE, interfaceName];
   const out = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
   const line = out.trim().split('\n').pop()!;
@@ -34,7 +35,7 @@ function runChild(prefix: string[], interfaceName: string): ChildReport {
 
 describeKernel('native binding: without CAP_NET_ADMIN', function () {
   it('fails open() at once with EPERM from the TUNSETIFF ioctl', function () {
-    const report = runChild(['setpriv', '--bounding-set', '-net_admin', '--inh-caps', '-net_admin', '--'], 'priv0');
+    const report = runChild(WITHOUT_NET_ADMIN, 'priv0');
     expect(report.netAdminEffective, `the child still had CAP_NET_ADMIN (CapEff ${report.capEff})`).to.equal(false);
     expect(report.outcome, JSON.stringify(report)).to.equal('failed');
     expect(report.isTunSystemError, 'a TunSystemError').to.equal(true);

@@ -11,7 +11,8 @@ import { ipAddresses, ipJson, ipLink, ipRoutes } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, buildIPv6Udp, isUdp, parsePacket } from '../helpers/packets.js';
-import { QueueRecorder, eventually, nextEvent, sleep } from '../helpers/queue-wait.js';
+import { QueueRecorder } from '../helpers/queue-wait.js';
+import { eventually, nextEvent, sleep } from '../helpers/wait.js';
 import type { PacketQueue, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 
 const NAME = 'trf0';

@@ -10,11 +10,12 @@ import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { describeKernel } from '../helpers/netns.js';
-import { ipAddresses, ipLink, openFdCount } from '../helpers/iproute.js';
+import { ipAddresses, ipLink } from '../helpers/iproute.js';
+import { openFdCount } from '../helpers/fds.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, parsePacket } from '../helpers/packets.js';
-import { eventually, nextEvent } from '../helpers/queue-wait.js';
+import { eventually, nextEvent } from '../helpers/wait.js';
 import type { TunBinding } from '../../src/binding/contract/types.js';
 import type { FromWorker, ToWorker, TunWorkerData } from '../fixtures/tun-worker.js';
 

@@ -17,7 +17,8 @@ import { CleanupFailedError, CleanupTimeoutError, TunAdapter } from '../../src/i
 import type { AdapterOptions, TunBinding } from '../../src/index.js';
 import { SimulatedBinding, withFaults } from '../../src/testing.js';
 import type { BindingOp, FaultInjector } from '../../src/testing.js';
-import { tunFdCount } from '../model/tun-fds.js';
+import { tunFdCount } from '../helpers/fds.js';
+import { until } from '../helpers/wait.js';
 import { recordResult } from './results.js';
 
 const STEPS: BindingOp[] = ['setUp', 'deleteAddress', 'deleteRoute', 'deleteLink', 'getLink'];
@@ -28,13 +29,6 @@ interface Backend {
   leftovers(name: string): string[];
 }
 
-const until = async (condition: () => boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
 
 let tried = 0;
 let held = 0;

@@ -15,7 +15,9 @@ import { InterfaceState, TunAdapter } from '../../src/index.js';
 import type { TunBinding } from '../../src/index.js';
 import { SimulatedBinding, withFaults } from '../../src/testing.js';
 import type { BindingOp, FaultInjector } from '../../src/testing.js';
-import { tunFdCount } from '../model/tun-fds.js';
+import { tunFdCount } from '../helpers/fds.js';
+import { textPacket } from '../helpers/packets.js';
+import { nextTurn, sleep } from '../helpers/wait.js';
 import { recordResult } from './results.js';
 
 const STATES = new Set<string>(Object.values(InterfaceState));
@@ -56,14 +58,14 @@ interface Target {
   leftovers(name: string): string[];
 }
 
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const UDP4_HEADERS = 28;
 
-function ipv4Packet(size: number): Buffer {
-  const packet = Buffer.alloc(Math.max(size, 1));
-  packet[0] = size >= 20 ? 0x45 : (size % 16) << 4;
-  if (size >= 20) packet.writeUInt16BE(size, 2);
-  return size === 0 ? Buffer.alloc(0) : packet;
+/** What a fuzzed write sends: a valid datagram of `size` bytes where one fits, else a scrap whose version nibble varies. */
+function writeInput(size: number): Buffer {
+  if (size >= UDP4_HEADERS) return textPacket('x'.repeat(size - UDP4_HEADERS));
+  const scrap = Buffer.alloc(size);
+  if (size > 0) scrap[0] = (size % 16) << 4;
+  return scrap;
 }
 
 /** Run one sequence; returns a description of the first broken invariant, or undefined. */
@@ -82,7 +84,7 @@ async function runSequence(target: Target, name: string, actions: Action[]): Pro
         case 'cleanup': keep(adapter.cleanup()); break;
         case 'recover': keep(adapter.recover()); break;
         case 'stats': keep(adapter.stats()); break;
-        case 'write': adapter.write(ipv4Packet(action.size)); break;
+        case 'write': adapter.write(writeInput(action.size)); break;
         case 'outside':
           if (action.change === 'delete') outside(() => target.deleteLink(name));
           else if (action.change === 'down') outside(() => target.setDown(name));
@@ -97,7 +99,7 @@ async function runSequence(target: Target, name: string, actions: Action[]): Pro
       const code = (error as { code?: unknown }).code;
       if (!(error instanceof Error) || typeof code !== 'string') return `untyped throw from ${action.kind}: ${String(error)}`;
     }
-    for (let i = 0; i < 3; i++) await turn();
+    for (let i = 0; i < 3; i++) await nextTurn();
     if (!STATES.has(adapter.state)) return `state ${String(adapter.state)} after ${action.kind}`;
   }
   // Let go: no more faults, every hang released; then the final cleanup.
@@ -130,7 +132,7 @@ function fuzz(label: string, makeTarget: () => Promise<Target>, name: string, nu
           runs++;
           const target = await makeTarget();
           const problem = await runSequence(target, name, actions);
-          await turn();
+          await nextTurn();
           if (problem?.startsWith('left')) leaked++;
           if (problem) broken++;
           if (problem) throw new Error(problem);

@@ -2,7 +2,8 @@
 // addresses, routes (every table), and this process's fds. Compared before
 // and after a reliability run; a difference is a leak, printed as such.
 
-import { ipJson, openFdCount } from '../helpers/iproute.js';
+import { ipJson } from '../helpers/iproute.js';
+import { openFdCount } from '../helpers/fds.js';
 
 export interface KernelState {
   links: string[];

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describeKernel } from '../helpers/netns.js';
 import { ipLink } from '../helpers/iproute.js';
+import { WITHOUT_NET_ADMIN } from '../helpers/privilege.js';
 import { recordResult } from './results.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/reliability-unprivileged-child.js', import.meta.url));
@@ -15,7 +16,8 @@ describeKernel('reliability: without CAP_NET_ADMIN', function () {
   this.timeout(20_000);
 
   it('ConfigurationFailedError, cause EPERM, one attempt, no backoff, nothing made', () => {
-    const out = execFileSync('setpriv', ['--bounding-set', '-net_admin', '--inh-caps', '-net_admin', process.execPath, FIXTURE, 'noperm0'], {
+    const [setpriv, ...drop] = WITHOUT_NET_ADMIN;
+    const out = execFileSync(setpriv!, [...drop, process.execPath, FIXTURE, 'noperm0'], {
       encoding: 'utf8',
     });
     const result = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, unknown>;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { describeKernel } from '../helpers/netns.js';
 import { ipLink, ipLinks } from '../helpers/iproute.js';
-import { tunFdCount } from '../model/tun-fds.js';
+import { tunFdCount } from '../helpers/fds.js';
 import { recordResult } from './results.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/reliability-worker.js', import.meta.url));

@@ -9,21 +9,8 @@ import { InterfaceNotReadyError, TunAdapter, createAdapter } from '../../src/ind
 import { SimulatedBinding } from '../../src/testing.js';
 import { adapterGroup } from '../../src/lifecycle/ownership.js';
 
-const tunLinks = (binding: SimulatedBinding) => binding.world.links().filter((link) => link.kind !== 'loopback');
-
-function expectNothingLeft(binding: SimulatedBinding): void {
-  expect(tunLinks(binding).map((l) => l.name), 'links left').to.deep.equal([]);
-  expect(binding.world.openFds(), 'fds left').to.deep.equal([]);
-}
-
-const ipv4Packet = () => {
-  const packet = Buffer.alloc(28);
-  packet[0] = 0x45;
-  packet.writeUInt16BE(28, 2);
-  packet[9] = 17;
-  Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]).copy(packet, 12);
-  return packet;
-};
+import { expectNothingLeft, tunLinks } from '../helpers/leftovers.js';
+import { textPacket } from '../helpers/packets.js';
 
 describe('adapter concurrency', () => {
   let binding: SimulatedBinding;
@@ -46,7 +33,7 @@ describe('adapter concurrency', () => {
     const release = binding.faults.hang('setUp');
     const cleanup = iface.cleanup();
     expect(iface.state).to.equal('stopping');
-    expect(() => iface.write(ipv4Packet())).to.throw(InterfaceNotReadyError, /state stopping/);
+    expect(() => iface.write(textPacket())).to.throw(InterfaceNotReadyError, /state stopping/);
     expect(iface.cleanup(), 'same promise while stopping').to.equal(cleanup);
     release();
     await cleanup;

@@ -11,21 +11,8 @@ import type { AdapterOptions } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
 import type { BindingOp } from '../../src/testing.js';
 
-const tunLinks = (binding: SimulatedBinding) => binding.world.links().filter((link) => link.kind !== 'loopback');
-
-function expectNothingLeft(binding: SimulatedBinding): void {
-  expect(tunLinks(binding).map((l) => l.name), 'links left').to.deep.equal([]);
-  expect(binding.world.openFds(), 'fds left').to.deep.equal([]);
-}
-
-const until = async (condition: () => boolean, ms = 3000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-};
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { expectNothingLeft, tunLinks } from '../helpers/leftovers.js';
+import { sleep, until } from '../helpers/wait.js';
 
 const config = (binding: SimulatedBinding, extra: AdapterOptions = {}): AdapterOptions => ({
   binding, retryDelay: 1, mtu: 1400, addresses: ['10.0.0.1/24', 'fd00::1/64'], routes: ['10.1.0.0/16', 'fd01::/64'], ...extra,

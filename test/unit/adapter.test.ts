@@ -10,33 +10,12 @@ import { SimulatedBinding } from '../../src/testing.js';
 import { adapterGroup } from '../../src/lifecycle/ownership.js';
 import type { OpenOptions } from '../../src/binding/contract/types.js';
 
-const ipv4Packet = (dst = [10, 0, 0, 2], payload = 'hello') => {
-  const body = Buffer.from(payload);
-  const packet = Buffer.alloc(20 + body.length);
-  packet[0] = 0x45;
-  packet.writeUInt16BE(packet.length, 2);
-  packet[8] = 64;
-  packet[9] = 17;
-  Buffer.from([10, 0, 0, 1]).copy(packet, 12);
-  Buffer.from(dst).copy(packet, 16);
-  body.copy(packet, 20);
-  return packet;
-};
+import { expectNothingLeft, tunLinks } from '../helpers/leftovers.js';
+import { payloadText, textPacket } from '../helpers/packets.js';
+import { until } from '../helpers/wait.js';
 
-const tunLinks = (binding: SimulatedBinding) => binding.world.links().filter((link) => link.kind !== 'loopback');
-
-function expectNothingLeft(binding: SimulatedBinding): void {
-  expect(tunLinks(binding).map((l) => l.name), 'links left').to.deep.equal([]);
-  expect(binding.world.openFds(), 'fds left').to.deep.equal([]);
-}
-
-const until = async (condition: () => boolean, ms = 2000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-};
+/** The way packets come in: from the peer to the interface's address. */
+const inbound = { src: '10.0.0.2', dst: '10.0.0.1' };
 
 describe('TunAdapter on the simulated binding', () => {
   let binding: SimulatedBinding;
@@ -118,12 +97,12 @@ describe('TunAdapter on the simulated binding', () => {
 
   it('write(): InterfaceNotReadyError outside ready, bytes to the kernel inside', async () => {
     const iface = new TunAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
-    const before = (() => { try { iface.write(ipv4Packet()); return undefined; } catch (e) { return e; } })();
+    const before = (() => { try { iface.write(textPacket()); return undefined; } catch (e) { return e; } })();
     expect(before).to.be.instanceOf(InterfaceNotReadyError).and.instanceOf(TunError);
     expect((before as InterfaceNotReadyError).code).to.equal('ERR_INTERFACE_NOT_READY');
     expect((before as InterfaceNotReadyError).state).to.equal('uninitialized');
     await iface.start();
-    const packet = ipv4Packet([10, 0, 0, 2], 'out');
+    const packet = textPacket('out');
     expect(iface.write(packet)).to.equal(true);
     expect(binding.world.transmitted('tun0').map((p) => p.toString('hex'))).to.deep.equal([packet.toString('hex')]);
     expect(() => iface.write(Buffer.from([0x10, 0, 0]))).to.throw(TypeError);
@@ -134,12 +113,12 @@ describe('TunAdapter on the simulated binding', () => {
   it("packets in: 'packet' events and the packets() iterator, which ends at stopped", async () => {
     const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
     const events: string[] = [];
-    iface.on('packet', (p: Buffer) => events.push(p.subarray(20).toString()));
+    iface.on('packet', (p: Buffer) => events.push(payloadText(p)));
     const collected: string[] = [];
     const reading = (async () => {
-      for await (const packet of iface.packets()) collected.push(packet.subarray(20).toString());
+      for await (const packet of iface.packets()) collected.push(payloadText(packet));
     })();
-    for (const text of ['a', 'b', 'c']) binding.world.inject('tun0', ipv4Packet([10, 0, 0, 1], text));
+    for (const text of ['a', 'b', 'c']) binding.world.inject('tun0', textPacket(text, inbound));
     await until(() => collected.length === 3);
     await iface.cleanup();
     await reading;
@@ -149,9 +128,9 @@ describe('TunAdapter on the simulated binding', () => {
 
   it('packets(): breaking out of the loop stops listening', async () => {
     const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
-    binding.world.inject('tun0', ipv4Packet([10, 0, 0, 1], 'x'));
+    binding.world.inject('tun0', textPacket('x', inbound));
     for await (const packet of iface.packets()) {
-      expect(packet.subarray(20).toString()).to.equal('x');
+      expect(payloadText(packet)).to.equal('x');
       break;
     }
     expect(iface.listenerCount('packet')).to.equal(0);
@@ -162,11 +141,11 @@ describe('TunAdapter on the simulated binding', () => {
     const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
     const duplex = iface.stream();
     const received: string[] = [];
-    duplex.on('data', (p: Buffer) => received.push(p.subarray(20).toString()));
+    duplex.on('data', (p: Buffer) => received.push(payloadText(p)));
     const ended = new Promise((resolve) => duplex.on('end', resolve));
-    await new Promise<void>((resolve, reject) => duplex.write(ipv4Packet([10, 0, 0, 2], 'via-stream'), (e) => (e ? reject(e) : resolve())));
-    expect(binding.world.transmitted('tun0').map((p) => p.subarray(20).toString())).to.deep.equal(['via-stream']);
-    binding.world.inject('tun0', ipv4Packet([10, 0, 0, 1], 'in'));
+    await new Promise<void>((resolve, reject) => duplex.write(textPacket('via-stream'), (e) => (e ? reject(e) : resolve())));
+    expect(binding.world.transmitted('tun0').map((p) => payloadText(p))).to.deep.equal(['via-stream']);
+    binding.world.inject('tun0', textPacket('in', inbound));
     await until(() => received.length === 1);
     expect(received).to.deep.equal(['in']);
     await iface.cleanup();
@@ -176,17 +155,17 @@ describe('TunAdapter on the simulated binding', () => {
   it("backpressure: write() returns false while the fd is full, 'drain' follows, the stream waits for it", async () => {
     const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
     binding.world.blockWrites('tun0', true);
-    expect(iface.write(ipv4Packet([10, 0, 0, 2], 'queued'))).to.equal(false);
+    expect(iface.write(textPacket('queued'))).to.equal(false);
     const drained = new Promise((resolve) => iface.once('drain', resolve));
     const duplex = iface.stream();
     let streamed = false;
-    duplex.write(ipv4Packet([10, 0, 0, 2], 'streamed'), () => { streamed = true; });
+    duplex.write(textPacket('streamed'), () => { streamed = true; });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(streamed, 'the stream waits for drain').to.equal(false);
     binding.world.blockWrites('tun0', false);
     expect(await drained).to.equal(0);
     await until(() => streamed);
-    expect(binding.world.transmitted('tun0').map((p) => p.subarray(20).toString())).to.deep.equal(['queued', 'streamed']);
+    expect(binding.world.transmitted('tun0').map((p) => payloadText(p))).to.deep.equal(['queued', 'streamed']);
     duplex.destroy();
     await iface.cleanup();
   });
@@ -195,13 +174,13 @@ describe('TunAdapter on the simulated binding', () => {
     const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
     const iterator = iface.packets({ highWaterMark: 4 });
     for (let i = 0; i < 10; i++) {
-      binding.world.inject('tun0', ipv4Packet([10, 0, 0, 1], `p${i}`));
+      binding.world.inject('tun0', textPacket(`p${i}`, inbound));
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     const queue = (await iface.stats()).queues[0]!;
     expect(queue.rxPackets, 'reading stopped at the high-water mark').to.equal(4);
     const got: string[] = [];
-    for (let i = 0; i < 10; i++) got.push((await iterator.next()).value!.subarray(20).toString());
+    for (let i = 0; i < 10; i++) got.push(payloadText((await iterator.next()).value!));
     expect(got).to.deep.equal(Array.from({ length: 10 }, (_, i) => `p${i}`));
     await iterator.return!();
     await iface.cleanup();
@@ -209,8 +188,8 @@ describe('TunAdapter on the simulated binding', () => {
 
   it('stats(): kernel counters and the library counters', async () => {
     const iface = await createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'] });
-    iface.write(ipv4Packet());
-    iface.write(ipv4Packet());
+    iface.write(textPacket());
+    iface.write(textPacket());
     const stats = await iface.stats();
     expect(stats.state).to.equal('ready');
     expect(stats.attempts).to.equal(1);

@@ -8,12 +8,11 @@ import { SimulatedBinding, TunSystemError, type LinkEvent } from '../../src/test
 import { bindingContract } from '../contract/binding-contract.js';
 import { simulatedHarness } from '../contract/simulated-world.js';
 import { buildIPv4Udp, parsePacket } from '../helpers/packets.js';
-import { eventually } from '../helpers/queue-wait.js';
+import { eventually, nextTurn } from '../helpers/wait.js';
 
 bindingContract('simulated', simulatedHarness());
 
 const udp = (n: number) => buildIPv4Udp({ src: '10.0.0.2', dst: '10.0.0.1', srcPort: 1000 + n, dstPort: 53, payload: Buffer.from(`p${n}`) });
-const tick = () => new Promise((r) => setImmediate(r));
 
 describe('SimulatedBinding beyond the contract', () => {
   let binding: SimulatedBinding;
@@ -47,7 +46,7 @@ describe('SimulatedBinding beyond the contract', () => {
     const got: Buffer[] = [];
     queue.on('packets', (batch: Buffer[]) => got.push(...batch));
     queue.pause();
-    for (let i = 0; i < 5; i++) await tick();
+    for (let i = 0; i < 5; i++) await nextTurn();
     expect(got).to.have.length(0);
     queue.resume();
     expect(await eventually(() => got.length === 10)).to.equal(true);
@@ -175,7 +174,7 @@ describe('SimulatedBinding beyond the contract', () => {
     device.queues[0]!.on('error', () => {});
     binding.world.deleteLink(device.name);
     expect(events, 'nothing delivered synchronously').to.deep.equal([]);
-    await tick();
+    await nextTurn();
     const types = events.map((e) => e.type);
     expect(types[0]).to.equal('admin');
     expect(types.at(-1)).to.equal('deleted');

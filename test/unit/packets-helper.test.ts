@@ -4,7 +4,7 @@
 // routed prefix), so the helper is checked against the kernel's own bytes.
 
 import { expect } from 'chai';
-import { buildIPv4Udp, buildIPv6Udp, internetChecksum, isKernelNoise, isUdp, parsePacket } from '../helpers/packets.js';
+import { buildIPv4Udp, buildIPv6Udp, internetChecksum, isKernelNoise, isUdp, parsePacket, payloadText, textPacket } from '../helpers/packets.js';
 
 const KERNEL_IPV4_UDP = Buffer.from('4500001fcd4f4000401157d40ad200010ad300059ab91e61000b6cb0616263', 'hex');
 const KERNEL_IPV6_UDP = Buffer.from(
@@ -74,5 +74,14 @@ describe('test helper: packets', function () {
     expect(isUdp({ dstPort: 7777, dst: '10.211.0.5' })(KERNEL_IPV4_UDP)).to.equal(true);
     expect(isUdp({ dstPort: 7778 })(KERNEL_IPV4_UDP)).to.equal(false);
     expect(isUdp({})(ROUTER_SOLICITATION)).to.equal(false);
+  });
+
+  it('textPacket builds a checksummed IPv4/UDP datagram whose payload payloadText reads back', function () {
+    const p = parsePacket(textPacket('via helper', { src: '10.0.0.2', dst: '10.0.0.1' }));
+    expect(p).to.include({ version: 4, src: '10.0.0.2', dst: '10.0.0.1', protocol: 17, headerChecksumValid: true });
+    expect(p.udp!.checksumValid).to.equal(true);
+    expect(payloadText(textPacket('via helper'))).to.equal('via helper');
+    expect(parsePacket(textPacket()).dst, 'to 10.0.0.2 by default').to.equal('10.0.0.2');
+    expect(() => payloadText(ROUTER_SOLICITATION)).to.throw(TypeError);
   });
 });

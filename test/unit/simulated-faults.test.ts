@@ -3,22 +3,14 @@
 
 import { expect } from 'chai';
 import { SimulatedBinding, TunSystemError } from '../../src/testing.js';
-
-async function rejection(promise: Promise<unknown>): Promise<TunSystemError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).to.be.instanceOf(TunSystemError);
-    return err as TunSystemError;
-  }
-  throw new Error('expected the call to reject');
-}
+import { rejectionOf } from '../helpers/rejection.js';
+import { nextTurn } from '../helpers/wait.js';
 
 /** Settles in a few event-loop turns, or reports that it has not. */
 async function settledWithin<T>(promise: Promise<T>, turns = 5): Promise<boolean> {
   let settled = false;
   promise.then(() => { settled = true; }, () => { settled = true; });
-  for (let i = 0; i < turns && !settled; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < turns && !settled; i++) await nextTurn();
   return settled;
 }
 
@@ -30,7 +22,7 @@ describe('SimulatedBinding fault injection', () => {
 
   it('fail(op, code) makes exactly the next call reject with that errno, then the op works again', async () => {
     binding.faults.fail('open', 'EBUSY');
-    const err = await rejection(binding.open({ name: 'flt0' }));
+    const err = await rejectionOf(binding.open({ name: 'flt0' }));
     expect(err.code).to.equal('EBUSY');
     expect(err.errno).to.equal(16);
     expect(err.syscall).to.equal('ioctl(TUNSETIFF)');
@@ -44,7 +36,7 @@ describe('SimulatedBinding fault injection', () => {
   it('fail(op, code, n) fails n calls in a row, and only that op', async () => {
     const device = await binding.open();
     binding.faults.fail('setMtu', 'EAGAIN', 3);
-    for (let i = 0; i < 3; i++) expect((await rejection(binding.setMtu(device.ifindex, 1400))).code).to.equal('EAGAIN');
+    for (let i = 0; i < 3; i++) expect((await rejectionOf(binding.setMtu(device.ifindex, 1400))).code).to.equal('EAGAIN');
     await binding.setUp(device.ifindex, true); // another op is untouched
     await binding.setMtu(device.ifindex, 1400);
     expect((await binding.getLink(device.ifindex)).mtu).to.equal(1400);
@@ -54,7 +46,7 @@ describe('SimulatedBinding fault injection', () => {
   it('fail(op, code, Infinity) fails until clear(op)', async () => {
     const device = await binding.open();
     binding.faults.fail('addAddress', 'ENOBUFS', Infinity);
-    for (let i = 0; i < 20; i++) expect((await rejection(binding.addAddress(device.ifindex, '10.1.0.1/24'))).code).to.equal('ENOBUFS');
+    for (let i = 0; i < 20; i++) expect((await rejectionOf(binding.addAddress(device.ifindex, '10.1.0.1/24'))).code).to.equal('ENOBUFS');
     binding.faults.clear('addAddress');
     await binding.addAddress(device.ifindex, '10.1.0.1/24');
     expect(binding.world.link(device.ifindex)!.addresses.map((a) => a.cidr)).to.include('10.1.0.1/24');
@@ -109,7 +101,7 @@ describe('SimulatedBinding fault injection', () => {
     const pending = binding.setUp(device.ifindex, true);
     expect(await settledWithin(pending)).to.equal(false);
     release();
-    expect((await rejection(pending)).code).to.equal('ETIMEDOUT');
+    expect((await rejectionOf(pending)).code).to.equal('ETIMEDOUT');
     expect(binding.world.link(device.ifindex)!.up).to.equal(false);
     device.close();
   });
@@ -143,7 +135,7 @@ describe('SimulatedBinding fault injection', () => {
     expect(binding.faults.calls()).to.equal(3);
     expect(binding.faults.callCounts()).to.deep.equal({ listLinks: 2, getLink: 1 });
     binding.faults.fail('getLink', 'EIO');
-    await rejection(binding.getLink('lo'));
+    await rejectionOf(binding.getLink('lo'));
     expect(binding.faults.calls('getLink'), 'a failed call still reached the kernel').to.equal(2);
     binding.openFdCount();
     expect(binding.faults.calls(), 'openFdCount is bookkeeping, not a kernel call').to.equal(4);
@@ -158,7 +150,7 @@ describe('SimulatedBinding fault injection', () => {
       (err: Error & { code?: string }) => expect(err.code).to.equal('ERR_INVALID_ARG_TYPE'),
     );
     expect(binding.faults.calls('setMtu')).to.equal(0);
-    expect((await rejection(binding.setMtu(1, 1500))).code, 'the fault is still armed').to.equal('EBUSY');
+    expect((await rejectionOf(binding.setMtu(1, 1500))).code, 'the fault is still armed').to.equal('EBUSY');
   });
 
   it('fail applies to monitor(), which throws synchronously', () => {
@@ -172,10 +164,10 @@ describe('SimulatedBinding fault injection', () => {
 
   it('a binding built with { privileged: false } gets EPERM for changes and may still read', async () => {
     const unprivileged = new SimulatedBinding({ privileged: false });
-    const err = await rejection(unprivileged.open({ name: 'nope0' }));
+    const err = await rejectionOf(unprivileged.open({ name: 'nope0' }));
     expect(err.code).to.equal('EPERM');
     expect(unprivileged.world.link('nope0')).to.equal(undefined);
-    expect((await rejection(unprivileged.setUp(1, false))).code).to.equal('EPERM');
+    expect((await rejectionOf(unprivileged.setUp(1, false))).code).to.equal('EPERM');
     expect(unprivileged.world.link('lo')!.up).to.equal(true);
     expect((await unprivileged.getLink('lo')).name).to.equal('lo');
   });
@@ -189,7 +181,7 @@ describe('SimulatedBinding fault injection', () => {
     expect(attached.ifindex).to.equal(made.ifindex);
     attached.close();
     const other = new SimulatedBinding({ kernel: admin.kernel, privileged: false, uid: 7 });
-    expect((await rejection(other.open({ name: 'own0', attachExisting: true }))).code).to.equal('EPERM');
+    expect((await rejectionOf(other.open({ name: 'own0', attachExisting: true }))).code).to.equal('EPERM');
     await admin.deleteLink(made.ifindex);
   });
 });

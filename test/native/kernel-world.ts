@@ -5,7 +5,7 @@
 import type { TunBinding } from '../../src/binding/contract/types.js';
 import { ip, ipAddresses, ipJson, ipLink, ipRoutes } from '../helpers/iproute.js';
 import { bindUdp } from '../helpers/udp.js';
-import type { ContractHarness, ContractWorld, ObservedStats, WorldObserver } from './observer.js';
+import type { ContractHarness, ContractWorld, ObservedStats, WorldObserver } from '../contract/observer.js';
 
 interface IpStatsRow {
   stats64?: { rx: { packets: number; bytes: number }; tx: { packets: number; bytes: number } };

@@ -1,0 +1,117 @@
+// The link monitor: changes made through the binding and from outside, and monitors opened and closed.
+
+import { expect } from 'chai';
+import type { LinkEvent } from '../../src/binding/contract/types.js';
+import { eventually } from '../helpers/wait.js';
+import { world, binding, monitors, open, watch, seen } from './context.js';
+
+export function monitorContract(): void {
+  describe('monitor', () => {
+    it('reports admin up/down, MTU and addresses changed through the binding', async () => {
+      const device = await open();
+      const events = watch(device.ifindex);
+      await binding.setUp(device.ifindex, true);
+      expect(await seen(events, (e) => e.type === 'admin' && e.up)).to.equal(true);
+      await binding.setMtu(device.ifindex, 1400);
+      expect(await seen(events, (e) => e.type === 'mtu' && e.mtu === 1400)).to.equal(true);
+      await binding.addAddress(device.ifindex, '10.81.0.1/24');
+      expect(await seen(events, (e) => e.type === 'address-added' && e.address.cidr === '10.81.0.1/24')).to.equal(true);
+      await binding.deleteAddress(device.ifindex, '10.81.0.1/24');
+      expect(await seen(events, (e) => e.type === 'address-removed' && e.address.cidr === '10.81.0.1/24')).to.equal(true);
+      await binding.setUp(device.ifindex, false);
+      expect(await seen(events, (e) => e.type === 'admin' && !e.up)).to.equal(true);
+      for (const e of events) {
+        expect(e.ifindex, 'only events of the watched link').to.equal(device.ifindex);
+        expect(e.name).to.equal(device.name);
+      }
+    });
+
+    it('reports changes an admin makes from outside: down, MTU, address, delete', async () => {
+      const device = await open();
+      await binding.setUp(device.ifindex, true);
+      const events = watch(device.ifindex);
+      world.observer.setUp(device.name, false);
+      expect(await seen(events, (e) => e.type === 'admin' && !e.up)).to.equal(true);
+      world.observer.setMtu(device.name, 1300);
+      expect(await seen(events, (e) => e.type === 'mtu' && e.mtu === 1300)).to.equal(true);
+      world.observer.addAddress(device.name, '10.82.0.1/24');
+      expect(await seen(events, (e) => e.type === 'address-added' && e.address.cidr === '10.82.0.1/24')).to.equal(true);
+      world.observer.removeAddress(device.name, '10.82.0.1/24');
+      expect(await seen(events, (e) => e.type === 'address-removed' && e.address.cidr === '10.82.0.1/24')).to.equal(true);
+      device.queues[0]!.on('error', () => {});
+      world.observer.deleteLink(device.name);
+      expect(await seen(events, (e) => e.type === 'deleted')).to.equal(true);
+    });
+
+    it('reports the deletion when the last fd of a non-persistent interface closes', async () => {
+      const device = await open();
+      const events = watch(device.ifindex);
+      device.close();
+      expect(await seen(events, (e) => e.type === 'deleted' && e.ifindex === device.ifindex)).to.equal(true);
+    });
+
+    it('reports carrier loss when the last fd of a persistent interface closes, and its return on re-attach', async () => {
+      const device = await open({ persist: true });
+      await binding.setUp(device.ifindex, true);
+      const events = watch(device.ifindex);
+      device.close();
+      expect(await seen(events, (e) => e.type === 'carrier' && !e.carrier)).to.equal(true);
+      expect(world.observer.link(device.name)).to.include({ up: true, carrier: false });
+      // operstate follows through linkwatch, which the kernel runs a moment later
+      expect(await eventually(() => world.observer.link(device.name)!.operstate === 'down')).to.equal(true);
+      expect((await binding.getLink(device.ifindex)).operstate).to.equal('down');
+      const again = await open({ name: device.name, attachExisting: true });
+      expect(await seen(events, (e) => e.type === 'carrier' && e.carrier)).to.equal(true);
+      expect(world.observer.link(device.name)).to.include({ up: true, carrier: true });
+      again.close();
+    });
+
+    it('a monitor made while earlier changes are still unread reports none of them, only later ones', async () => {
+      const bystander = await open();
+      const device = await open();
+      watch(bystander.ifindex); // another live monitor: any shared notification stream is already running
+      // From outside, back to back, with nothing read in between (ip runs synchronously)
+      world.observer.setUp(device.name, true);
+      world.observer.setMtu(device.name, 1400);
+      world.observer.addAddress(device.name, '10.116.0.1/24');
+      const events = watch(device.ifindex);
+      world.observer.setMtu(device.name, 1300);
+      expect(await seen(events, (e) => e.type === 'mtu' && e.mtu === 1300)).to.equal(true);
+      world.observer.removeAddress(device.name, '10.116.0.1/24');
+      expect(await seen(events, (e) => e.type === 'address-removed')).to.equal(true);
+      expect(events.map((e) => e.type)).to.deep.equal(['mtu', 'address-removed']);
+    });
+
+    it('two monitors of one interface both hear each change; closing one leaves the other working', async () => {
+      const device = await open();
+      const first = watch(device.ifindex);
+      const secondEvents: LinkEvent[] = [];
+      const second = binding.monitor(device.ifindex, (e) => secondEvents.push(e));
+      monitors.push(second);
+      await binding.setMtu(device.ifindex, 1400);
+      expect(await seen(first, (e) => e.type === 'mtu' && e.mtu === 1400)).to.equal(true);
+      expect(await seen(secondEvents, (e) => e.type === 'mtu' && e.mtu === 1400)).to.equal(true);
+      second.close();
+      await binding.setMtu(device.ifindex, 1300);
+      expect(await seen(first, (e) => e.type === 'mtu' && e.mtu === 1300)).to.equal(true);
+      expect(secondEvents.map((e) => e.type)).to.deep.equal(['mtu']);
+    });
+
+    it('a closed monitor reports nothing more; close is idempotent', async () => {
+      const device = await open();
+      const events: LinkEvent[] = [];
+      const monitor = binding.monitor(device.ifindex, (e) => events.push(e));
+      expect(monitor.closed).to.equal(false);
+      monitor.close();
+      monitor.close();
+      expect(monitor.closed).to.equal(true);
+      await binding.setUp(device.ifindex, true);
+      await binding.setMtu(device.ifindex, 1400);
+      // a live monitor alongside proves events were sent and would have arrived
+      const control = watch(device.ifindex);
+      await binding.setMtu(device.ifindex, 1300);
+      expect(await seen(control, (e) => e.type === 'mtu' && e.mtu === 1300)).to.equal(true);
+      expect(events).to.deep.equal([]);
+    });
+  });
+}
