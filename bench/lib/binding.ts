@@ -17,11 +17,11 @@ function distModule(...parts: string[]): string {
 export async function loadBinding(): Promise<BindingLoad> {
   try {
     if (process.env.BENCH_BINDING === 'simulated') {
-      const mod = (await import(distModule('src', 'binding', 'simulated.js'))) as { SimulatedBinding: new () => TunBinding };
+      const mod = (await import(distModule('src', 'binding', 'simulated', 'binding.js'))) as { SimulatedBinding: new () => TunBinding };
       return { binding: new mod.SimulatedBinding() };
     }
-    const mod = (await import(distModule('src', 'binding', 'native.js'))) as { createNativeBinding?: () => TunBinding };
-    if (typeof mod.createNativeBinding !== 'function') return { binding: null, reason: 'native.js exports no createNativeBinding' };
+    const mod = (await import(distModule('src', 'binding', 'native', 'binding.js'))) as { createNativeBinding?: () => TunBinding };
+    if (typeof mod.createNativeBinding !== 'function') return { binding: null, reason: 'native/binding.js exports no createNativeBinding' };
     return { binding: mod.createNativeBinding() };
   } catch (err) {
     return { binding: null, reason: `native binding unavailable: ${(err as Error).message.split('\n')[0]}` };
