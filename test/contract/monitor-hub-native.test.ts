@@ -68,7 +68,7 @@ describeKernel('native binding: link monitors share one socket', function () {
   it('a worker that exits with monitors open leaks nothing and crashes nothing', async function () {
     this.timeout(20_000);
     const name = `mh${process.pid % 1000}w`;
-    const url = new URL('../../src/binding/native.js', import.meta.url).href;
+    const url = new URL('../../src/binding/native/binding.js', import.meta.url).href;
     const source = `
       import { createNativeBinding } from ${JSON.stringify(url)};
       import { parentPort } from 'node:worker_threads';

@@ -19,10 +19,10 @@
 
 import {
   loadAddon, STEP_ADD, STEP_ADDRESS, STEP_HAS_ALIAS, STEP_HAS_GROUP, STEP_HAS_MTU, STEP_HAS_UP, STEP_LINK, STEP_ROUTE,
-  STEP_UP, STEP_WORDS, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type RawLinkSteps, type TunAddon,
+  STEP_UP, STEP_WORDS, type RawAddress, type RawDevice, type RawLink, type RawLinkSteps, type TunAddon,
 } from './addon.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
-import type { TunSystemError } from '../contract/system-error.js';
+import { LinkMonitors } from '../contract/link-monitors.js';
 import type {
   AddressInfo,
   LinkEvent,
@@ -79,19 +79,6 @@ function toLinkInfo(raw: RawLink): LinkInfo {
 function toAddressInfo(family: 4 | 6, bytes: Uint8Array, prefixLength: number): AddressInfo {
   const address = formatAddress(bytes);
   return { family, address, prefixLength, cidr: `${address}/${prefixLength}` };
-}
-
-function toLinkEvent(raw: RawLinkEvent): LinkEvent {
-  const { ifindex, name } = raw;
-  switch (raw.type) {
-    case 'deleted': return { type: 'deleted', ifindex, name };
-    case 'admin': return { type: 'admin', ifindex, name, up: raw.up! };
-    case 'carrier': return { type: 'carrier', ifindex, name, carrier: raw.carrier! };
-    case 'mtu': return { type: 'mtu', ifindex, name, mtu: raw.mtu! };
-    case 'address-added':
-    case 'address-removed':
-      return { type: raw.type, ifindex, name, address: toAddressInfo(raw.family!, raw.address!, raw.prefixLength!) };
-  }
 }
 
 // Packed steps are written here and copied out by the addon before the call
@@ -299,33 +286,29 @@ class NativeBinding implements TunBinding {
     await this.#addon.deleteLinkGroup(group);
   }
 
+  /** Every monitor of this thread shares one listener socket (see native/monitor.h). */
   monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
-    validateIfindex(ifindex);
-    if (typeof onEvent !== 'function') throw new InvalidArgumentTypeError('onEvent', 'a function', onEvent);
-    if (onError !== undefined && typeof onError !== 'function') {
-      throw new InvalidArgumentTypeError('onError', 'a function', onError);
-    }
-    const raw = new this.#addon.Monitor(
-      ifindex,
-      (events) => {
-        for (const event of events) onEvent(toLinkEvent(event));
-      },
-      (err: TunSystemError) => {
-        if (onError) onError(err);
-        else process.emitWarning(`tun-lifecycle link monitor (ifindex ${ifindex}): ${err.message}`);
-      },
-    );
-    return {
-      close: () => raw.close(),
-      get closed() {
-        return raw.closed;
-      },
-    };
+    return monitorsOf(this.#addon).monitor(ifindex, onEvent, onError);
   }
 
   openFdCount(): number {
     return this.#addon.fdCount();
   }
+}
+
+// The addon is loaded once per thread (an environment), and so is this.
+let monitors: LinkMonitors | undefined;
+
+function monitorsOf(addon: TunAddon): LinkMonitors {
+  monitors ??= new LinkMonitors((onRecords, onFailed) => {
+    const raw = new addon.LinkListener(onRecords, onFailed);
+    return {
+      request: (request) => raw.request(request.type, request.ifindex, request.seq),
+      setInterest: (ifindex, interested) => raw.setInterest(ifindex, interested),
+      close: () => raw.close(),
+    };
+  });
+  return monitors;
 }
 
 let defaultBinding: TunBinding | undefined;
