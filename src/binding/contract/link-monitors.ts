@@ -19,13 +19,16 @@ interface Subscriber {
 
 export class LinkMonitors {
   readonly #open: OpenLinkListener;
+  readonly #enter: () => void;
   // Made afresh with each listener: answers still due to a closed one never come.
   #changes = new LinkChanges();
   readonly #subscribers = new Map<number, Subscriber>();
   #listener: LinkListener | undefined;
 
-  constructor(open: OpenLinkListener) {
+  /** enter: runs for each monitor() once its arguments are valid (the simulated binding's fault injection). */
+  constructor(open: OpenLinkListener, enter: () => void = () => {}) {
     this.#open = open;
+    this.#enter = enter;
   }
 
   /** The listener is open (it holds a socket). */
@@ -38,6 +41,7 @@ export class LinkMonitors {
     validateIfindex(ifindex);
     if (typeof onEvent !== 'function') throw new InvalidArgumentTypeError('onEvent', 'a function', onEvent);
     if (onError !== undefined && typeof onError !== 'function') throw new InvalidArgumentTypeError('onError', 'a function', onError);
+    this.#enter();
     const listener = this.#listener ?? this.#openListener();
     const first = !this.#changes.watching(ifindex);
     const { id, requests } = this.#changes.watch(ifindex);
