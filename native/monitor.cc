@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <iterator>
+
 #include "js_call.h"
 #include "netlink.h"
 
@@ -49,7 +51,12 @@ ListenerCore* ListenerCore::Open(AddonData* data, LinkListener* wrapper, SysErro
   return core;
 }
 
-bool ListenerCore::Send(const std::string& type, int ifindex, uint32_t seq, SysError* err) {
+bool ListenerCore::Send(const std::string& type, int ifindex, uint32_t seq, std::vector<ListenerRecord>* early,
+                        bool* overrun, SysError* err) {
+  bool dump = type != "link";
+  // Bounded: a dump the kernel keeps making (a namespace changing as fast as it is read) is left to EBUSY.
+  static const uint32_t kMaxReadAhead = 1024;
+  if (dump && dump_seq_ != 0) Read(early, overrun, kMaxReadAhead, true);
   const char* call;
   NlMessage msg = [&]() {
     if (type == "link") {
@@ -70,12 +77,19 @@ bool ListenerCore::Send(const std::string& type, int ifindex, uint32_t seq, SysE
     err->Set(errno, call);
     return false;
   }
+  if (dump) dump_seq_ = seq;
   return true;
 }
 
 void ListenerCore::SetInterest(int ifindex, bool interested) {
   if (interested) interest_.insert(ifindex);
   else interest_.erase(ifindex);
+}
+
+void ListenerCore::Requeue(std::vector<ListenerRecord> records, bool overrun) {
+  records.insert(records.end(), std::make_move_iterator(held_.begin()), std::make_move_iterator(held_.end()));
+  held_ = std::move(records);
+  held_overrun_ = held_overrun_ || overrun;
 }
 
 void ListenerCore::Detach() {
@@ -99,29 +113,39 @@ void ListenerCore::OnEvents(int status, int /*events*/) {
   }
   static const uint32_t kMaxReads = 64;  // give other handles a turn on a busy namespace
   std::vector<ListenerRecord> records;
-  bool overrun = false;
-  for (uint32_t i = 0; i < kMaxReads; i++) {
-    ssize_t n = recv(fd_, buf_.data(), buf_.size(), 0);
+  records.swap(held_);
+  bool overrun = held_overrun_;
+  held_overrun_ = false;
+  int failed = Read(&records, &overrun, kMaxReads, false);
+  if (failed != 0) {
+    SysError e;
+    e.Set(failed, "recv(NETLINK_ROUTE)");
+    Fail(e);
+    return;
+  }
+  if ((records.empty() && !overrun) || wrapper_ == nullptr) return;
+  wrapper_->DeliverRecords(records, overrun);
+}
+
+int ListenerCore::Read(std::vector<ListenerRecord>* out, bool* overrun, uint32_t max_reads, bool until_dump_done) {
+  for (uint32_t i = 0; i < max_reads && !(until_dump_done && dump_seq_ == 0); i++) {
+    ssize_t n = recv(fd_, buf_.data(), buf_.size(), MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) break;
+      if (errno == EAGAIN) return 0;
       if (errno == ENOBUFS) {
-        overrun = true;
+        *overrun = true;
         continue;
       }
-      SysError e;
-      e.Set(errno, "recv(NETLINK_ROUTE)");
-      Fail(e);
-      return;
+      return errno;
     }
     size_t left = static_cast<size_t>(n);
     for (const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buf_.data()); NLMSG_OK(h, left);
          h = NLMSG_NEXT(h, left)) {
-      Parse(h, &records);
+      Parse(h, out);
     }
   }
-  if ((records.empty() && !overrun) || wrapper_ == nullptr) return;
-  wrapper_->DeliverRecords(records, overrun);
+  return 0;
 }
 
 void ListenerCore::Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out) {
@@ -131,6 +155,7 @@ void ListenerCore::Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out) {
     case NLMSG_DONE:
     case NLMSG_ERROR: {
       if (seq == 0) return;
+      if (seq == dump_seq_) dump_seq_ = 0;
       ListenerRecord r{ListenerRecord::kDone};
       r.seq = seq;
       r.error = ParseNlError(h, &r.extack);
@@ -219,7 +244,18 @@ Napi::Value LinkListener::Request(const Napi::CallbackInfo& info) {
     std::string type = info[0].As<Napi::String>().Utf8Value();
     int ifindex = info[1].As<Napi::Number>().Int32Value();
     uint32_t seq = info[2].As<Napi::Number>().Uint32Value();
-    if (core_->Send(type, ifindex, seq, &err)) return env.Undefined();
+    std::vector<ListenerRecord> early;
+    bool overrun = false;
+    bool sent = core_->Send(type, ifindex, seq, &early, &overrun, &err);
+    if (sent && early.empty() && !overrun) return env.Undefined();
+    if (sent) {
+      Napi::Object burst = Napi::Object::New(env);
+      burst.Set("records", ToJs(env, early));
+      burst.Set("overrun", overrun);
+      return burst;
+    }
+    // What was read ahead is still delivered: the caller's failure is about this request only.
+    if (!early.empty() || overrun) core_->Requeue(std::move(early), overrun);
   }
   throw Napi::Error(env, MakeError(env, err));
 }
@@ -249,6 +285,10 @@ void LinkListener::DeliverRecords(const std::vector<ListenerRecord>& records, bo
   Napi::Env env = Env();
   if (env.GetInstanceData<AddonData>()->tearing_down || !CanCallJs(env)) return;
   Napi::HandleScope scope(env);
+  Invoke(on_records_, {ToJs(env, records), Napi::Boolean::New(env, overrun)});
+}
+
+Napi::Array LinkListener::ToJs(Napi::Env env, const std::vector<ListenerRecord>& records) {
   Napi::Array list = Napi::Array::New(env, records.size());
   for (size_t i = 0; i < records.size(); i++) {
     const ListenerRecord& r = records[i];
@@ -279,7 +319,7 @@ void LinkListener::DeliverRecords(const std::vector<ListenerRecord>& records, bo
     }
     list.Set(static_cast<uint32_t>(i), o);
   }
-  Invoke(on_records_, {list, Napi::Boolean::New(env, overrun)});
+  return list;
 }
 
 void LinkListener::CoreFailed(const SysError& err) {

@@ -7,7 +7,11 @@
 // overran (ENOBUFS). Requests (RTM_GETLINK for one link, an RTM_GETADDR dump)
 // go out on the same socket with the sequence number JS gives, so their
 // answers sit in the stream in order with the notifications; answers carry
-// that number, notifications 0. Nothing here waits on the kernel.
+// that number, notifications 0. A socket runs one dump at a time (a second is
+// refused with EBUSY until the first has been read), so a dump request first
+// reads the socket up to the end of the dump before it — nonblocking: those
+// messages are already there or made by the kernel as they are read — and
+// hands what it read back to the caller. Nothing here waits on the kernel.
 //
 // What the records mean (baselines, diffs, repeats, re-sync) is decided in
 // TypeScript: src/binding/contract/link-changes.ts. One listener serves every
@@ -55,8 +59,12 @@ class ListenerCore : public PollCore {
  public:
   // A socket in the link and address groups, polled; null with err on failure.
   static ListenerCore* Open(AddonData* data, LinkListener* wrapper, SysError* err);
-  bool Send(const std::string& type, int ifindex, uint32_t seq, SysError* err);
+  // Sends the request; records read ahead of a dump (see above) land in early.
+  bool Send(const std::string& type, int ifindex, uint32_t seq, std::vector<ListenerRecord>* early, bool* overrun,
+            SysError* err);
   void SetInterest(int ifindex, bool interested);
+  // Records read ahead whose request then failed: delivered first with the next burst.
+  void Requeue(std::vector<ListenerRecord> records, bool overrun);
   void Unhook() { wrapper_ = nullptr; }
 
  protected:
@@ -65,13 +73,20 @@ class ListenerCore : public PollCore {
 
  private:
   ListenerCore(AddonData* data, int fd, LinkListener* wrapper) : PollCore(data, fd), wrapper_(wrapper) {}
+  // Reads up to max_reads datagrams (fewer at EAGAIN, or once no dump of ours
+  // is in progress when until_dump_done); 0, or the errno that ended reading.
+  int Read(std::vector<ListenerRecord>* out, bool* overrun, uint32_t max_reads, bool until_dump_done);
   void Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out);
   void Fail(const SysError& err);
 
   LinkListener* wrapper_;
   uint32_t port_ = 0;
+  // The sequence number of our dump still being answered (0: none).
+  uint32_t dump_seq_ = 0;
   // Notifications about other links are dropped before their attributes are parsed.
   std::unordered_set<int> interest_;
+  std::vector<ListenerRecord> held_;
+  bool held_overrun_ = false;
   std::vector<uint8_t> buf_ = std::vector<uint8_t>(64 * 1024);
 };
 
@@ -84,6 +99,7 @@ class LinkListener : public Napi::ObjectWrap<LinkListener> {
 
   // Called by the core, on the loop thread, outside any JS frame.
   void DeliverRecords(const std::vector<ListenerRecord>& records, bool overrun);
+  static Napi::Array ToJs(Napi::Env env, const std::vector<ListenerRecord>& records);
   // The core closed itself after an error; JS hears about it once.
   void CoreFailed(const SysError& err);
   // The core was closed by the environment's teardown and is being freed.

@@ -10,9 +10,8 @@
 //    behind every notification that predates the watch: notifications read
 //    before that answer are ignored for this watch.
 //  - Its address baseline is an RTM_GETADDR dump asked for right after; the
-//    addresses it lists are taken in silently. A socket runs one dump at a
-//    time (a second one is refused with EBUSY), so dumps are queued here and
-//    one dump serves every watch waiting for it.
+//    addresses it lists are taken in silently. (A socket runs one dump at a
+//    time: the listener reads the previous one off before it sends the next.)
 //  - IPv6 repeats RTM_NEWADDR when an address's flags change (DAD, link up):
 //    an address the watch already holds is no news.
 //  - A link change is a diff against what the watch last knew: admin up/down
@@ -62,11 +61,8 @@ interface Watch {
   baselined: boolean;
 }
 
-interface AddressDump {
-  readonly seq: number;
-  /** Per watch served: what the dump (and notifications read meanwhile) say the link holds. */
-  readonly holds: Map<number, Map<string, AddressInfo>>;
-}
+/** Per watch a dump serves: what the dump (and notifications read meanwhile) say its link holds, by cidr. */
+type AddressDump = Map<number, Map<string, AddressInfo>>;
 
 function addressOf(record: AddressRecord): AddressInfo {
   const address = formatAddress(record.address);
@@ -78,9 +74,8 @@ export class LinkChanges {
   readonly #byIfindex = new Map<number, Watch[]>();
   /** RTM_GETLINK sequence numbers awaiting their answer → the watches it serves. */
   readonly #linkRequests = new Map<number, number[]>();
-  #dump: AddressDump | undefined;
-  /** Watches waiting for the next address dump. */
-  readonly #waiting = new Set<number>();
+  /** RTM_GETADDR dumps still being answered, by sequence number. */
+  readonly #dumps = new Map<number, AddressDump>();
   #nextId = 1;
   #seq = 0;
   // Gathered while records are read, handed out once per burst.
@@ -107,7 +102,7 @@ export class LinkChanges {
     if (list) list.push(watch);
     else this.#byIfindex.set(ifindex, [watch]);
     this.#askLink(ifindex, [watch.id]);
-    this.#askAddresses([watch.id]);
+    this.#askAddresses(ifindex, [watch.id]);
     return { id: watch.id, requests: this.#takeRequests() };
   }
 
@@ -116,8 +111,7 @@ export class LinkChanges {
     const watch = this.#watches.get(id);
     if (!watch) return;
     this.#watches.delete(id);
-    this.#waiting.delete(id);
-    this.#dump?.holds.delete(id);
+    for (const dump of this.#dumps.values()) dump.delete(id);
     const list = this.#byIfindex.get(watch.ifindex)!;
     list.splice(list.indexOf(watch), 1);
     if (list.length === 0) this.#byIfindex.delete(watch.ifindex);
@@ -163,20 +157,10 @@ export class LinkChanges {
     this.#requests.push({ type: 'link', seq, ifindex });
   }
 
-  #askAddresses(watches: number[]): void {
-    for (const id of watches) this.#waiting.add(id);
-    if (this.#dump === undefined) this.#startDump();
-  }
-
-  #startDump(): void {
-    const served = [...this.#waiting].map((id) => this.#watches.get(id)!);
-    this.#waiting.clear();
-    if (served.length === 0) return;
-    const ifindexes = new Set(served.map((w) => w.ifindex));
+  #askAddresses(ifindex: number, watches: number[]): void {
     const seq = this.#nextSeq();
-    this.#dump = { seq, holds: new Map(served.map((w) => [w.id, new Map()])) };
-    // One link: the kernel filters the dump (strict checking); several: the whole namespace, filtered here.
-    this.#requests.push({ type: 'addresses', seq, ifindex: ifindexes.size === 1 ? served[0]!.ifindex : 0 });
+    this.#dumps.set(seq, new Map(watches.map((id) => [id, new Map()])));
+    this.#requests.push({ type: 'addresses', seq, ifindex });
   }
 
   #resync(): void {
@@ -185,11 +169,11 @@ export class LinkChanges {
     this.#linkRequests.clear();
     for (const [ifindex, list] of this.#byIfindex) {
       const ids = list.filter((w) => !w.gone).map((w) => w.id);
-      if (ids.length > 0) this.#askLink(ifindex, ids);
+      if (ids.length === 0) continue;
+      for (const id of ids) this.#deliveryOf(this.#watches.get(id)!).error = lost;
+      this.#askLink(ifindex, ids);
+      this.#askAddresses(ifindex, ids);
     }
-    const live = [...this.#watches.values()].filter((w) => !w.gone);
-    for (const watch of live) this.#deliveryOf(watch).error = lost;
-    this.#askAddresses(live.map((w) => w.id));
   }
 
   // ── records ─────────────────────────────────────────────────────────────
@@ -240,26 +224,26 @@ export class LinkChanges {
 
   #gone(watch: Watch): void {
     watch.gone = true;
-    this.#waiting.delete(watch.id);
     this.#emit(watch, { type: 'deleted', ...this.#subject(watch) });
   }
 
   #onAddress(record: AddressRecord): void {
     if (record.seq !== 0) {
-      if (record.seq === this.#dump?.seq && !record.deleted) this.#dumped(record);
+      const dump = this.#dumps.get(record.seq);
+      if (dump && !record.deleted) this.#dumped(dump, record);
       return;
     }
     const address = addressOf(record);
     for (const watch of this.#byIfindex.get(record.ifindex) ?? []) {
       if (!watch.live || watch.gone) continue;
-      // The dump in flight agrees with whatever was read after it started.
-      const holds = this.#dump?.holds.get(watch.id);
+      // A dump in flight agrees with whatever was read after it started.
+      const holds = [...this.#dumps.values()].flatMap((dump) => dump.get(watch.id) ?? []);
       if (record.deleted) {
-        holds?.delete(address.cidr);
+        for (const held of holds) held.delete(address.cidr);
         watch.addresses.delete(address.cidr);
         this.#emit(watch, { type: 'address-removed', ...this.#subject(watch), address });
       } else {
-        holds?.set(address.cidr, address);
+        for (const held of holds) held.set(address.cidr, address);
         if (watch.addresses.has(address.cidr)) continue;
         watch.addresses.set(address.cidr, address);
         this.#emit(watch, { type: 'address-added', ...this.#subject(watch), address });
@@ -267,10 +251,10 @@ export class LinkChanges {
     }
   }
 
-  /** A part of the dump in flight: an address the link holds now. */
-  #dumped(record: AddressRecord): void {
+  /** A part of a dump: an address the link holds now. */
+  #dumped(dump: AddressDump, record: AddressRecord): void {
     const address = addressOf(record);
-    for (const [id, holds] of this.#dump!.holds) {
+    for (const [id, holds] of dump) {
       const watch = this.#watches.get(id)!;
       if (watch.ifindex !== record.ifindex || watch.gone) continue;
       holds.set(address.cidr, address);
@@ -282,8 +266,10 @@ export class LinkChanges {
   }
 
   #onDone(record: DoneRecord): void {
-    if (record.seq === this.#dump?.seq) {
-      this.#dumpDone(record);
+    const dump = this.#dumps.get(record.seq);
+    if (dump) {
+      this.#dumps.delete(record.seq);
+      this.#dumpDone(dump, record);
       return;
     }
     const watches = this.#answered(record.seq);
@@ -295,11 +281,9 @@ export class LinkChanges {
     }
   }
 
-  #dumpDone(record: DoneRecord): void {
-    const dump = this.#dump!;
-    this.#dump = undefined;
+  #dumpDone(dump: AddressDump, record: DoneRecord): void {
     // An error (the link gone: ENODEV) is the link answer's to report.
-    for (const [id, holds] of dump.holds) {
+    for (const [id, holds] of dump) {
       const watch = this.#watches.get(id)!;
       if (record.errno === 0 && !watch.gone && watch.baselined) {
         for (const [cidr, address] of watch.addresses) {
@@ -310,7 +294,6 @@ export class LinkChanges {
       }
       watch.baselined = true;
     }
-    this.#startDump();
   }
 
   // ── output ──────────────────────────────────────────────────────────────

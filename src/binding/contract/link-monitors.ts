@@ -5,7 +5,7 @@
 // looked up again before it is called.
 
 import { LinkChanges, type LinkChangesOutput } from './link-changes.js';
-import type { LinkListener, ListenerRecord, ListenerRequest, OpenLinkListener } from './link-records.js';
+import type { LinkListener, ListenerBurst, ListenerRecord, ListenerRequest, OpenLinkListener } from './link-records.js';
 import { TunSystemError } from './system-error.js';
 import type { LinkEvent, LinkMonitor } from './types.js';
 import { InvalidArgumentTypeError, validateIfindex } from './validate.js';
@@ -24,6 +24,8 @@ export class LinkMonitors {
   #changes = new LinkChanges();
   readonly #subscribers = new Map<number, Subscriber>();
   #listener: LinkListener | undefined;
+  /** Bursts read and not yet judged, oldest first (a request may read ahead: see LinkListener.request). */
+  #bursts: ListenerBurst[] = [];
 
   /** enter: runs for each monitor() once its arguments are valid (the simulated binding's fault injection). */
   constructor(open: OpenLinkListener, enter: () => void = () => {}) {
@@ -47,7 +49,7 @@ export class LinkMonitors {
     const { id, requests } = this.#changes.watch(ifindex);
     try {
       if (first) listener.setInterest(ifindex, true);
-      for (const request of requests) listener.request(request);
+      for (const request of requests) this.#readAhead(listener.request(request));
     } catch (error) {
       // An answer already asked for finds no watch and is dropped.
       this.#forget(id, ifindex);
@@ -86,16 +88,35 @@ export class LinkMonitors {
     const listener = this.#listener;
     if (listener === undefined) return;
     if (this.#changes.size === 0) {
-      this.#listener = undefined;
-      this.#changes = new LinkChanges();
+      this.#reset();
       listener.close();
     } else if (!this.#changes.watching(ifindex)) {
       listener.setInterest(ifindex, false);
     }
   }
 
+  #reset(): void {
+    this.#listener = undefined;
+    this.#changes = new LinkChanges();
+    this.#bursts = [];
+  }
+
+  /** Records a request read ahead are judged a moment later (never inside monitor()), before any read after them. */
+  #readAhead(burst: ListenerBurst | undefined): void {
+    if (burst === undefined || (burst.records.length === 0 && !burst.overrun)) return;
+    if (this.#bursts.length === 0) queueMicrotask(() => this.#judge());
+    this.#bursts.push(burst);
+  }
+
   #receive(records: ListenerRecord[], overrun: boolean): void {
-    this.#deliver(this.#send(this.#changes.receive(records, overrun)));
+    this.#bursts.push({ records, overrun });
+    this.#judge();
+  }
+
+  #judge(): void {
+    for (let burst = this.#bursts.shift(); burst !== undefined; burst = this.#bursts.shift()) {
+      this.#deliver(this.#send(this.#changes.receive(burst.records, burst.overrun)));
+    }
   }
 
   /** Sends what the output asks for; a refused send is answered as the kernel would have. */
@@ -103,7 +124,8 @@ export class LinkMonitors {
     const pending: ListenerRequest[] = [...output.requests];
     for (let request = pending.shift(); request !== undefined; request = pending.shift()) {
       try {
-        this.#listener?.request(request);
+        const burst = this.#listener?.request(request);
+        if (burst) this.#bursts.push(burst); // judged next, in this same loop
       } catch (error) {
         const refused = this.#changes.refused(request, error instanceof TunSystemError ? error.errno : 5 /* EIO */);
         output.deliveries.push(...refused.deliveries);
@@ -127,8 +149,7 @@ export class LinkMonitors {
 
   /** The listener is gone for good: every monitor closes, and hears why. */
   #failed(error: Error): void {
-    this.#listener = undefined;
-    this.#changes = new LinkChanges();
+    this.#reset();
     const subscribers = [...this.#subscribers.values()];
     this.#subscribers.clear();
     for (const subscriber of subscribers) subscriber.closed = true;

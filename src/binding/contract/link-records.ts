@@ -47,7 +47,7 @@ export type ListenerRecord = LinkRecord | AddressRecord | DoneRecord;
  * A request sent on the listener's own socket, so its answer is queued in
  * the stream behind every notification that came before it:
  *  - 'link': RTM_GETLINK for ifindex (one RTM_NEWLINK back, or an error)
- *  - 'addresses': RTM_GETADDR dump, of ifindex (0: every link), then DONE
+ *  - 'addresses': RTM_GETADDR dump of ifindex's addresses, then DONE
  */
 export interface ListenerRequest {
   type: 'link' | 'addresses';
@@ -58,13 +58,25 @@ export interface ListenerRequest {
 /** One receive burst: its records in socket order, and whether the socket overran (ENOBUFS) meanwhile. */
 export type OnListenerRecords = (records: ListenerRecord[], overrun: boolean) => void;
 
+/** Records read ahead by a request (see LinkListener.request), not yet delivered. */
+export interface ListenerBurst {
+  records: ListenerRecord[];
+  overrun: boolean;
+}
+
 /** The socket failed for good: the listener has closed itself. */
 export type OnListenerFailed = (error: Error) => void;
 
 /** A listener in the link and address multicast groups. */
 export interface LinkListener {
-  /** Sends the request; throws (a TunSystemError) when the kernel refuses the send. */
-  request(request: ListenerRequest): void;
+  /**
+   * Sends the request; throws (a TunSystemError) when the kernel refuses the
+   * send. A socket runs one dump at a time (a second is refused with EBUSY
+   * until the first has been read), so before a dump the listener reads what
+   * its socket holds up to the end of the previous one, without waiting, and
+   * returns it: those records come before any it delivers later.
+   */
+  request(request: ListenerRequest): ListenerBurst | undefined;
   /** Notifications about ifindex are delivered (true) or dropped unparsed (false, the default). */
   setInterest(ifindex: number, interested: boolean): void;
   /** Idempotent; nothing is delivered after it. */

@@ -35,8 +35,10 @@ export class SimNetlinkSocket implements LinkListener {
     if (record.type !== 'done' && this.#interest.has(record.ifindex)) this.#enqueue([record]);
   }
 
-  request(request: ListenerRequest): void {
+  /** Answered at once, behind what is queued (the twin has no dump in progress to read ahead of). */
+  request(request: ListenerRequest): undefined {
     this.#enqueue(this.#answer(request).filter((r) => r.type !== 'address' || this.#interest.has(r.ifindex)));
+    return undefined;
   }
 
   setInterest(ifindex: number, interested: boolean): void {
