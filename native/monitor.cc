@@ -156,8 +156,7 @@ void ListenerCore::Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out) {
     case NLMSG_ERROR: {
       if (seq == 0) return;
       if (seq == dump_seq_) dump_seq_ = 0;
-      ListenerRecord r{ListenerRecord::kDone};
-      r.seq = seq;
+      ListenerRecord r{ListenerRecord::kDone, seq};
       r.error = ParseNlError(h, &r.extack);
       out->push_back(std::move(r));
       return;
@@ -165,14 +164,10 @@ void ListenerCore::Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out) {
     case RTM_NEWLINK:
     case RTM_DELLINK: {
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) return;
-      int ifindex = static_cast<const ifinfomsg*>(NLMSG_DATA(h))->ifi_index;
-      if (seq == 0 && interest_.count(ifindex) == 0) return;
+      if (!Wanted(static_cast<const ifinfomsg*>(NLMSG_DATA(h))->ifi_index, seq)) return;
       LinkData link;
       if (!ParseLink(h, &link)) return;
-      ListenerRecord r{ListenerRecord::kLink};
-      r.seq = seq;
-      r.deleted = h->nlmsg_type == RTM_DELLINK;
-      r.ifindex = link.ifindex;
+      ListenerRecord r{ListenerRecord::kLink, seq, h->nlmsg_type == RTM_DELLINK, link.ifindex};
       r.name = std::move(link.name);
       r.flags = link.flags;
       r.mtu = link.mtu;
@@ -182,14 +177,10 @@ void ListenerCore::Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out) {
     case RTM_NEWADDR:
     case RTM_DELADDR: {
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifaddrmsg))) return;
-      int ifindex = static_cast<int>(static_cast<const ifaddrmsg*>(NLMSG_DATA(h))->ifa_index);
-      if (interest_.count(ifindex) == 0) return;  // an unfiltered dump lists every link too
+      if (!Wanted(static_cast<int>(static_cast<const ifaddrmsg*>(NLMSG_DATA(h))->ifa_index), seq)) return;
       AddrData a;
       if (!ParseAddr(h, &a)) return;
-      ListenerRecord r{ListenerRecord::kAddress};
-      r.seq = seq;
-      r.deleted = h->nlmsg_type == RTM_DELADDR;
-      r.ifindex = a.ifindex;
+      ListenerRecord r{ListenerRecord::kAddress, seq, h->nlmsg_type == RTM_DELADDR, a.ifindex};
       r.family = a.family;
       memcpy(r.addr, a.addr, sizeof r.addr);
       r.prefix_len = a.prefix_len;
@@ -226,12 +217,15 @@ LinkListener::LinkListener(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Li
   Ref();
 }
 
-LinkListener::~LinkListener() {
-  if (core_ != nullptr) {
-    core_->Unhook();
-    core_->Close();
-    core_ = nullptr;
-  }
+LinkListener::~LinkListener() { CloseCore(); }
+
+bool LinkListener::CloseCore() {
+  if (core_ == nullptr) return false;
+  ListenerCore* core = core_;
+  core_ = nullptr;
+  core->Unhook();
+  core->Close();
+  return true;
 }
 
 // request(type 'link' | 'addresses', ifindex, seq)
@@ -267,13 +261,7 @@ Napi::Value LinkListener::SetInterest(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value LinkListener::Close(const Napi::CallbackInfo& info) {
-  if (core_ != nullptr) {
-    ListenerCore* core = core_;
-    core_ = nullptr;
-    core->Unhook();
-    core->Close();
-    ReleaseJs();
-  }
+  if (CloseCore()) ReleaseJs();
   return info.Env().Undefined();
 }
 
@@ -294,25 +282,24 @@ Napi::Array LinkListener::ToJs(Napi::Env env, const std::vector<ListenerRecord>&
     const ListenerRecord& r = records[i];
     Napi::Object o = Napi::Object::New(env);
     o.Set("seq", r.seq);
+    static const char* const kTypes[] = {"link", "address", "done"};
+    o.Set("type", kTypes[r.kind]);
+    if (r.kind != ListenerRecord::kDone) {
+      o.Set("deleted", r.deleted);
+      o.Set("ifindex", r.ifindex);
+    }
     switch (r.kind) {
       case ListenerRecord::kLink:
-        o.Set("type", "link");
-        o.Set("deleted", r.deleted);
-        o.Set("ifindex", r.ifindex);
         o.Set("name", r.name);
         o.Set("flags", r.flags);
         o.Set("mtu", r.mtu);
         break;
       case ListenerRecord::kAddress:
-        o.Set("type", "address");
-        o.Set("deleted", r.deleted);
-        o.Set("ifindex", r.ifindex);
         o.Set("family", r.family);
         o.Set("address", Napi::Buffer<uint8_t>::Copy(env, r.addr, r.family == 4 ? 4 : 16));
         o.Set("prefixLength", r.prefix_len);
         break;
       case ListenerRecord::kDone:
-        o.Set("type", "done");
         o.Set("errno", r.error);
         o.Set("extack", r.extack);
         break;

@@ -39,7 +39,7 @@ class LinkListener;
 
 struct ListenerRecord {
   enum Kind { kLink, kAddress, kDone } kind;
-  uint32_t seq = 0;
+  uint32_t seq = 0;  // of the request it answers; 0 for a notification
   bool deleted = false;
   int ifindex = 0;
   // link
@@ -77,6 +77,8 @@ class ListenerCore : public PollCore {
   // is in progress when until_dump_done); 0, or the errno that ended reading.
   int Read(std::vector<ListenerRecord>* out, bool* overrun, uint32_t max_reads, bool until_dump_done);
   void Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out);
+  // Answers always; notifications only about links of interest (checked before their attributes are parsed).
+  bool Wanted(int ifindex, uint32_t seq) const { return seq != 0 || interest_.count(ifindex) != 0; }
   void Fail(const SysError& err);
 
   LinkListener* wrapper_;
@@ -111,6 +113,8 @@ class LinkListener : public Napi::ObjectWrap<LinkListener> {
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
   void Invoke(Napi::FunctionReference& fn, std::initializer_list<napi_value> args);
+  // Closes the socket now (false when it was closed already).
+  bool CloseCore();
   void ReleaseJs();
 
   ListenerCore* core_ = nullptr;
