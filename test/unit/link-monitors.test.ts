@@ -172,6 +172,29 @@ describe('simulated twin: reports through the same meaning', () => {
     device.close();
   });
 
+  it('an overrun loses queued notifications; the re-sync still reports the changes, after ENOBUFS', async () => {
+    const binding = new SimulatedBinding();
+    const device = await binding.open();
+    await binding.addAddress(device.ifindex, '10.6.0.1/24');
+    const events: LinkEvent[] = [];
+    const errors: Error[] = [];
+    const monitor = binding.monitor(device.ifindex, (e) => events.push(e), (e) => errors.push(e));
+    await tick();
+    binding.world.setMtu(device.name, 1400);
+    binding.world.removeAddress(device.name, '10.6.0.1/24');
+    binding.world.addAddress(device.name, '10.6.0.2/24');
+    binding.world.overrunMonitors();
+    await tick();
+    expect(errors.map((e) => (e as TunSystemError).code)).to.deep.equal(['ENOBUFS']);
+    const short = (e: LinkEvent) => {
+      if (e.type === 'mtu') return `mtu ${e.mtu}`;
+      return e.type === 'address-added' || e.type === 'address-removed' ? `${e.type} ${e.address.cidr}` : e.type;
+    };
+    expect(events.map(short), 'the lost changes, found by the re-sync').to.deep.equal(['mtu 1400', 'address-added 10.6.0.2/24', 'address-removed 10.6.0.1/24']);
+    monitor.close();
+    device.close();
+  });
+
   it('a monitor of a link that does not exist hears ENODEV from its link request', async () => {
     const binding = new SimulatedBinding();
     const errors: Error[] = [];

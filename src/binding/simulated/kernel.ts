@@ -255,6 +255,11 @@ export class SimKernel {
     return socket;
   }
 
+  /** Every netlink socket overflows: what they had queued is lost, and each reports ENOBUFS. */
+  overrunListeners(): void {
+    for (const socket of this.#sockets) socket.overrun();
+  }
+
   #notify(record: ListenerRecord): void {
     for (const socket of this.#sockets) socket.notify(record);
   }

@@ -18,6 +18,7 @@ export class SimNetlinkSocket implements LinkListener {
   readonly #onClose: () => void;
   readonly #interest = new Set<number>();
   #queue: ListenerRecord[] = [];
+  #overrun = false;
   #closed = false;
 
   constructor(onRecords: OnListenerRecords, answer: SimRequestAnswerer, onClose: () => void) {
@@ -46,6 +47,14 @@ export class SimNetlinkSocket implements LinkListener {
     else this.#interest.delete(ifindex);
   }
 
+  /** The receive buffer overflowed: what was queued is lost, and the next read says ENOBUFS. */
+  overrun(): void {
+    if (this.#closed) return;
+    if (this.#queue.length === 0 && !this.#overrun) queueMicrotask(() => this.#read());
+    this.#queue = [];
+    this.#overrun = true;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -55,13 +64,15 @@ export class SimNetlinkSocket implements LinkListener {
 
   #enqueue(records: ListenerRecord[]): void {
     if (this.#closed || records.length === 0) return;
-    if (this.#queue.length === 0) queueMicrotask(() => this.#read());
+    if (this.#queue.length === 0 && !this.#overrun) queueMicrotask(() => this.#read());
     this.#queue.push(...records);
   }
 
   #read(): void {
     const burst = this.#queue;
+    const overrun = this.#overrun;
     this.#queue = [];
-    if (!this.#closed && burst.length > 0) this.#onRecords(burst, false);
+    this.#overrun = false;
+    if (!this.#closed && (burst.length > 0 || overrun)) this.#onRecords(burst, overrun);
   }
 }
