@@ -56,7 +56,11 @@ bool ListenerCore::Send(const std::string& type, int ifindex, uint32_t seq, std:
   bool dump = type != "link";
   // Bounded: a dump the kernel keeps making (a namespace changing as fast as it is read) is left to EBUSY.
   static const uint32_t kMaxReadAhead = 1024;
-  if (dump && dump_seq_ != 0) Read(early, overrun, kMaxReadAhead, true);
+  if (dump && dump_seq_ != 0) {
+    bool drained = false;
+    Read(early, overrun, kMaxReadAhead, true, &drained);
+    *overrun = TakeOverrun(*overrun, drained);
+  }
   const char* call;
   NlMessage msg = [&]() {
     if (type == "link") {
@@ -105,34 +109,57 @@ void ListenerCore::Fail(const SysError& err) {
 }
 
 void ListenerCore::OnEvents(int status, int /*events*/) {
+  bool overrun = held_overrun_;
+  held_overrun_ = false;
   if (status < 0) {
-    SysError e;
-    e.Set(-status, "poll");
-    Fail(e);
-    return;
+    // libuv turns EPOLLERR into UV_EBADF and stops polling. A netlink socket
+    // raises it when it overran: the pending socket error is then ENOBUFS
+    // (reading it clears it). Anything else ends the listener.
+    int pending = 0;
+    socklen_t len = sizeof pending;
+    if (status == UV_EBADF && getsockopt(fd_, SOL_SOCKET, SO_ERROR, &pending, &len) < 0) pending = errno;
+    if (status != UV_EBADF || (pending != 0 && pending != ENOBUFS)) {
+      SysError e;
+      e.Set(status == UV_EBADF ? pending : -status, "poll");
+      Fail(e);
+      return;
+    }
+    overrun = overrun || pending == ENOBUFS;
+    Watch(0);  // libuv stopped it; start it again
+    Watch(UV_READABLE);
   }
   static const uint32_t kMaxReads = 64;  // give other handles a turn on a busy namespace
   std::vector<ListenerRecord> records;
   records.swap(held_);
-  bool overrun = held_overrun_;
-  held_overrun_ = false;
-  int failed = Read(&records, &overrun, kMaxReads, false);
+  bool drained = false;
+  int failed = Read(&records, &overrun, kMaxReads, false, &drained);
   if (failed != 0) {
     SysError e;
     e.Set(failed, "recv(NETLINK_ROUTE)");
     Fail(e);
     return;
   }
+  overrun = TakeOverrun(overrun, drained);
   if ((records.empty() && !overrun) || wrapper_ == nullptr) return;
   wrapper_->DeliverRecords(records, overrun);
 }
 
-int ListenerCore::Read(std::vector<ListenerRecord>* out, bool* overrun, uint32_t max_reads, bool until_dump_done) {
+bool ListenerCore::TakeOverrun(bool seen, bool drained) {
+  if (!seen || drained) return seen;
+  held_overrun_ = true;
+  return false;
+}
+
+int ListenerCore::Read(std::vector<ListenerRecord>* out, bool* overrun, uint32_t max_reads, bool until_dump_done,
+                       bool* drained) {
   for (uint32_t i = 0; i < max_reads && !(until_dump_done && dump_seq_ == 0); i++) {
     ssize_t n = recv(fd_, buf_.data(), buf_.size(), MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN) return 0;
+      if (errno == EAGAIN) {
+        *drained = true;
+        return 0;
+      }
       if (errno == ENOBUFS) {
         *overrun = true;
         continue;

@@ -4,7 +4,7 @@
 // a record (link: NEW/DEL, ifindex, name, flags, mtu; address: NEW/DEL,
 // ifindex, family, bytes, prefix length; the end of an answer: DONE or an
 // errno) and hands the burst to JS in one call, with a flag when the socket
-// overran (ENOBUFS). Requests (RTM_GETLINK for one link, an RTM_GETADDR dump)
+// overran (ENOBUFS; given once the backlog is read). Requests (RTM_GETLINK for one link, an RTM_GETADDR dump)
 // go out on the same socket with the sequence number JS gives, so their
 // answers sit in the stream in order with the notifications; answers carry
 // that number, notifications 0. A socket runs one dump at a time (a second is
@@ -73,9 +73,13 @@ class ListenerCore : public PollCore {
 
  private:
   ListenerCore(AddonData* data, int fd, LinkListener* wrapper) : PollCore(data, fd), wrapper_(wrapper) {}
-  // Reads up to max_reads datagrams (fewer at EAGAIN, or once no dump of ours
-  // is in progress when until_dump_done); 0, or the errno that ended reading.
-  int Read(std::vector<ListenerRecord>* out, bool* overrun, uint32_t max_reads, bool until_dump_done);
+  // Reads up to max_reads datagrams (fewer at EAGAIN, setting drained, or once
+  // no dump of ours is in progress when until_dump_done); 0, or the errno that
+  // ended reading.
+  int Read(std::vector<ListenerRecord>* out, bool* overrun, uint32_t max_reads, bool until_dump_done, bool* drained);
+  // An overrun is reported with the burst that empties the socket: requests
+  // sent to re-sync while it is still full would find no room for their answer.
+  bool TakeOverrun(bool seen, bool drained);
   void Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out);
   // Answers always; notifications only about links of interest (checked before their attributes are parsed).
   bool Wanted(int ifindex, uint32_t seq) const { return seq != 0 || interest_.count(ifindex) != 0; }
