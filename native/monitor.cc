@@ -255,16 +255,17 @@ bool LinkListener::CloseCore() {
   return true;
 }
 
-// request(type 'link' | 'addresses', ifindex, seq)
+// request({ type: 'link' | 'addresses', ifindex, seq })
 Napi::Value LinkListener::Request(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SysError err;
   if (core_ == nullptr) {
     err.Set(EBADF, "send(NETLINK_ROUTE)");
   } else {
-    std::string type = info[0].As<Napi::String>().Utf8Value();
-    int ifindex = info[1].As<Napi::Number>().Int32Value();
-    uint32_t seq = info[2].As<Napi::Number>().Uint32Value();
+    Napi::Object request = info[0].As<Napi::Object>();
+    std::string type = request.Get("type").As<Napi::String>().Utf8Value();
+    int ifindex = request.Get("ifindex").As<Napi::Number>().Int32Value();
+    uint32_t seq = request.Get("seq").As<Napi::Number>().Uint32Value();
     std::vector<ListenerRecord> early;
     bool overrun = false;
     bool sent = core_->Send(type, ifindex, seq, &early, &overrun, &err);

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TunSystemError, type TunSystemErrorInit } from '../contract/system-error.js';
 import type { QueueStats } from '../contract/types.js';
-import type { ListenerBurst, ListenerRequest, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
+import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
 
 export interface RawLink {
   name: string;
@@ -73,12 +73,8 @@ export interface RawDevice {
   queues: RawQueue[];
 }
 
-/** The addon's link listener (native/monitor.h): records as link-records.ts describes them. */
-export interface RawLinkListener {
-  /** Throws a TunSystemError when the send is refused; returns what it read ahead (see LinkListener.request). */
-  request(type: ListenerRequest['type'], ifindex: number, seq: number): ListenerBurst | undefined;
-  setInterest(ifindex: number, interested: boolean): void;
-  close(): void;
+/** The addon's link listener (native/monitor.h): the LinkListener of link-records.ts. */
+export interface RawLinkListener extends LinkListener {
   readonly closed: boolean;
 }
 

@@ -300,14 +300,7 @@ class NativeBinding implements TunBinding {
 let monitors: LinkMonitors | undefined;
 
 function monitorsOf(addon: TunAddon): LinkMonitors {
-  monitors ??= new LinkMonitors((onRecords, onFailed) => {
-    const raw = new addon.LinkListener(onRecords, onFailed);
-    return {
-      request: (request) => raw.request(request.type, request.ifindex, request.seq),
-      setInterest: (ifindex, interested) => raw.setInterest(ifindex, interested),
-      close: () => raw.close(),
-    };
-  });
+  monitors ??= new LinkMonitors((onRecords, onFailed) => new addon.LinkListener(onRecords, onFailed));
   return monitors;
 }
 
