@@ -4,14 +4,15 @@
 // a record (link: NEW/DEL, ifindex, name, flags, mtu; address: NEW/DEL,
 // ifindex, family, bytes, prefix length; the end of an answer: DONE or an
 // errno) and hands the burst to JS in one call, with a flag when the socket
-// overran (ENOBUFS; given once the backlog is read). Requests (RTM_GETLINK for one link, an RTM_GETADDR dump)
-// go out on the same socket with the sequence number JS gives, so their
-// answers sit in the stream in order with the notifications; answers carry
-// that number, notifications 0. A socket runs one dump at a time (a second is
-// refused with EBUSY until the first has been read), so a dump request first
-// reads the socket up to the end of the dump before it — nonblocking: those
-// messages are already there or made by the kernel as they are read — and
-// hands what it read back to the caller. Nothing here waits on the kernel.
+// overran (ENOBUFS; given with the burst that empties the socket). Requests
+// (RTM_GETLINK for one link, an RTM_GETADDR dump) go out on the same socket
+// with the sequence number JS gives, so their answers sit in the stream in
+// order with the notifications; answers carry that number, notifications 0.
+// A socket runs one dump at a time (a second is refused with EBUSY until the
+// first has been read), so a dump request first reads the socket up to the
+// end of the dump before it — nonblocking: those messages are already there
+// or made by the kernel as they are read — and hands what it read back to the
+// caller. Nothing here waits on the kernel.
 //
 // What the records mean (baselines, diffs, repeats, re-sync) is decided in
 // TypeScript: src/binding/contract/link-changes.ts. One listener serves every
