@@ -12,6 +12,10 @@
 //    (family, destination, metric) namespace-wide (NLM_F_EXCL → EEXIST);
 //    IPv6 metric 0 means 1024; deleting with metric 0 takes the first match
 //  - IPv4 address identity is (address, prefix); IPv6 is the address alone
+//  - an IPv6 address is announced (RTM_NEWADDR) twice: tentative, then again
+//    once DAD is done with it; an IPv4 address once
+//  - notifications are queued to every listening socket as the change happens;
+//    a request's answer is queued behind them (see ./netlink.ts)
 //  - the ring of a TUN queue holds ~500 packets; beyond it the kernel drops,
 //    counted in tx_dropped; tx_packets count when the app reads
 //  - writing into a down TUN is EIO, counted in rx_dropped
