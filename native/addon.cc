@@ -55,7 +55,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->queue_ctor = Napi::Persistent(Queue::Define(env));
   exports.Set("init", Napi::Function::New(env, InitJs, "init"));
   exports.Set("stepLayout", StepLayout(env));
-  exports.Set("Monitor", Monitor::Define(env));
+  exports.Set("LinkListener", LinkListener::Define(env));
   RegisterOps(env, exports);
   return exports;
 }

@@ -16,7 +16,6 @@
 namespace tunl {
 
 class PollCore;
-class MonitorHub;
 
 struct AddonData {
   Napi::FunctionReference error_factory;
@@ -25,8 +24,6 @@ struct AddonData {
   uv_loop_t* loop = nullptr;
   // Handles not yet through uv_close's callback (their memory is still ours).
   std::unordered_set<PollCore*> live;
-  // The one link-notification socket all monitors share (null when none is open).
-  MonitorHub* monitor_hub = nullptr;
   // Queue and monitor fds currently open (loop thread only).
   int poll_fds = 0;
   // Set once the environment started tearing down: no more JS calls.

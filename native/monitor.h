@@ -1,135 +1,129 @@
-// Link and address notifications, per interface, from ONE netlink socket per
-// environment. The hub (a nonblocking NETLINK_ROUTE socket in the link and
-// address multicast groups, watched by uv_poll) parses each notification once
-// and hands it to the watches of that ifindex; with N monitors alive, a change
-// in the namespace costs one parse, not N.
+// The netlink listener behind the link monitors: a nonblocking NETLINK_ROUTE
+// socket in the link and address multicast groups, watched by uv_poll. On
+// readable it reads until EAGAIN (or a batch limit), parses each message into
+// a record (link: NEW/DEL, ifindex, name, flags, mtu; address: NEW/DEL,
+// ifindex, family, bytes, prefix length; the end of an answer: DONE or an
+// errno) and hands the burst to JS in one call, with a flag when the socket
+// overran (ENOBUFS; given with the burst that empties the socket). Requests
+// (RTM_GETLINK for one link, an RTM_GETADDR dump) go out on the same socket
+// with the sequence number JS gives, so their answers sit in the stream in
+// order with the notifications; answers carry that number, notifications 0.
+// A socket runs one dump at a time (a second is refused with EBUSY until the
+// first has been read), so a dump request first reads the socket up to the
+// end of the dump before it — nonblocking: those messages are already there
+// or made by the kernel as they are read — and hands what it read back to the
+// caller. Nothing here waits on the kernel.
 //
-// Each watch reports changes only, starting from the state when its monitor
-// was made. Its link baseline comes in-stream: an RTM_GETLINK sent on the hub
-// socket, whose answer sits in the socket queue behind every notification
-// that predates it (those are ignored for this watch) and ahead of every later
-// one. Its address baseline is an RTM_GETADDR dump read at creation on a
-// pooled request socket (a dump on the hub could collide with another watch's
-// dump still in flight: EBUSY); address notifications count for the watch
-// once its link answer has arrived.
-//
-// The hub opens with the first monitor and closes with the last, so
-// openFdCount() counts it only while a monitor is open.
+// What the records mean (baselines, diffs, repeats, re-sync) is decided in
+// TypeScript: src/binding/contract/link-changes.ts. One listener serves every
+// monitor of an environment (src/binding/contract/link-monitors.ts opens it
+// with the first and closes it with the last), so openFdCount() counts its
+// socket only while a monitor is open.
 #pragma once
 
 #include <napi.h>
 
 #include <cstdint>
-#include <memory>
-#include <set>
 #include <string>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "errors.h"
 #include "js_delivery.h"
-#include "netlink.h"
 #include "poll_core.h"
+
+struct nlmsghdr;
 
 namespace tunl {
 
-class Monitor;
+class LinkListener;
 
-struct LinkEventData {
-  enum Type { kDeleted, kAdmin, kCarrier, kMtu, kAddressAdded, kAddressRemoved } type;
-  bool on = false;
+struct ListenerRecord {
+  enum Kind { kLink, kAddress, kDone } kind;
+  uint32_t seq = 0;  // of the request it answers; 0 for a notification
+  bool deleted = false;
+  int ifindex = 0;
+  // link
+  std::string name;
+  unsigned flags = 0;
   uint32_t mtu = 0;
+  // address
   int family = 0;
   uint8_t addr[16] = {0};
   int prefix_len = 0;
+  // done: 0, or the positive errno of an NLMSG_ERROR
+  int error = 0;
+  std::string extack;
 };
 
-// What one monitor knows of its interface.
-struct LinkWatch {
-  uint64_t id = 0;
-  int ifindex = 0;
-  Monitor* wrapper = nullptr;
-  std::string name;
-  // The link answer (in-stream baseline) has arrived: notifications count.
-  bool live = false;
-  bool gone = false;
-  unsigned flags = 0;
-  uint32_t mtu = 0;
-  std::set<std::string> addresses;
-  // Gathered while reading, delivered after (JS may close monitors meanwhile).
-  std::vector<LinkEventData> pending;
-  SysError report;
-  // Listed for delivery after this read.
-  bool touched = false;
-};
-
-class MonitorHub : public PollCore {
+class ListenerCore : public PollCore {
  public:
-  // The environment's hub, opened on first use.
-  static MonitorHub* Get(AddonData* data, SysError* err);
-  // A new watch of ifindex; its events go to wrapper. Null with err on failure.
-  LinkWatch* Add(int ifindex, Monitor* wrapper, SysError* err);
-  // The watch is forgotten (and freed); the last one closes the hub.
-  void Remove(LinkWatch* watch);
+  // A socket in the link and address groups, polled; null with err on failure.
+  static ListenerCore* Open(AddonData* data, LinkListener* wrapper, SysError* err);
+  // Sends the request; records read ahead of a dump (see above) land in early.
+  bool Send(const std::string& type, int ifindex, uint32_t seq, std::vector<ListenerRecord>* early, bool* overrun,
+            SysError* err);
+  void SetInterest(int ifindex, bool interested);
+  // Records read ahead whose request then failed: delivered first with the next burst.
+  void Requeue(std::vector<ListenerRecord> records, bool overrun);
+  void Unhook() { wrapper_ = nullptr; }
 
  protected:
   void OnEvents(int status, int events) override;
   void Detach() override;
 
  private:
-  MonitorHub(AddonData* data, int fd) : PollCore(data, fd) {}
-  bool SendLinkRequest(LinkWatch* watch, SysError* err);
-  bool SendAddressRequest(LinkWatch* watch, SysError* err);
-  // Sends msg with the next sequence number, remembered in requests for the answer.
-  bool SendRequest(NlMessage* msg, const char* call, std::unordered_map<uint32_t, uint64_t>* requests, uint64_t watch_id,
-                   SysError* err);
-  void HandleAddressAnswer(const nlmsghdr* h, std::unordered_map<uint32_t, uint64_t>::iterator req);
-  void Handle(const nlmsghdr* h, uint32_t port, std::vector<uint64_t>* touched);
-  void LinkChanged(LinkWatch* w, const LinkData& link, bool deleted, std::vector<uint64_t>* touched);
-  void Touch(LinkWatch* w, std::vector<uint64_t>* touched);
-  void Deliver(const std::vector<uint64_t>& touched);
-  void FailAll(const SysError& err);
-  // Forget every watch (telling its monitor) and stop being the environment's hub.
-  void Unregister();
+  ListenerCore(AddonData* data, int fd, LinkListener* wrapper) : PollCore(data, fd), wrapper_(wrapper) {}
+  // Reads up to max_reads datagrams (fewer at EAGAIN, setting drained, or once
+  // no dump of ours is in progress when until_dump_done); 0, or the errno that
+  // ended reading.
+  int Read(std::vector<ListenerRecord>* out, bool* overrun, uint32_t max_reads, bool until_dump_done, bool* drained);
+  // An overrun is reported with the burst that empties the socket: requests
+  // sent to re-sync while it is still full would find no room for their answer.
+  bool TakeOverrun(bool seen, bool drained);
+  void Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out);
+  // Answers always; notifications only about links of interest (checked before their attributes are parsed).
+  bool Wanted(int ifindex, uint32_t seq) const { return seq != 0 || interest_.count(ifindex) != 0; }
+  void Fail(const SysError& err);
 
-  uint64_t next_id_ = 1;
-  uint32_t seq_ = 0;
+  LinkListener* wrapper_;
   uint32_t port_ = 0;
-  std::unordered_map<uint64_t, std::unique_ptr<LinkWatch>> watches_;
-  std::unordered_map<int, std::vector<LinkWatch*>> by_ifindex_;
-  // RTM_GETLINK sequence numbers awaiting their answer → watch id.
-  std::unordered_map<uint32_t, uint64_t> link_requests_;
-  // RTM_GETADDR dump sequence numbers still being answered → watch id.
-  std::unordered_map<uint32_t, uint64_t> addr_requests_;
+  // The sequence number of our dump still being answered (0: none).
+  uint32_t dump_seq_ = 0;
+  // Notifications about other links are dropped before their attributes are parsed.
+  std::unordered_set<int> interest_;
+  std::vector<ListenerRecord> held_;
+  bool held_overrun_ = false;
   std::vector<uint8_t> buf_ = std::vector<uint8_t>(64 * 1024);
 };
 
-class Monitor : public Napi::ObjectWrap<Monitor> {
+class LinkListener : public Napi::ObjectWrap<LinkListener> {
  public:
   static Napi::Function Define(Napi::Env env);
-  // new Monitor(ifindex, onEvents(events[]), onError(err, fatal))
-  explicit Monitor(const Napi::CallbackInfo& info);
-  ~Monitor() override;
+  // new LinkListener(onRecords(records[], overrun), onError(err)); throws when the socket cannot be made.
+  explicit LinkListener(const Napi::CallbackInfo& info);
+  ~LinkListener() override;
 
-  void DeliverEvents(const std::vector<LinkEventData>& events, const std::string& name);
-  void DeliverError(const SysError& err, bool fatal);
-  // The hub closed (environment teardown or a fatal error): the watch is gone.
-  void WatchGone() {
-    watch_ = nullptr;
-    hub_ = nullptr;
-  }
+  // Called by the core, on the loop thread, outside any JS frame.
+  void DeliverRecords(const std::vector<ListenerRecord>& records, bool overrun);
+  static Napi::Array ToJs(Napi::Env env, const std::vector<ListenerRecord>& records);
+  // The core closed itself after an error; JS hears about it once.
+  void CoreFailed(const SysError& err);
+  // The core was closed by the environment's teardown and is being freed.
+  void CoreGone() { core_ = nullptr; }
 
  private:
+  Napi::Value Request(const Napi::CallbackInfo& info);
+  Napi::Value SetInterest(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
   void Invoke(Napi::FunctionReference& fn, std::initializer_list<napi_value> args);
+  // Closes the socket now (false when it was closed already).
+  bool CloseCore();
   void ReleaseJs();
-  void Forget();
 
-  LinkWatch* watch_ = nullptr;
-  MonitorHub* hub_ = nullptr;
-  int ifindex_ = 0;
-  Napi::FunctionReference on_events_, on_error_;
+  ListenerCore* core_ = nullptr;
+  Napi::FunctionReference on_records_, on_error_;
   JsDelivery js_;
 };
 

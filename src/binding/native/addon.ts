@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TunSystemError, type TunSystemErrorInit } from '../contract/system-error.js';
 import type { QueueStats } from '../contract/types.js';
+import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
 
 export interface RawLink {
   name: string;
@@ -72,20 +73,8 @@ export interface RawDevice {
   queues: RawQueue[];
 }
 
-export interface RawLinkEvent {
-  type: 'deleted' | 'admin' | 'carrier' | 'mtu' | 'address-added' | 'address-removed';
-  ifindex: number;
-  name: string;
-  up?: boolean;
-  carrier?: boolean;
-  mtu?: number;
-  family?: 4 | 6;
-  address?: Buffer;
-  prefixLength?: number;
-}
-
-export interface RawMonitor {
-  close(): void;
+/** The addon's link listener (native/monitor.h): the LinkListener of link-records.ts. */
+export interface RawLinkListener extends LinkListener {
   readonly closed: boolean;
 }
 
@@ -133,8 +122,8 @@ export interface TunAddon {
   fdCount(): number;
   /** Idle netlink sockets kept for reuse (default 2; 0 = one socket per request). */
   setPoolSize(n: number): void;
-  Monitor: new (ifindex: number, onEvents: (events: RawLinkEvent[]) => void,
-    onError: (err: TunSystemError, fatal: boolean) => void) => RawMonitor;
+  /** One NETLINK_ROUTE socket in the link and address groups; throws when it cannot be made. */
+  LinkListener: new (onRecords: OnListenerRecords, onFailed: OnListenerFailed) => RawLinkListener;
 }
 
 export const PACKAGE_NAME = 'tun-lifecycle';

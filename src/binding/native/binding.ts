@@ -17,10 +17,10 @@
 //    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
 //    added with metric 0 reads back as 1024).
 
-import { loadAddon, type RawAddress, type RawDevice, type RawLink, type RawLinkEvent, type TunAddon } from './addon.js';
+import { loadAddon, type RawAddress, type RawDevice, type RawLink, type TunAddon } from './addon.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
 import { stepPacker, type StepPacker } from './step-packer.js';
-import type { TunSystemError } from '../contract/system-error.js';
+import { LinkMonitors } from '../contract/link-monitors.js';
 import type {
   AddressInfo,
   LinkEvent,
@@ -76,19 +76,6 @@ function toLinkInfo(raw: RawLink): LinkInfo {
 function toAddressInfo(family: 4 | 6, bytes: Uint8Array, prefixLength: number): AddressInfo {
   const address = formatAddress(bytes);
   return { family, address, prefixLength, cidr: `${address}/${prefixLength}` };
-}
-
-function toLinkEvent(raw: RawLinkEvent): LinkEvent {
-  const { ifindex, name } = raw;
-  switch (raw.type) {
-    case 'deleted': return { type: 'deleted', ifindex, name };
-    case 'admin': return { type: 'admin', ifindex, name, up: raw.up! };
-    case 'carrier': return { type: 'carrier', ifindex, name, carrier: raw.carrier! };
-    case 'mtu': return { type: 'mtu', ifindex, name, mtu: raw.mtu! };
-    case 'address-added':
-    case 'address-removed':
-      return { type: raw.type, ifindex, name, address: toAddressInfo(raw.family!, raw.address!, raw.prefixLength!) };
-  }
 }
 
 /** Exported for its shape (the operation table's test); make one with createNativeBinding(). */
@@ -218,33 +205,22 @@ export class NativeBinding implements TunBinding {
     await this.#addon.deleteLinkGroup(group);
   }
 
+  /** Every monitor of this thread shares one listener socket (see native/monitor.h). */
   monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
-    validateIfindex(ifindex);
-    if (typeof onEvent !== 'function') throw new InvalidArgumentTypeError('onEvent', 'a function', onEvent);
-    if (onError !== undefined && typeof onError !== 'function') {
-      throw new InvalidArgumentTypeError('onError', 'a function', onError);
-    }
-    const raw = new this.#addon.Monitor(
-      ifindex,
-      (events) => {
-        for (const event of events) onEvent(toLinkEvent(event));
-      },
-      (err: TunSystemError) => {
-        if (onError) onError(err);
-        else process.emitWarning(`tun-lifecycle link monitor (ifindex ${ifindex}): ${err.message}`);
-      },
-    );
-    return {
-      close: () => raw.close(),
-      get closed() {
-        return raw.closed;
-      },
-    };
+    return monitorsOf(this.#addon).monitor(ifindex, onEvent, onError);
   }
 
   openFdCount(): number {
     return this.#addon.fdCount();
   }
+}
+
+// The addon is loaded once per thread (an environment), and so is this.
+let monitors: LinkMonitors | undefined;
+
+function monitorsOf(addon: TunAddon): LinkMonitors {
+  monitors ??= new LinkMonitors((onRecords, onFailed) => new addon.LinkListener(onRecords, onFailed));
+  return monitors;
 }
 
 /**

@@ -18,6 +18,7 @@ import { SimKernel, type SimLink, type SimKernelOptions } from './kernel.js';
 import { SimulatedPacketQueue } from './queue.js';
 import { SimulatedTunDevice } from './device.js';
 import { SimulatedWorld } from './world.js';
+import { LinkMonitors } from '../contract/link-monitors.js';
 import { callsOfStep, planSteps, validateAlias, type PlanStep } from '../contract/link-plan.js';
 import type {
   AddressInfo, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
@@ -42,6 +43,10 @@ export class SimulatedBinding implements TunBinding {
   readonly #uid: number;
   readonly #gid: number;
   #openFds = 0;
+  readonly #monitors = new LinkMonitors((onRecords) => {
+    this.#openFds += 1;
+    return this.kernel.listen(onRecords, () => { this.#openFds -= 1; });
+  }, () => this.faults.enterSync('monitor'));
 
   constructor(options: SimulatedBindingOptions = {}) {
     this.kernel = options.kernel ?? new SimKernel(options);
@@ -220,28 +225,9 @@ export class SimulatedBinding implements TunBinding {
     this.kernel.deleteLinkGroup(group);
   }
 
+  /** Every monitor of this binding shares one simulated netlink socket, as the native ones share one per thread. */
   monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
-    validateIfindex(ifindex);
-    if (typeof onEvent !== 'function') throw new InvalidArgumentTypeError('onEvent', 'a function', onEvent);
-    if (onError !== undefined && typeof onError !== 'function') throw new InvalidArgumentTypeError('onError', 'a function', onError);
-    this.faults.enterSync('monitor');
-    this.#openFds += 1;
-    let closed = false;
-    const unsubscribe = this.kernel.subscribe(ifindex, (event) => {
-      if (!closed) onEvent(event);
-    });
-    const release = () => { this.#openFds -= 1; };
-    return {
-      get closed() {
-        return closed;
-      },
-      close() {
-        if (closed) return;
-        closed = true;
-        unsubscribe();
-        release();
-      },
-    };
+    return this.#monitors.monitor(ifindex, onEvent, onError);
   }
 
   openFdCount(): number {

@@ -12,18 +12,24 @@
 //    (family, destination, metric) namespace-wide (NLM_F_EXCL → EEXIST);
 //    IPv6 metric 0 means 1024; deleting with metric 0 takes the first match
 //  - IPv4 address identity is (address, prefix); IPv6 is the address alone
+//  - an IPv6 address is announced (RTM_NEWADDR) twice: tentative, then again
+//    once DAD is done with it; an IPv4 address once
+//  - notifications are queued to every listening socket as the change happens;
+//    a request's answer is queued behind them (see ./netlink.ts)
 //  - the ring of a TUN queue holds ~500 packets; beyond it the kernel drops,
 //    counted in tx_dropped; tx_packets count when the app reads
 //  - writing into a down TUN is EIO, counted in rx_dropped
 // Everything throws TunSystemError synchronously; the binding makes it async.
 
 import { createHash } from 'node:crypto';
-import { TunSystemError } from '../contract/system-error.js';
+import { TunSystemError, errnoOf } from '../contract/system-error.js';
 import {
   MAX_QUEUES, MIN_IPV6_MTU, effectiveMetric, formatAddress, networkOf, parseCidr,
   type NormalizedOpenOptions, type NormalizedRoute, type ParsedCidr,
 } from '../contract/validate.js';
-import type { AddressInfo, Family, LinkEvent, LinkInfo, LinkStats, RouteInfo } from '../contract/types.js';
+import type { AddressInfo, Family, LinkInfo, LinkStats, RouteInfo } from '../contract/types.js';
+import type { AddressRecord, LinkListener, ListenerRecord, ListenerRequest, OnListenerRecords } from '../contract/link-records.js';
+import { SimNetlinkSocket } from './netlink.js';
 
 export const IFF_UP = 0x1;
 export const IFF_LOOPBACK = 0x8;
@@ -116,8 +122,6 @@ export interface SimulatedLinkSnapshot {
   stats: LinkStats;
 }
 
-type Listener = (event: LinkEvent) => void;
-
 function zeroStats(): LinkStats {
   return { rxPackets: 0n, txPackets: 0n, rxBytes: 0n, txBytes: 0n, rxErrors: 0n, txErrors: 0n, rxDropped: 0n, txDropped: 0n };
 }
@@ -143,7 +147,7 @@ export interface SimKernelOptions {
 export class SimKernel {
   readonly #links = new Map<number, SimLink>();
   readonly #routes: SimRoute[] = [];
-  readonly #listeners = new Map<number, Set<Listener>>();
+  readonly #sockets = new Set<SimNetlinkSocket>();
   #nextIfindex: number;
   #ringLimit: number;
 
@@ -245,42 +249,66 @@ export class SimKernel {
 
   // ── notifications ───────────────────────────────────────────────────────
 
-  subscribe(ifindex: number, listener: Listener): () => void {
-    const set = this.#listeners.get(ifindex) ?? new Set<Listener>();
-    set.add(listener);
-    this.#listeners.set(ifindex, set);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0 && this.#listeners.get(ifindex) === set) this.#listeners.delete(ifindex);
+  /** A netlink socket in the link and address groups (see ./netlink.ts); onClose runs once it is closed. */
+  listen(onRecords: OnListenerRecords, onClose: () => void = () => {}): LinkListener {
+    const socket: SimNetlinkSocket = new SimNetlinkSocket(onRecords, (request) => this.#answer(request), () => {
+      this.#sockets.delete(socket);
+      onClose();
+    });
+    this.#sockets.add(socket);
+    return socket;
+  }
+
+  /** Every netlink socket overflows: what they had queued is lost, and each reports ENOBUFS. */
+  overrunListeners(): void {
+    for (const socket of this.#sockets) socket.overrun();
+  }
+
+  #notify(record: ListenerRecord): void {
+    for (const socket of this.#sockets) socket.notify(record);
+  }
+
+  #linkRecord(link: SimLink, seq: number, deleted = false): ListenerRecord {
+    return { type: 'link', seq, deleted, ifindex: link.ifindex, name: link.name, flags: this.flags(link), mtu: link.mtu };
+  }
+
+  #addressRecord(link: SimLink, a: SimAddress, seq: number, deleted = false): AddressRecord {
+    return {
+      type: 'address', seq, deleted, ifindex: link.ifindex, family: a.family, address: Buffer.from(a.bytes),
+      prefixLength: a.prefixLength,
     };
   }
 
-  #emit(event: LinkEvent): void {
-    // Like a netlink socket: the message is queued to whoever is subscribed now and read later.
-    const listeners = [...(this.#listeners.get(event.ifindex) ?? [])];
-    if (listeners.length === 0) return;
-    queueMicrotask(() => {
-      for (const listener of listeners) listener(event);
-    });
+  /** RTM_NEWADDR, twice for IPv6: addrconf announces it again once DAD has finished with it. */
+  #addressAdded(link: SimLink, a: SimAddress): void {
+    this.#notify(this.#addressRecord(link, a, 0));
+    if (a.family === 6) this.#notify(this.#addressRecord(link, a, 0));
   }
 
-  /** Run a mutation, then report what changed in admin state, carrier and MTU, in that order. */
+  #answer(request: ListenerRequest): ListenerRecord[] {
+    const done = (errno: number): ListenerRecord => ({ type: 'done', seq: request.seq, errno, extack: '' });
+    if (request.type === 'link') {
+      const link = this.#links.get(request.ifindex);
+      return [link ? this.#linkRecord(link, request.seq) : done(errnoOf('ENODEV'))];
+    }
+    const links = request.ifindex === 0 ? this.all() : [this.#links.get(request.ifindex)].filter((l) => l !== undefined);
+    return [...links.flatMap((link) => link.addresses.map((a) => this.#addressRecord(link, a, request.seq))), done(0)];
+  }
+
+  /** Run a mutation, then announce the link (RTM_NEWLINK) when its admin state, carrier or MTU changed. */
   #changing(link: SimLink, mutate: () => void): void {
     const up = link.up;
     const carrier = this.carrier(link);
     const mtu = link.mtu;
     mutate();
     if (!this.#links.has(link.ifindex)) return;
-    const base = { ifindex: link.ifindex, name: link.name };
-    if (link.up !== up) this.#emit({ type: 'admin', ...base, up: link.up });
-    if (this.carrier(link) !== carrier) this.#emit({ type: 'carrier', ...base, carrier: this.carrier(link) });
-    if (link.mtu !== mtu) this.#emit({ type: 'mtu', ...base, mtu: link.mtu });
+    if (link.up !== up || this.carrier(link) !== carrier || link.mtu !== mtu) this.#notify(this.#linkRecord(link, 0));
   }
 
   #removeAddresses(link: SimLink, which: (a: SimAddress) => boolean): void {
     const removed = link.addresses.filter(which);
     link.addresses = link.addresses.filter((a) => !which(a));
-    for (const a of removed) this.#emit({ type: 'address-removed', ifindex: link.ifindex, name: link.name, address: publicAddress(a) });
+    for (const a of removed) this.#notify(this.#addressRecord(link, a, 0, true));
   }
 
   #dropIPv6(link: SimLink): void {
@@ -305,7 +333,7 @@ export class SimKernel {
     const address = formatAddress(bytes);
     const added: SimAddress = { family: 6, address, prefixLength: 64, cidr: `${address}/64`, scope: 'link', bytes };
     link.addresses.push(added);
-    this.#emit({ type: 'address-added', ifindex: link.ifindex, name: link.name, address: publicAddress(added) });
+    this.#addressAdded(link, added);
   }
 
   // ── TUN devices ─────────────────────────────────────────────────────────
@@ -431,7 +459,7 @@ export class SimKernel {
     // the address brings its prefix route back, even one deleted before
     const network = networkOf(cidr).cidr;
     for (const k of link.deletedKernelRoutes) if (k.startsWith(`${cidr.family} ${network} `)) link.deletedKernelRoutes.delete(k);
-    this.#emit({ type: 'address-added', ifindex: link.ifindex, name: link.name, address: publicAddress(added) });
+    this.#addressAdded(link, added);
   }
 
   deleteAddress(link: SimLink, cidr: ParsedCidr): void {
@@ -488,7 +516,7 @@ export class SimKernel {
     this.#removeAddresses(link, () => true);
     this.#flushRoutes(link);
     this.#links.delete(link.ifindex);
-    this.#emit({ type: 'deleted', ifindex: link.ifindex, name: link.name });
+    this.#notify(this.#linkRecord(link, 0, true));
     const fds = link.fds.splice(0);
     for (const fd of fds) fd.linkGone(sysError('EBADFD', 'read', link.name));
   }

@@ -81,6 +81,15 @@ export class SimulatedWorld {
     this.#kernel.forceCarrier(this.#find(nameOrIndex, 'RTM_NEWLINK'), carrier);
   }
 
+  /**
+   * As if the namespace changed faster than the app read its notifications:
+   * every monitor socket loses what it had queued and reports ENOBUFS, and the
+   * monitors re-sync (a change that was lost is still reported).
+   */
+  overrunMonitors(): void {
+    this.#kernel.overrunListeners();
+  }
+
   // ── traffic ─────────────────────────────────────────────────────────────
 
   /**
