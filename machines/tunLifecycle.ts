@@ -12,7 +12,7 @@
 import { assign, emit, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
 import { CleanupFailedError, CleanupTimeoutError, ConfigurationFailedError, InterfaceFaultError, TunError } from '../src/errors.js';
-import { backoffDelay, isTransientError } from '../src/lifecycle/retry-policy.js';
+import { backoffDelay, isTransientError } from './retry-policy.js';
 import type {
   AlertEvent, AttemptInput, CreateOutput, FailureOrigin, LifecyclePolicy, TunLifecycleContext, TunLifecycleEvent, TunLifecycleInput,
 } from './types.js';

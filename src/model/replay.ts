@@ -24,7 +24,7 @@
 import type { TunAdapter } from '../adapter/index.js';
 import type { FaultInjector } from '../binding/simulated/faults.js';
 import { CleanupTimeoutError, ConfigurationFailedError, TunError } from '../errors.js';
-import { backoffDelay } from '../lifecycle/retry-policy.js';
+import { backoffDelay } from '../../machines/retry-policy.js';
 import { initialTransition, transition } from 'xstate';
 import { topLevelState, tunLifecycleMachine } from '../../machines/tunLifecycle.js';
 import type { LifecycleModelEvent, LifecyclePath, LifecycleSnapshot } from './test-model.js';

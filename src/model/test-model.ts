@@ -32,7 +32,7 @@ export function errnoError(code: string, message = `${code} (model)`): Error & {
   return Object.assign(new Error(message), { code });
 }
 
-/** Errnos the model uses for the two kinds of failure (see src/lifecycle/retry-policy.ts). */
+/** Errnos the model uses for the two kinds of failure (see machines/retry-policy.ts). */
 export const MODEL_ERRNO = { transient: 'EBUSY', permanent: 'EPERM' } as const;
 
 /**

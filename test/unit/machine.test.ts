@@ -9,7 +9,7 @@ import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import {
   CleanupTimeoutError, ConfigurationFailedError, InterfaceFaultError, TunError,
 } from '../../src/errors.js';
-import { PERMANENT_ERRNOS, TRANSIENT_ERRNOS, backoffDelay } from '../../src/lifecycle/retry-policy.js';
+import { PERMANENT_ERRNOS, TRANSIENT_ERRNOS, backoffDelay } from '../../machines/retry-policy.js';
 
 const machine = tunLifecycleMachine;
 type Snapshot = ReturnType<typeof initialTransition<typeof machine>>[0];
