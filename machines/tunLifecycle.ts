@@ -87,7 +87,7 @@ export const tunLifecycleMachine = setup({
     /** Re-create or re-configure after a fault; same contract as create. */
     recover: fromPromise<CreateOutput, AttemptInput>(notProvided('recover')),
     /** Link down → addresses → routes → release → verify. */
-    cleanup: fromPromise<void, void>(notProvided('cleanup')),
+    cleanup: fromPromise<void, LifecyclePolicy>(notProvided('cleanup')),
     /** Watches the kernel while ready; sends FAULT. */
     linkMonitor: fromCallback<TunLifecycleEvent, void>(() => undefined),
   },
@@ -214,6 +214,7 @@ export const tunLifecycleMachine = setup({
       invoke: {
         id: ActorId.cleanup,
         src: 'cleanup',
+        input: ({ context }) => context.policy,
         onDone: { target: 'stopped' },
         onError: { target: 'error.halted', actions: ['recordCleanupFailure', 'countFailure'] },
       },

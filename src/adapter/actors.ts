@@ -5,7 +5,7 @@
 import { fromPromise } from 'xstate';
 import type { Actor, SnapshotFrom } from 'xstate';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
-import type { AttemptInput, CreateOutput } from '../../machines/types.js';
+import type { AttemptInput, CreateOutput, LifecyclePolicy } from '../../machines/types.js';
 import { cleanupInterface } from '../lifecycle/cleanup.js';
 import { createInterface } from '../lifecycle/create.js';
 import { linkMonitorActor } from '../lifecycle/monitor.js';
@@ -43,9 +43,9 @@ export const adapterMachine = tunLifecycleMachine.provide({
     }),
     recover: fromPromise<CreateOutput, AttemptInput>(({ system }) => recoverInterface(hostOf(system).session())),
     // No binding means nothing was ever opened: the cleanup is trivially complete.
-    cleanup: fromPromise<void, void>(async ({ system }) => {
+    cleanup: fromPromise<void, LifecyclePolicy>(async ({ system, input }) => {
       const host = hostOf(system);
-      if (host.hasBinding()) await cleanupInterface(host.session());
+      if (host.hasBinding()) await cleanupInterface(host.session(), input);
     }),
     linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
   },

@@ -16,6 +16,7 @@
 
 import { CleanupFailedError } from '../errors.js';
 import { backoffDelay, isTransientError } from './retry-policy.js';
+import type { LifecyclePolicy } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
 import { codeOf, tolerate } from './kernel-errors.js';
 import { enterCleanup, releaseBatched } from './teardown-batch.js';
@@ -26,21 +27,20 @@ const GONE = ['ENODEV'];
 const NO_ADDRESS = ['ENODEV', 'EADDRNOTAVAIL', 'ENOENT'];
 const NO_ROUTE = ['ENODEV', 'ESRCH', 'ENOENT'];
 
-export function cleanupInterface(session: InterfaceSession): Promise<void> {
-  return session.serial(() => cleanupRounds(session));
+export function cleanupInterface(session: InterfaceSession, options: LifecyclePolicy): Promise<void> {
+  return session.serial(() => cleanupRounds(session, options));
 }
 
-async function cleanupRounds(session: InterfaceSession): Promise<void> {
+async function cleanupRounds(session: InterfaceSession, options: LifecyclePolicy): Promise<void> {
   const slot = await enterCleanup(session.binding);
   try {
-    await rounds(session, slot.concurrent);
+    await rounds(session, options, slot.concurrent);
   } finally {
     slot.leave();
   }
 }
 
-async function rounds(session: InterfaceSession, concurrent: boolean): Promise<void> {
-  const { options } = session;
+async function rounds(session: InterfaceSession, options: LifecyclePolicy, concurrent: boolean): Promise<void> {
   let lastError: unknown;
   let leftovers: string[] = [];
   for (let round = 1; round <= options.retryAttempts + 1; round++) {
@@ -66,7 +66,7 @@ async function rounds(session: InterfaceSession, concurrent: boolean): Promise<v
 
 /** One pass of every step; returns the errors the steps met. */
 async function cleanupOnce(session: InterfaceSession, batched: boolean): Promise<unknown[]> {
-  const { binding, options } = session;
+  const { binding, link } = session;
   const errors: unknown[] = [];
   const step = async (name: string, work: () => Promise<void>) => {
     try {
@@ -80,12 +80,12 @@ async function cleanupOnce(session: InterfaceSession, batched: boolean): Promise
   if (ifindex !== undefined && session.device && !batched) {
     await step('link down', () => tolerate(() => binding.setUp(ifindex, false), ...GONE));
     await step('remove addresses', async () => {
-      for (const address of options.addresses) {
+      for (const address of link.addresses) {
         await tolerate(() => binding.deleteAddress(ifindex, address.cidr), ...NO_ADDRESS);
       }
     });
     await step('remove routes', async () => {
-      for (const route of options.routes) {
+      for (const route of link.routes) {
         await tolerate(() => binding.deleteRoute(ifindex, { destination: route.destination.cidr, metric: route.metric }), ...NO_ROUTE);
       }
     });

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { PacketQueue, TunBinding, TunDevice } from '../binding/contract/types.js';
 import type { Log } from '../log.js';
-import type { ResolvedOptions } from '../options.js';
+import type { AdapterLink } from '../options.js';
 
 /** ifalias prefix marking an interface this package made (followed by the owning pid). */
 export const TAG_PREFIX = 'tun-lifecycle:';
@@ -49,7 +49,8 @@ export class InterfaceSession extends EventEmitter {
 
   constructor(
     readonly binding: TunBinding,
-    readonly options: ResolvedOptions,
+    /** What to make and verify, resolved once per adapter. */
+    readonly link: AdapterLink,
     name: string,
     readonly log: Log,
   ) {

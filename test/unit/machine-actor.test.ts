@@ -36,7 +36,7 @@ function harness(script: string[], policy: Record<string, number> = {}) {
         return { name: 'tun0', ifindex: 5 };
       }),
       recover: fromPromise<CreateOutput, AttemptInput>(async () => ({ name: 'tun0', ifindex: 6 })),
-      cleanup: fromPromise<void, void>(() => {
+      cleanup: fromPromise<void, any>(() => {
         const run = deferred<void>();
         cleanupRuns.push(run);
         return run.promise;

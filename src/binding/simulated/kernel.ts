@@ -18,6 +18,7 @@
 // Everything throws TunSystemError synchronously; the binding makes it async.
 
 import { createHash } from 'node:crypto';
+import { effectiveMetric } from '../contract/route-metric.js';
 import { TunSystemError } from '../contract/system-error.js';
 import {
   MAX_QUEUES, MIN_IPV6_MTU, formatAddress, networkOf, parseCidr,
@@ -442,16 +443,12 @@ export class SimKernel {
     this.#removeAddresses(link, (a) => a === found);
   }
 
-  #effectiveMetric(route: NormalizedRoute): number {
-    return route.family === 6 && route.metric === 0 ? 1024 : route.metric;
-  }
-
   addRoute(link: SimLink, route: NormalizedRoute): void {
     const syscall = 'RTM_NEWROUTE';
     if (!link.up) {
       throw sysError('ENETDOWN', syscall, link.name, route.family === 4 ? 'Device for nexthop is not up' : 'Nexthop device is not up');
     }
-    const metric = this.#effectiveMetric(route);
+    const metric = effectiveMetric(route.family, route.metric);
     const clashes = (family: Family, cidr: string, m: number) => family === route.family && cidr === route.destination.cidr && m === metric;
     const kernelClash = this.all().some((l) => this.kernelRoutes(l).some((r) => clashes(r.family, r.destination, r.metric)));
     if (kernelClash || this.#routes.some((r) => clashes(r.family, r.network.cidr, r.metric))) throw sysError('EEXIST', syscall, link.name);
