@@ -1,6 +1,8 @@
 // Which kernel errors are worth another attempt, and how long to wait before it.
 // Pure functions: the statechart's guards and delays call them (src/ re-exports them).
 
+import { CleanupFailedError } from '../src/errors.js';
+
 /** errnos that describe a passing condition: a retry after a pause can succeed. */
 export const TRANSIENT_ERRNOS: ReadonlySet<string> = new Set([
   'EBUSY', 'EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'EINTR', 'ETIMEDOUT', 'ENOMEM', 'ENFILE', 'EMFILE', 'EIO',
@@ -20,6 +22,24 @@ export const PERMANENT_ERRNOS: ReadonlySet<string> = new Set([
 export function isTransientError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null | undefined)?.code;
   return typeof code === 'string' && TRANSIENT_ERRNOS.has(code);
+}
+
+/**
+ * Another cleanup round may help unless every error the pass met was
+ * permanent. A pass that met no error but still left something (the kernel
+ * not yet done) is worth another look.
+ */
+export function roundMayHelp(errors: readonly unknown[]): boolean {
+  return errors.length === 0 || errors.some(isTransientError);
+}
+
+/**
+ * A failed cleanup pass may be repeated only when it says so: a
+ * CleanupFailedError whose `transient` roundMayHelp() set. Anything else it
+ * rejects with is reported as it is.
+ */
+export function isTransientCleanupFailure(error: unknown): boolean {
+  return error instanceof CleanupFailedError && error.transient;
 }
 
 export interface BackoffPolicy {

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { SimulatedClock, createActor, fromCallback, fromPromise } from 'xstate';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
-import type { AlertEvent, AttemptInput, CreateOutput, TunLifecycleEvent } from '../../machines/types.js';
+import type { AlertEvent, AttemptInput, CleanupInput, CreateOutput, TunLifecycleEvent } from '../../machines/types.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import { CleanupTimeoutError, ConfigurationFailedError } from '../../src/errors.js';
 
@@ -36,7 +36,7 @@ function harness(script: string[], policy: Record<string, number> = {}) {
         return { name: 'tun0', ifindex: 5 };
       }),
       recover: fromPromise<CreateOutput, AttemptInput>(async () => ({ name: 'tun0', ifindex: 6 })),
-      cleanup: fromPromise<void, any>(() => {
+      cleanup: fromPromise<void, CleanupInput>(() => {
         const run = deferred<void>();
         cleanupRuns.push(run);
         return run.promise;
@@ -112,7 +112,7 @@ describe('tunLifecycle machine on a SimulatedClock', () => {
     expect(h.cleanupRuns).to.have.length(1);
     h.clock.increment(9_999);
     await settle();
-    expect(h.actor.getSnapshot().value).to.equal('stopping');
+    expect(h.actor.getSnapshot().value).to.deep.equal({ stopping: 'round' });
     h.clock.increment(1);
     await settle();
     expect(h.actor.getSnapshot().value).to.deep.equal({ error: 'halted' });
@@ -175,7 +175,7 @@ describe('tunLifecycle machine on a SimulatedClock', () => {
     h.actor.send({ type: 'CLEANUP' });
     expect(h.actor.getSnapshot().value).to.deep.equal({ initializing: 'attempt' });
     await settle();
-    expect(h.actor.getSnapshot().value).to.equal('stopping');
+    expect(h.actor.getSnapshot().value).to.deep.equal({ stopping: 'round' });
     expect(h.attempts).to.have.length(1);
     h.cleanupRuns[0]!.resolve();
     await settle();
