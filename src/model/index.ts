@@ -5,7 +5,7 @@
 
 export {
   createLifecycleTestModel, lifecycleModelEvents, serializeLifecycleState, serializeModelEvent, pathCoverage,
-  coveringPaths, describePath, errnoError, MODEL_ERRNO,
+  coveringPaths, describePath, errnoError, cleanupFailure, modelErrno, MODEL_ERRNO,
 } from './test-model.js';
 export type { LifecycleModelEvent, LifecyclePath, LifecycleSnapshot, LifecycleTestModelOptions, Coverage } from './test-model.js';
 export { machineStateIds, machineTransitions, transitionsTaken, activeStateIds } from './machine-graph.js';
