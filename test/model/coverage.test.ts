@@ -57,6 +57,18 @@ describe('model: coverage of the statechart by the generated paths', () => {
     expect(coverage.transitions.covered.length).to.equal(machineTransitions(tunLifecycleMachine).length);
   });
 
+  it('the paths walk every kind of cleanup round: transient then success, permanent, exhausted, the deadline in a round and in a backoff', () => {
+    const lines = [...shortest, ...simple].map((path) => path.steps.map((s) => `${serializeModelEvent(s.event)}→${JSON.stringify(s.state.value)}`).join(' '));
+    const has = (pattern: RegExp) => lines.some((line) => pattern.test(line));
+    const round = '→\\{"stopping":"round"\\}';
+    const backoff = '→\\{"stopping":"backoff"\\}';
+    expect(has(new RegExp(`cleanup:EBUSY${backoff} xstate\\.after\\.cleanupBackoff\\S*${round} xstate\\.done\\.actor\\.cleanup→"stopped"`)), 'transient, then success').to.equal(true);
+    expect(has(new RegExp(`${round} xstate\\.error\\.actor\\.cleanup:EPERM→\\{"error":"halted"\\}`)), 'permanent').to.equal(true);
+    expect(has(new RegExp(`cleanupBackoff\\S*${round} xstate\\.error\\.actor\\.cleanup:EBUSY→\\{"error":"halted"\\}`)), 'rounds used up').to.equal(true);
+    expect(has(new RegExp(`${round} xstate\\.after\\.cleanupTimeout\\S*→\\{"error":"halted"\\}`)), 'deadline during a round').to.equal(true);
+    expect(has(new RegExp(`${backoff} xstate\\.after\\.cleanupTimeout\\S*→\\{"error":"halted"\\}`)), 'deadline during a backoff').to.equal(true);
+  });
+
   it('the covering subset (replayed on the kernel) covers the same', () => {
     const subset = coveringPaths([...shortest, ...simple]);
     const coverage = pathCoverage(subset);

@@ -2,6 +2,8 @@
 // xstate's transition() on a snapshot, exactly as the model-based tests walk it.
 
 import { expect } from 'chai';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { initialTransition, transition } from 'xstate';
 import type { AnyMachineSnapshot } from 'xstate';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
@@ -321,5 +323,18 @@ describe('retry policy', () => {
   });
   it('no errno is both transient and permanent', () => {
     for (const code of TRANSIENT_ERRNOS) expect(PERMANENT_ERRNOS.has(code), code).to.equal(false);
+  });
+});
+
+describe('machines/ leans on nothing above it', () => {
+  it('no file under machines/ imports from src/ except src/errors.ts', () => {
+    const dir = fileURLToPath(new URL('../../../machines/', import.meta.url));
+    const files = readdirSync(dir).filter((file) => file.endsWith('.ts'));
+    expect(files).to.include.members(['tunLifecycle.ts', 'retry-policy.ts', 'types.ts']);
+    for (const file of files) {
+      const imports = [...readFileSync(`${dir}${file}`, 'utf8').matchAll(/from '([^']+)'/gu)].map((m) => m[1]!);
+      const fromSrc = imports.filter((path) => path.includes('/src/') || path.startsWith('../src'));
+      expect(fromSrc.filter((path) => path !== '../src/errors.js'), file).to.deep.equal([]);
+    }
   });
 });
