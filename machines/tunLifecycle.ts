@@ -186,7 +186,7 @@ export const tunLifecycleMachine = setup({
         interfaceName: output?.name ?? context.interfaceName,
       };
     }),
-    /** A failed attempt that will be retried: keep the raw kernel error. */
+    /** A failed attempt or cleanup round that will be retried: keep its error (the raw kernel error of an attempt). */
     recordAttemptError: assign(({ event }) => ({ lastError: asError(errorOf(event)) })),
     countFailure,
     resetFailures: assign({ consecutiveFailures: 0 }),

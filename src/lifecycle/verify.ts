@@ -15,8 +15,6 @@ export class StateMismatchError extends Error {
   }
 }
 
-export { effectiveMetric };
-
 export async function configurationDifferences(session: InterfaceSession): Promise<string[]> {
   const { binding, link: wanted } = session;
   const ifindex = session.ifindex!;

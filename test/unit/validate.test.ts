@@ -8,6 +8,7 @@ import {
   validateInterfaceName, validateMtu, validateOpenOptions, validatePacket,
 } from '../../src/binding/contract/validate.js';
 import { SimulatedBinding } from '../../src/testing.js';
+import { effectiveMetric } from '../../src/binding/contract/route-metric.js';
 import { DEFAULT_POLICY } from '../../machines/tunLifecycle.js';
 import { DEFAULT_OPTIONS as PUBLIC_DEFAULTS } from '../../src/index.js';
 import { DEFAULT_OPTIONS, OPTION_KEYS, OPTION_PARTS, resolveAll, resolveOptions } from '../../src/options.js';
@@ -303,5 +304,21 @@ describe('options: one table', () => {
     expectRefused(() => resolveOptions({ queues: 2, multiQueue: false }), InvalidArgumentValueError, 'options.multiQueue');
     // retryDelay is checked before cleanupTimeout: the first wrong one is reported.
     expectRefused(() => resolveOptions({ cleanupTimeout: 0, retryDelay: -1 }), OutOfRangeError, 'options.retryDelay');
+  });
+});
+
+describe('route metric (one rule for the simulated kernel and verification)', () => {
+  it('an IPv6 route asked with metric 0 gets 1024; anything else keeps its metric', () => {
+    expect(effectiveMetric(6, 0)).to.equal(1024);
+    expect(effectiveMetric(6, 7)).to.equal(7);
+    expect(effectiveMetric(4, 0)).to.equal(0);
+  });
+
+  it('the simulated kernel reports the same metric verification expects', async () => {
+    const binding = new SimulatedBinding();
+    const device = await binding.open({ name: 'met0', configure: { up: true, addresses: ['fd00:9::1/64'], routes: [{ destination: 'fd00:a::/64', metric: 0 }] } });
+    const routes = await binding.listRoutes(device.ifindex);
+    expect(routes.find((r) => r.destination === 'fd00:a::/64')?.metric).to.equal(effectiveMetric(6, 0));
+    device.close();
   });
 });
