@@ -102,6 +102,18 @@ export function serializeLifecycleState(snapshot: LifecycleSnapshot): string {
   ]);
 }
 
+/**
+ * Finer: the state value and every context field a guard reads, wherever the
+ * snapshot is (only the cleanup round is left out outside stopping, which
+ * resets it). States are told apart by the history that reached them, so
+ * the shortest paths reach each of those contexts once; and the replay
+ * compares the adapter with the model at this grain.
+ */
+export function serializeLifecycleContext(snapshot: LifecycleSnapshot): string {
+  const { attempt, cleanupRound, cleanupRequested, errorFrom } = snapshot.context;
+  return JSON.stringify([snapshot.value, attempt, cleanupRequested, snapshot.matches('stopping') ? cleanupRound : null, errorFrom ?? null]);
+}
+
 export function serializeModelEvent(event: LifecycleModelEvent): string {
   const code = modelErrno(event);
   return code ? `${event.type}:${code}` : event.type;
@@ -111,6 +123,8 @@ export interface LifecycleTestModelOptions {
   /** Policy the model (and the system replaying it) uses; retryAttempts bounds the graph. Default retryAttempts 1. */
   policy?: Partial<LifecyclePolicy>;
   faultReason?: string;
+  /** Which snapshots are one state of the graph. Default serializeLifecycleState. */
+  serializeState?: (snapshot: LifecycleSnapshot) => string;
 }
 
 /** A TestModel over the production machine (or a machine provided from it). */
@@ -119,7 +133,7 @@ export function createLifecycleTestModel(machine: AnyStateMachine = tunLifecycle
   return new TestModel(machine as never, {
     events: lifecycleModelEvents(machine, options.faultReason) as never,
     input: { policy, interfaceName: 'model0' },
-    serializeState: serializeLifecycleState as never,
+    serializeState: (options.serializeState ?? serializeLifecycleState) as never,
     serializeEvent: serializeModelEvent as never,
   }) as unknown as TestModel<LifecycleSnapshot, LifecycleModelEvent, unknown>;
 }
