@@ -235,20 +235,16 @@ export type LinkConfiguration = Pick<LinkPlan, 'mtu'> & Required<Pick<LinkPlan, 
 
 /**
  * What the lifecycle actors need to make, verify, recover and clean up the
- * link, built once per adapter (never per attempt).
+ * link, built once per adapter (never per attempt): every link option as
+ * resolved (the parsed forms verification and recovery compare the kernel
+ * against), and the two forms the binding is sent on every open.
  */
-export interface AdapterLink {
+export type AdapterLink = { readonly [K in KeysOf<'link'>]: ResolvedOptions[K] } & {
   /** open() options, without the name and the plan (those are per attempt). */
   readonly open: Readonly<Omit<OpenOptions, 'name' | 'configure' | 'attachExisting'>>;
-  /** MTU, addresses and routes in the LinkPlan's own form (sent on every open). */
+  /** MTU, addresses and routes in the LinkPlan's own form. */
   readonly plan: Readonly<LinkConfiguration>;
-  /** The parsed forms verification and recovery compare the kernel against. */
-  readonly mtu: number | undefined;
-  readonly addresses: readonly ParsedCidr[];
-  readonly routes: readonly NormalizedRoute[];
-  /** Read the kernel back after configuring. */
-  readonly validateState: boolean;
-}
+};
 
 /** What the adapter's class wires: the binding, the log, the abort signal, signals, the inspector. */
 export type AdapterWiring = { readonly [K in KeysOf<'wiring'>]: ResolvedOptions[K] };
@@ -285,18 +281,18 @@ export function resolveAll(options: unknown): ResolvedOptions {
 
 export function resolveOptions(options: unknown): ResolvedParts {
   const all = resolveAll(options);
-  const pick = <P extends OptionPart>(part: P) =>
-    Object.fromEntries(OPTION_KEYS.filter((key) => OPTIONS[key].part === part).map((key) => [key, all[key]]));
-  return {
-    policy: pick('policy') as unknown as LifecyclePolicy,
-    link: linkOf(all),
-    wiring: pick('wiring') as AdapterWiring,
-  };
+  return { policy: partOf(all, 'policy'), link: linkOf(all), wiring: partOf(all, 'wiring') };
+}
+
+/** The options of one part, as resolved. */
+function partOf<P extends OptionPart>(all: ResolvedOptions, part: P): { [K in KeysOf<P>]: ResolvedOptions[K] } {
+  return Object.fromEntries(OPTION_KEYS.filter((key) => OPTIONS[key].part === part).map((key) => [key, all[key]])) as never;
 }
 
 function linkOf(all: ResolvedOptions): AdapterLink {
   const { mtu, addresses, routes } = all;
   return {
+    ...partOf(all, 'link'),
     open: {
       queues: all.queues,
       multiQueue: all.multiQueue,
@@ -309,9 +305,5 @@ function linkOf(all: ResolvedOptions): AdapterLink {
       addresses: addresses.map((address) => address.cidr),
       routes: routes.map((route) => ({ destination: route.destination.cidr, metric: route.metric })),
     },
-    mtu,
-    addresses,
-    routes,
-    validateState: all.validateState,
   };
 }

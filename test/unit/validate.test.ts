@@ -295,6 +295,7 @@ describe('options: one table', () => {
     expect(link.plan.addresses).to.deep.equal(link.addresses.map((a) => a.cidr));
     expect(link.routes.map((r) => r.family)).to.deep.equal([4, 6]);
     expect(link.validateState).to.equal(true);
+    for (const key of OPTION_KEYS.filter((k) => OPTION_PARTS[k] === 'link')) expect(link, key).to.have.property(key);
     expect(resolveOptions({}).link.plan).to.deep.equal({ addresses: [], routes: [] });
   });
 
