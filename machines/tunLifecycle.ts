@@ -8,13 +8,18 @@
 // leaks: error→stopping (cleanup of whatever a failure left), and
 // initializing→stopping (cleanup() while initializing, after the attempt in
 // flight settles).
+//
+// Every retry is a state: create and recovery attempts (attempt / backoff,
+// built by one helper) and cleanup rounds (stopping.round / stopping.backoff,
+// all under the one cleanupTimeout deadline) back off with `after`, never in
+// a loop inside an actor.
 
 import { assign, emit, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
 import { CleanupFailedError, CleanupTimeoutError, ConfigurationFailedError, InterfaceFaultError, TunError } from '../src/errors.js';
-import { backoffDelay, isTransientError } from '../src/lifecycle/retry-policy.js';
+import { backoffDelay, isTransientCleanupFailure, isTransientError } from './retry-policy.js';
 import type {
-  AlertEvent, AttemptInput, CreateOutput, FailureOrigin, LifecyclePolicy, TunLifecycleContext, TunLifecycleEvent, TunLifecycleInput,
+  AlertEvent, AttemptInput, CleanupInput, CreateOutput, FailureOrigin, LifecyclePolicy, TunLifecycleContext, TunLifecycleEvent, TunLifecycleInput,
 } from './types.js';
 
 export const DEFAULT_POLICY: Readonly<LifecyclePolicy> = Object.freeze({
@@ -74,6 +79,58 @@ function failure(origin: FailureOrigin, make: (context: TunLifecycleContext, eve
   }));
 }
 
+/** How one attempt episode (create or recover) differs from the other. */
+export interface AttemptStatesOptions {
+  /** The actor each attempt invokes (its id and src). */
+  actor: typeof ActorId.create | typeof ActorId.recover;
+  /** Actions when an attempt succeeds (and no cleanup was asked meanwhile). */
+  succeeded: Array<'rememberInterface' | 'countRecovery'>;
+  /** Action when the episode gives up (a permanent error, or the retries used up). */
+  failed: 'failInitialization' | 'failRecovery';
+  /** cleanup() during the backoff goes to stopping at once (else it waits for the next attempt). */
+  cleanupInBackoff: boolean;
+}
+
+/**
+ * The attempt / backoff sub-states of an episode that makes the interface
+ * (initializing, error.recovering): each attempt invokes the actor; a
+ * transient failure with retries left backs off (`after: retryBackoff`) and
+ * tries again. Written once, so both episodes follow the same retry policy.
+ */
+export function attemptStates(options: AttemptStatesOptions) {
+  return {
+    initial: 'attempt' as const,
+    entry: 'beginEpisode' as const,
+    states: {
+      attempt: {
+        entry: 'countAttempt' as const,
+        invoke: {
+          id: options.actor,
+          src: options.actor,
+          input: ({ context }: { context: TunLifecycleContext }): AttemptInput => ({ attempt: context.attempt }),
+          onDone: [
+            // The interface is made, but cleanup() came meanwhile: tear it down.
+            { guard: 'cleanupRequested' as const, target: '#tunLifecycle.stopping', actions: 'rememberInterface' as const },
+            { target: '#tunLifecycle.ready', actions: options.succeeded },
+          ],
+          onError: [
+            // The attempt rolled back; cleanup still runs to verify nothing is left.
+            { guard: 'cleanupRequested' as const, target: '#tunLifecycle.stopping', actions: 'recordAttemptError' as const },
+            { guard: 'canRetry' as const, target: 'backoff', actions: ['recordAttemptError' as const, 'countFailure' as const] },
+            { target: '#tunLifecycle.error.halted', actions: [options.failed, 'countFailure' as const] },
+          ],
+        },
+        // Wait for the attempt in flight: leaving now would orphan what it is making.
+        on: { CLEANUP: { actions: 'requestCleanup' as const } },
+      },
+      backoff: {
+        after: { retryBackoff: { target: 'attempt' } },
+        ...(options.cleanupInBackoff ? { on: { CLEANUP: { target: '#tunLifecycle.stopping' } } } : {}),
+      },
+    },
+  };
+}
+
 export const tunLifecycleMachine = setup({
   types: {
     context: {} as TunLifecycleContext,
@@ -86,8 +143,12 @@ export const tunLifecycleMachine = setup({
     create: fromPromise<CreateOutput, AttemptInput>(notProvided('create')),
     /** Re-create or re-configure after a fault; same contract as create. */
     recover: fromPromise<CreateOutput, AttemptInput>(notProvided('recover')),
-    /** Link down → addresses → routes → release → verify. */
-    cleanup: fromPromise<void, void>(notProvided('cleanup')),
+    /**
+     * One cleanup pass: link down → addresses → routes → release → verify.
+     * Resolves when nothing is left; rejects with what is (a CleanupFailedError
+     * whose `transient` says whether another round may help).
+     */
+    cleanup: fromPromise<void, CleanupInput>(notProvided('cleanup')),
     /** Watches the kernel while ready; sends FAULT. */
     linkMonitor: fromCallback<TunLifecycleEvent, void>(() => undefined),
   },
@@ -95,13 +156,16 @@ export const tunLifecycleMachine = setup({
     /** The failed attempt may be retried: transient errno and retries left. */
     canRetry: ({ context, event }) =>
       isTransientError(errorOf(event)) && context.attempt <= context.policy.retryAttempts,
-    isTransient: ({ event }) => isTransientError(errorOf(event)),
+    /** The failed cleanup round may be repeated: another round may help and rounds are left. */
+    canRetryCleanup: ({ context, event }) =>
+      isTransientCleanupFailure(errorOf(event)) && context.cleanupRound <= context.policy.retryAttempts,
     cleanupRequested: ({ context }) => context.cleanupRequested,
     /** Recovery makes sense unless the failure was in cleanup (then only cleanup is allowed). */
     canRecover: ({ context }) => context.errorFrom !== 'stopping',
   },
   delays: {
     retryBackoff: ({ context }) => backoffDelay(context.policy, context.attempt),
+    cleanupBackoff: ({ context }) => backoffDelay(context.policy, context.cleanupRound),
     cleanupTimeout: ({ context }) => context.policy.cleanupTimeout,
   },
   actions: {
@@ -122,12 +186,20 @@ export const tunLifecycleMachine = setup({
         interfaceName: output?.name ?? context.interfaceName,
       };
     }),
-    /** A failed attempt that will be retried: keep the raw kernel error. */
+    /** A failed attempt or cleanup round that will be retried: keep its error (the raw kernel error of an attempt). */
     recordAttemptError: assign(({ event }) => ({ lastError: asError(errorOf(event)) })),
     countFailure,
     resetFailures: assign({ consecutiveFailures: 0 }),
     countRecovery: assign(({ context }) => ({ counters: { ...context.counters, recoveries: context.counters.recoveries + 1 } })),
-    countCleanup: assign(({ context }) => ({ counters: { ...context.counters, cleanups: context.counters.cleanups + 1 } })),
+    /** A cleanup episode begins: a fresh round count. */
+    beginCleanup: assign(({ context }) => ({
+      cleanupRound: 0,
+      counters: { ...context.counters, cleanups: context.counters.cleanups + 1 },
+    })),
+    countCleanupRound: assign(({ context }) => ({
+      cleanupRound: context.cleanupRound + 1,
+      counters: { ...context.counters, cleanupRounds: context.counters.cleanupRounds + 1 },
+    })),
     failInitialization: failure('initializing', (context, event) =>
       new ConfigurationFailedError(context.attempt, { state: 'initializing', interfaceName: context.interfaceName, cause: errorOf(event) })),
     failRecovery: failure('error', (context, event) =>
@@ -154,12 +226,13 @@ export const tunLifecycleMachine = setup({
     policy: { ...DEFAULT_POLICY, ...input?.policy },
     interfaceName: input?.interfaceName ?? 'tun',
     attempt: 0,
+    cleanupRound: 0,
     cleanupRequested: false,
     lastError: undefined,
     errorFrom: undefined,
     ifindex: undefined,
     consecutiveFailures: 0,
-    counters: { attempts: 0, retries: 0, failures: 0, faults: 0, recoveries: 0, cleanups: 0, alerts: 0 },
+    counters: { attempts: 0, retries: 0, failures: 0, faults: 0, recoveries: 0, cleanups: 0, cleanupRounds: 0, alerts: 0 },
   }),
   initial: 'uninitialized',
   states: {
@@ -167,38 +240,13 @@ export const tunLifecycleMachine = setup({
       on: { START: { target: 'initializing' } },
     },
 
-    initializing: {
-      initial: 'attempt',
-      entry: 'beginEpisode',
-      states: {
-        attempt: {
-          entry: 'countAttempt',
-          invoke: {
-            id: ActorId.create,
-            src: 'create',
-            input: ({ context }) => ({ attempt: context.attempt }),
-            onDone: [
-              // The interface is made, but cleanup() came meanwhile: tear it down.
-              { guard: 'cleanupRequested', target: '#tunLifecycle.stopping', actions: 'rememberInterface' },
-              { target: '#tunLifecycle.ready', actions: 'rememberInterface' },
-            ],
-            onError: [
-              // The attempt rolled back; cleanup still runs to verify nothing is left.
-              { guard: 'cleanupRequested', target: '#tunLifecycle.stopping', actions: 'recordAttemptError' },
-              { guard: 'canRetry', target: 'backoff', actions: ['recordAttemptError', 'countFailure'] },
-              { target: '#tunLifecycle.error.halted', actions: ['failInitialization', 'countFailure'] },
-            ],
-          },
-          // Wait for the attempt in flight: leaving now would orphan what it is making.
-          on: { CLEANUP: { actions: 'requestCleanup' } },
-        },
-        backoff: {
-          after: { retryBackoff: { target: 'attempt' } },
-          // Nothing in flight while waiting: stop retrying and clean up now.
-          on: { CLEANUP: { target: '#tunLifecycle.stopping' } },
-        },
-      },
-    },
+    initializing: attemptStates({
+      actor: ActorId.create,
+      succeeded: ['rememberInterface'],
+      failed: 'failInitialization',
+      // Nothing in flight while waiting: stop retrying and clean up now.
+      cleanupInBackoff: true,
+    }),
 
     ready: {
       entry: 'resetFailures',
@@ -210,14 +258,31 @@ export const tunLifecycleMachine = setup({
     },
 
     stopping: {
-      entry: 'countCleanup',
-      invoke: {
-        id: ActorId.cleanup,
-        src: 'cleanup',
-        onDone: { target: 'stopped' },
-        onError: { target: 'error.halted', actions: ['recordCleanupFailure', 'countFailure'] },
+      initial: 'round',
+      entry: 'beginCleanup',
+      states: {
+        /** One cleanup pass. */
+        round: {
+          entry: 'countCleanupRound',
+          invoke: {
+            id: ActorId.cleanup,
+            src: 'cleanup',
+            input: ({ context }) => ({ round: context.cleanupRound }),
+            onDone: { target: '#tunLifecycle.stopped' },
+            onError: [
+              { guard: 'canRetryCleanup', target: 'backoff', actions: 'recordAttemptError' },
+              // Every error permanent, or the rounds used up.
+              { target: '#tunLifecycle.error.halted', actions: ['recordCleanupFailure', 'countFailure'] },
+            ],
+          },
+        },
+        backoff: {
+          after: { cleanupBackoff: { target: 'round' } },
+        },
       },
-      // The cleanup actor keeps running past the deadline and still releases everything.
+      // One deadline for every round. A pass in flight keeps running past it
+      // and still releases everything (the next cleanup joins it); no new
+      // round starts, since leaving stopping cancels the backoff.
       after: { cleanupTimeout: { target: 'error.halted', actions: ['recordCleanupTimeout', 'countFailure'] } },
     },
 
@@ -232,33 +297,12 @@ export const tunLifecycleMachine = setup({
           on: { RECOVER: { guard: 'canRecover', target: 'recovering' } },
         },
         /** Re-create or re-configure with the same retry policy as initializing. */
-        recovering: {
-          initial: 'attempt',
-          entry: 'beginEpisode',
-          states: {
-            attempt: {
-              entry: 'countAttempt',
-              invoke: {
-                id: ActorId.recover,
-                src: 'recover',
-                input: ({ context }) => ({ attempt: context.attempt }),
-                onDone: [
-                  { guard: 'cleanupRequested', target: '#tunLifecycle.stopping', actions: 'rememberInterface' },
-                  { target: '#tunLifecycle.ready', actions: ['rememberInterface', 'countRecovery'] },
-                ],
-                onError: [
-                  { guard: 'cleanupRequested', target: '#tunLifecycle.stopping', actions: 'recordAttemptError' },
-                  { guard: 'canRetry', target: 'backoff', actions: ['recordAttemptError', 'countFailure'] },
-                  { target: '#tunLifecycle.error.halted', actions: ['failRecovery', 'countFailure'] },
-                ],
-              },
-              on: { CLEANUP: { actions: 'requestCleanup' } },
-            },
-            backoff: {
-              after: { retryBackoff: { target: 'attempt' } },
-            },
-          },
-        },
+        recovering: attemptStates({
+          actor: ActorId.recover,
+          succeeded: ['rememberInterface', 'countRecovery'],
+          failed: 'failRecovery',
+          cleanupInBackoff: false,
+        }),
       },
     },
   },

@@ -29,7 +29,7 @@ export interface LifecyclePolicy {
   retryDelayMax: number;
   /** 0..1, share of each backoff taken off at random (0 = exact delays). */
   retryJitter: number;
-  /** Deadline for cleanup, ms. */
+  /** Deadline for cleanup (every round of it together), ms. */
   cleanupTimeout: number;
   /** Every this many consecutive failures raises an 'alert'. */
   alertThreshold: number;
@@ -49,6 +49,8 @@ export interface TunLifecycleContext {
   interfaceName: string;
   /** Attempts made in the current create/recover episode (1 during the first). */
   attempt: number;
+  /** Cleanup rounds made in the current stopping episode (1 during the first). */
+  cleanupRound: number;
   /** cleanup() arrived while an attempt was in flight: clean up once it settles. */
   cleanupRequested: boolean;
   lastError: Error | undefined;
@@ -65,7 +67,10 @@ export interface LifecycleCounters {
   failures: number;
   faults: number;
   recoveries: number;
+  /** Cleanup episodes (entries of stopping). */
   cleanups: number;
+  /** Cleanup passes (rounds) over all episodes: a retried cleanup counts each. */
+  cleanupRounds: number;
   alerts: number;
 }
 
@@ -88,6 +93,11 @@ export interface CreateOutput {
 export interface AttemptInput {
   /** 1-based attempt number within the episode. */
   attempt: number;
+}
+
+export interface CleanupInput {
+  /** 1-based round within the stopping episode (only the first may use the batched teardown). */
+  round: number;
 }
 
 export interface AlertEvent {

@@ -93,9 +93,12 @@ export class InterfaceFaultError extends TunError {
 export class CleanupFailedError extends TunError {
   /** What verification found still present. */
   readonly leftovers: string[];
-  constructor(leftovers: string[], options: TunErrorOptions = {}) {
+  /** Another cleanup round may help (an error it met was transient, or none was met). */
+  readonly transient: boolean;
+  constructor(leftovers: string[], options: TunErrorOptions & { transient?: boolean } = {}) {
     super('ERR_CLEANUP_FAILED', `cleanup left ${leftovers.length ? leftovers.join(', ') : 'an error'}`, options);
     this.leftovers = leftovers;
+    this.transient = options.transient ?? false;
   }
 }
 

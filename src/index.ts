@@ -20,4 +20,4 @@ export type {
   LifecyclePolicy, TunLifecycleContext, TunLifecycleEvent, TunLifecycleInput, LifecycleCounters, FailureOrigin, AlertEvent,
 } from '../machines/types.js';
 export { toMermaid } from '../machines/diagram.js';
-export { TRANSIENT_ERRNOS, PERMANENT_ERRNOS, isTransientError, backoffDelay } from './lifecycle/retry-policy.js';
+export { TRANSIENT_ERRNOS, PERMANENT_ERRNOS, isTransientError, backoffDelay } from '../machines/retry-policy.js';

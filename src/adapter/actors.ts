@@ -5,8 +5,8 @@
 import { fromPromise } from 'xstate';
 import type { Actor, SnapshotFrom } from 'xstate';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
-import type { AttemptInput, CreateOutput } from '../../machines/types.js';
-import { cleanupInterface } from '../lifecycle/cleanup.js';
+import type { AttemptInput, CleanupInput, CreateOutput } from '../../machines/types.js';
+import { cleanupPass } from '../lifecycle/cleanup.js';
 import { createInterface } from '../lifecycle/create.js';
 import { linkMonitorActor } from '../lifecycle/monitor.js';
 import { recoverInterface } from '../lifecycle/recover.js';
@@ -43,9 +43,9 @@ export const adapterMachine = tunLifecycleMachine.provide({
     }),
     recover: fromPromise<CreateOutput, AttemptInput>(({ system }) => recoverInterface(hostOf(system).session())),
     // No binding means nothing was ever opened: the cleanup is trivially complete.
-    cleanup: fromPromise<void, void>(async ({ system }) => {
+    cleanup: fromPromise<void, CleanupInput>(async ({ system, input }) => {
       const host = hostOf(system);
-      if (host.hasBinding()) await cleanupInterface(host.session());
+      if (host.hasBinding()) await cleanupPass(host.session(), input.round);
     }),
     linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
   },

@@ -25,7 +25,7 @@ import { validateInteger } from '../binding/contract/validate.js';
 import { createLog } from '../log.js';
 import type { Log } from '../log.js';
 import { resolveOptions, validateName } from '../options.js';
-import type { AdapterOptions, ResolvedOptions } from '../options.js';
+import type { AdapterOptions, AdapterWiring } from '../options.js';
 
 export interface AlertInfo {
   interfaceName: string;
@@ -56,7 +56,7 @@ export interface AdapterStats extends LifecycleCounters {
 export class TunAdapter extends EventEmitter implements AsyncDisposable {
   /** The running XState actor: subscribe to it, inspect it. */
   readonly actor: LifecycleActor;
-  readonly #options: ResolvedOptions;
+  readonly #options: AdapterWiring;
   readonly #log: Log;
   #session: InterfaceSession | undefined;
   #binding: TunBinding | undefined;
@@ -72,26 +72,23 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
   constructor(name: string, options: AdapterOptions = {}) {
     super();
     validateName(name);
-    this.#options = resolveOptions(options);
+    const { policy, link, wiring } = resolveOptions(options);
+    this.#options = wiring;
     this.#log = createLog(this.#options.logger);
     this.#binding = this.#options.binding;
     const requestedName = name;
     const host: ActorHost = {
       session: () => {
-        this.#session ??= new InterfaceSession(this.#binding!, this.#options, requestedName, this.#log);
+        this.#session ??= new InterfaceSession(this.#binding!, link, requestedName, this.#log);
         return this.#session;
       },
       hasBinding: () => this.#binding !== undefined,
       ensureBinding: async () => { this.#binding ??= await loadDefaultBinding(); },
     };
 
-    const { retryAttempts, retryDelay, retryDelayMax, retryJitter, cleanupTimeout, alertThreshold } = this.#options;
     const inspect = this.#options.inspect;
     this.actor = createActor(adapterMachine, {
-      input: {
-        policy: { retryAttempts, retryDelay, retryDelayMax, retryJitter, cleanupTimeout, alertThreshold },
-        interfaceName: name,
-      },
+      input: { policy, interfaceName: name },
       ...(inspect === undefined ? {} : { inspect }),
     });
 

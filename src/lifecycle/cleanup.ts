@@ -1,21 +1,24 @@
-// Cleanup, in the order the design fixes: link down → remove addresses →
-// remove routes → release (close fds, then delete a persistent link) → verify.
-// Each step is best effort (one failing step must not stop the release of the
-// rest); verification decides. A round that leaves something behind is
-// repeated with the retry policy's backoff, then reported.
+// One cleanup pass, in the order the design fixes: link down → remove
+// addresses → remove routes → release (close fds, then delete a persistent
+// link) → verify. Each step is best effort (one failing step must not stop
+// the release of the rest); verification decides. A pass that leaves
+// something behind rejects with what it found left; the statechart decides
+// whether another round follows (stopping.round → stopping.backoff → round,
+// under the one cleanupTimeout deadline).
 //
 // When several cleanups run at once on one binding, the per-adapter link
 // down / address / route steps are left to the kernel: the batched group
 // deletion (teardown-batch.ts) takes every link of the batch down, drops its
 // addresses and flushes its routes in that order, in one pass instead of
-// 3·N requests. Verification stays per adapter, as does the error it reports.
+// 3·N requests. Only a first round may be batched; a retry does each step.
+// Verification stays per adapter, as does the error it reports.
 //
-// Runs are serialized per session: a run that outlived its deadline keeps
+// Passes are serialized per session: a pass that outlived its deadline keeps
 // going and releases everything; the next cleanup() joins it, then verifies.
 // Releases of concurrent cleanups are coalesced (see teardown-batch.ts).
 
 import { CleanupFailedError } from '../errors.js';
-import { backoffDelay, isTransientError } from './retry-policy.js';
+import { roundMayHelp } from './retry-policy.js';
 import type { InterfaceSession } from './session.js';
 import { codeOf, tolerate } from './kernel-errors.js';
 import { enterCleanup, releaseBatched } from './teardown-batch.js';
@@ -26,47 +29,40 @@ const GONE = ['ENODEV'];
 const NO_ADDRESS = ['ENODEV', 'EADDRNOTAVAIL', 'ENOENT'];
 const NO_ROUTE = ['ENODEV', 'ESRCH', 'ENOENT'];
 
-export function cleanupInterface(session: InterfaceSession): Promise<void> {
-  return session.serial(() => cleanupRounds(session));
-}
-
-async function cleanupRounds(session: InterfaceSession): Promise<void> {
-  const slot = await enterCleanup(session.binding);
-  try {
-    await rounds(session, slot.concurrent);
-  } finally {
-    slot.leave();
-  }
-}
-
-async function rounds(session: InterfaceSession, concurrent: boolean): Promise<void> {
-  const { options } = session;
-  let lastError: unknown;
-  let leftovers: string[] = [];
-  for (let round = 1; round <= options.retryAttempts + 1; round++) {
-    // Only the first round may hand the steps to a batch; a retry does each one.
-    const errors = await cleanupOnce(session, concurrent && round === 1);
-    lastError = errors.at(-1) ?? lastError;
+/** Cleanup round `round` (1-based) of the current stopping episode. */
+export function cleanupPass(session: InterfaceSession, round: number): Promise<void> {
+  return session.serial(async () => {
+    const slot = await enterCleanup(session.binding);
     try {
-      leftovers = await findLeftovers(session);
-    } catch (error) {
-      // Could not look: as good as something left.
-      lastError = error;
-      leftovers = [`unverified (${codeOf(error) ?? 'error'})`];
+      await pass(session, round, slot.concurrent && round === 1);
+    } finally {
+      slot.leave();
     }
-    if (leftovers.length === 0) return;
-    const permanent = errors.length > 0 && !errors.some(isTransientError);
-    session.log('warn', { interface: session.name, round, leftovers, error: lastError },
-      `tun-lifecycle: ${session.name} cleanup round ${round} left ${leftovers.join(', ')}`);
-    if (permanent || round > options.retryAttempts) break;
-    await sleep(backoffDelay(options, round));
-  }
-  throw new CleanupFailedError(leftovers, { state: 'stopping', interfaceName: session.name, cause: lastError });
+  });
 }
 
-/** One pass of every step; returns the errors the steps met. */
-async function cleanupOnce(session: InterfaceSession, batched: boolean): Promise<unknown[]> {
-  const { binding, options } = session;
+async function pass(session: InterfaceSession, round: number, batched: boolean): Promise<void> {
+  const errors = await cleanupSteps(session, batched);
+  let lastError = errors.at(-1);
+  let leftovers: string[];
+  try {
+    leftovers = await findLeftovers(session);
+  } catch (error) {
+    // Could not look: as good as something left.
+    lastError = error;
+    leftovers = [`unverified (${codeOf(error) ?? 'error'})`];
+  }
+  if (leftovers.length === 0) return;
+  session.log('warn', { interface: session.name, round, leftovers, error: lastError },
+    `tun-lifecycle: ${session.name} cleanup round ${round} left ${leftovers.join(', ')}`);
+  throw new CleanupFailedError(leftovers, {
+    state: 'stopping', interfaceName: session.name, cause: lastError, transient: roundMayHelp(errors),
+  });
+}
+
+/** Every step once; returns the errors the steps met. */
+async function cleanupSteps(session: InterfaceSession, batched: boolean): Promise<unknown[]> {
+  const { binding, link } = session;
   const errors: unknown[] = [];
   const step = async (name: string, work: () => Promise<void>) => {
     try {
@@ -80,20 +76,16 @@ async function cleanupOnce(session: InterfaceSession, batched: boolean): Promise
   if (ifindex !== undefined && session.device && !batched) {
     await step('link down', () => tolerate(() => binding.setUp(ifindex, false), ...GONE));
     await step('remove addresses', async () => {
-      for (const address of options.addresses) {
+      for (const address of link.addresses) {
         await tolerate(() => binding.deleteAddress(ifindex, address.cidr), ...NO_ADDRESS);
       }
     });
     await step('remove routes', async () => {
-      for (const route of options.routes) {
+      for (const route of link.routes) {
         await tolerate(() => binding.deleteRoute(ifindex, { destination: route.destination.cidr, metric: route.metric }), ...NO_ROUTE);
       }
     });
   }
   await step('release', () => releaseBatched(session));
   return errors;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }

@@ -28,7 +28,7 @@ export async function createInterface(session: InterfaceSession): Promise<Create
 }
 
 async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
-  const { binding, options } = session;
+  const { binding, link } = session;
   // Awaited only when there is something to delete: an await here would let
   // the snapshot's observers run before the kernel request goes out.
   if (session.madeLinks.size > 0) await deleteOwnLeftovers(session);
@@ -37,11 +37,7 @@ async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
   // has been adopted yet.
   const openOptions: OpenOptions = {
     name: session.requestedName,
-    queues: options.queues,
-    multiQueue: options.multiQueue,
-    persist: options.persist,
-    ...(options.owner === undefined ? {} : { owner: options.owner }),
-    ...(options.group === undefined ? {} : { group: options.group }),
+    ...link.open,
     configure: linkPlan(session),
   };
   let device: TunDevice;
@@ -55,7 +51,7 @@ async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
   }
   session.adopt(device);
   try {
-    if (options.validateState) await verifyConfigured(session);
+    if (link.validateState) await verifyConfigured(session);
     return { name: device.name, ifindex: device.ifindex };
   } catch (error) {
     await rollback(session);
@@ -68,14 +64,14 @@ async function createOnce(session: InterfaceSession): Promise<CreateOutput> {
  * last: the kernel refuses a route via a down link. (LinkPlan's own order.)
  */
 export function linkPlan(session: InterfaceSession): LinkPlan {
-  const { options } = session;
+  const { mtu, addresses, routes } = session.link.plan;
   return {
     alias: ownTag(),
     group: adapterGroup(),
-    ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
-    addresses: options.addresses.map((address) => address.cidr),
+    ...(mtu === undefined ? {} : { mtu }),
+    addresses,
     up: true,
-    routes: options.routes.map((route) => ({ destination: route.destination.cidr, metric: route.metric })),
+    routes,
   };
 }
 

@@ -24,7 +24,7 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       queueMicrotask(() => sendBack(error ? { type: 'FAULT', reason, error } : { type: 'FAULT', reason }));
     };
     const ifindex = session.ifindex!;
-    const ours = session.options.addresses;
+    const ours = session.link.addresses;
 
     const onEvent = (event: LinkEvent) => {
       if (event.ifindex !== ifindex) return;

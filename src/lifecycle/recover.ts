@@ -9,7 +9,7 @@ import type { InterfaceSession } from './session.js';
 import { createInterface } from './create.js';
 import { isGone, tolerate } from './kernel-errors.js';
 import { releaseDevice } from './release.js';
-import { effectiveMetric } from '../binding/contract/validate.js';
+import { effectiveMetric } from '../binding/contract/route-metric.js';
 import { verifyConfigured } from './verify.js';
 
 export async function recoverInterface(session: InterfaceSession): Promise<CreateOutput> {
@@ -18,7 +18,7 @@ export async function recoverInterface(session: InterfaceSession): Promise<Creat
     return createInterface(session);
   }
   await reconfigure(session);
-  if (session.options.validateState) await verifyConfigured(session);
+  if (session.link.validateState) await verifyConfigured(session);
   return { name: session.name, ifindex: session.ifindex! };
 }
 
@@ -35,12 +35,12 @@ async function stillThere(session: InterfaceSession): Promise<boolean> {
 }
 
 async function reconfigure(session: InterfaceSession): Promise<void> {
-  const { binding, options } = session;
+  const { binding, link: wanted } = session;
   const ifindex = session.ifindex!;
   const link = await binding.getLink(ifindex);
-  if (options.mtu !== undefined && link.mtu !== options.mtu) await binding.setMtu(ifindex, options.mtu);
+  if (wanted.mtu !== undefined && link.mtu !== wanted.mtu) await binding.setMtu(ifindex, wanted.mtu);
   const present = await binding.listAddresses(ifindex);
-  for (const address of options.addresses) {
+  for (const address of wanted.addresses) {
     if (!present.some((a) => a.address === address.address && a.prefixLength === address.prefixLength)) {
       await tolerate(() => binding.addAddress(ifindex, address.cidr), 'EEXIST');
     }
@@ -48,7 +48,7 @@ async function reconfigure(session: InterfaceSession): Promise<void> {
   if (!link.up) await binding.setUp(ifindex, true);
   // Setting a link down flushes its routes: put back whatever is missing.
   const routes = await binding.listRoutes(ifindex);
-  for (const route of options.routes) {
+  for (const route of wanted.routes) {
     const metric = effectiveMetric(route.family, route.metric);
     if (!routes.some((r) => r.destination === route.destination.cidr && r.metric === metric)) {
       await tolerate(() => binding.addRoute(ifindex, { destination: route.destination.cidr, metric: route.metric }), 'EEXIST');

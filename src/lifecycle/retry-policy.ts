@@ -1,41 +1,5 @@
-// Which kernel errors are worth another attempt, and how long to wait before it.
-// Pure functions: the statechart's guards and delays call them.
+// The retry policy is part of the statechart (machines/retry-policy.ts): its
+// guards and delays read it. Re-exported here for the lifecycle actors.
 
-/** errnos that describe a passing condition: a retry after a pause can succeed. */
-export const TRANSIENT_ERRNOS: ReadonlySet<string> = new Set([
-  'EBUSY', 'EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'EINTR', 'ETIMEDOUT', 'ENOMEM', 'ENFILE', 'EMFILE', 'EIO',
-]);
-
-/** errnos that will fail the same way every time: retrying only delays the report. */
-export const PERMANENT_ERRNOS: ReadonlySet<string> = new Set([
-  'EPERM', 'EACCES', 'EINVAL', 'EEXIST', 'ENODEV', 'ENOENT', 'EOPNOTSUPP', 'ENOTSUP', 'EAFNOSUPPORT',
-  'EADDRNOTAVAIL', 'ERANGE', 'ENOSPC', 'EBADF', 'EBADFD', 'ENETUNREACH',
-]);
-
-/**
- * True only for an error carrying a transient errno name as `code`. Anything
- * else (a permanent errno, an argument error, an unknown failure) is permanent:
- * an unknown error retried blindly is how loops hide bugs.
- */
-export function isTransientError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' && TRANSIENT_ERRNOS.has(code);
-}
-
-export interface BackoffPolicy {
-  retryDelay: number;
-  retryDelayMax: number;
-  /** 0..1: the share of the delay that may be randomly taken off (0 = exact). */
-  retryJitter: number;
-}
-
-/**
- * Wait before retry number `retry` (1-based): retryDelay·2^(retry-1), capped at
- * retryDelayMax, minus up to retryJitter of it at random.
- */
-export function backoffDelay(policy: BackoffPolicy, retry: number, random: () => number = Math.random): number {
-  const exponent = Math.max(0, retry - 1);
-  const raw = Math.min(policy.retryDelay * 2 ** exponent, policy.retryDelayMax);
-  if (policy.retryJitter <= 0) return raw;
-  return Math.round(raw * (1 - policy.retryJitter * random()));
-}
+export { TRANSIENT_ERRNOS, PERMANENT_ERRNOS, isTransientError, backoffDelay, roundMayHelp } from '../../machines/retry-policy.js';
+export type { BackoffPolicy } from '../../machines/retry-policy.js';

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { PacketQueue, TunBinding, TunDevice } from '../binding/contract/types.js';
 import type { Log } from '../log.js';
-import type { ResolvedOptions } from '../options.js';
+import type { AdapterLink } from '../options.js';
 
 /**
  * Events: 'packets' (batch: Buffer[], queue: number), 'queue-error' (err: Error),
@@ -28,7 +28,8 @@ export class InterfaceSession extends EventEmitter {
 
   constructor(
     readonly binding: TunBinding,
-    readonly options: ResolvedOptions,
+    /** What to make and verify, resolved once per adapter. */
+    readonly link: AdapterLink,
     name: string,
     readonly log: Log,
   ) {

@@ -188,7 +188,7 @@ export function releaseBatched(session: InterfaceSession): Promise<void> {
 }
 
 /**
- * Count a cleanup as running for its whole duration. After one turn of the
+ * Count a cleanup pass as running for its whole duration. After one turn of the
  * loop (so cleanups started together all count), `concurrent()` tells whether
  * others run beside it.
  */

@@ -2,28 +2,28 @@
 // After cleanup: is everything gone? Both answer with a list of differences,
 // so an error can say exactly what is wrong.
 
-import { effectiveMetric } from '../binding/contract/validate.js';
 import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
+import { effectiveMetric } from '../binding/contract/route-metric.js';
 import { isGone } from './kernel-errors.js';
 
 export async function configurationDifferences(session: InterfaceSession): Promise<string[]> {
-  const { binding, options } = session;
+  const { binding, link: wanted } = session;
   const ifindex = session.ifindex!;
   const differences: string[] = [];
   const link = await binding.getLink(ifindex);
   if (!link.up) differences.push('link is down');
-  if (options.mtu !== undefined && link.mtu !== options.mtu) differences.push(`mtu is ${link.mtu}, asked ${options.mtu}`);
+  if (wanted.mtu !== undefined && link.mtu !== wanted.mtu) differences.push(`mtu is ${link.mtu}, asked ${wanted.mtu}`);
   const addresses = await binding.listAddresses(ifindex);
-  for (const wanted of options.addresses) {
-    const found = addresses.some((a) => a.address === wanted.address && a.prefixLength === wanted.prefixLength);
-    if (!found) differences.push(`address ${wanted.cidr} missing`);
+  for (const address of wanted.addresses) {
+    const found = addresses.some((a) => a.address === address.address && a.prefixLength === address.prefixLength);
+    if (!found) differences.push(`address ${address.cidr} missing`);
   }
   const routes = await binding.listRoutes(ifindex);
-  for (const wanted of options.routes) {
-    const metric = effectiveMetric(wanted.family, wanted.metric);
-    const found = routes.some((r) => r.destination === wanted.destination.cidr && r.metric === metric);
-    if (!found) differences.push(`route ${wanted.destination.cidr} metric ${metric} missing`);
+  for (const route of wanted.routes) {
+    const metric = effectiveMetric(route.family, route.metric);
+    const found = routes.some((r) => r.destination === route.destination.cidr && r.metric === metric);
+    if (!found) differences.push(`route ${route.destination.cidr} metric ${metric} missing`);
   }
   return differences;
 }

@@ -4,8 +4,8 @@
 // binding through `withFaults` and a LifecycleSystem of your own).
 
 export {
-  createLifecycleTestModel, lifecycleModelEvents, serializeLifecycleState, serializeModelEvent, pathCoverage,
-  coveringPaths, describePath, errnoError, MODEL_ERRNO,
+  createLifecycleTestModel, lifecycleModelEvents, serializeLifecycleState, serializeLifecycleContext, serializeModelEvent, pathCoverage,
+  coveringPaths, describePath, errnoError, cleanupFailure, modelErrno, MODEL_ERRNO,
 } from './test-model.js';
 export type { LifecycleModelEvent, LifecyclePath, LifecycleSnapshot, LifecycleTestModelOptions, Coverage } from './test-model.js';
 export { machineStateIds, machineTransitions, transitionsTaken, activeStateIds } from './machine-graph.js';

@@ -13,8 +13,17 @@
 //     cleanup have a real device to handle; a failure inside open's plan would
 //     be rolled back by open itself)
 //   recover in place (link still there):  held and failed at its first getLink
-//   cleanup:                              held at its first step (link down); fails there
-//     permanently and cannot verify (getLink), so it reports at once, no backoff
+//   cleanup (each round's pass):          held at its first step (link down). A
+//     permanent failure: link down fails with EPERM and verification cannot
+//     read the kernel (getLink), so the pass reports at once, no backoff. A
+//     transient one: only verification's first look fails (EBUSY), so the
+//     pass released everything but could not confirm it; the next round does.
+//
+// Time is the replay's (fake timers): a backoff advances exactly its delay,
+// the cleanup deadline exactly what is left of it since stopping was entered.
+// A deadline that the model lets fire during a cleanup backoff must come
+// before that backoff ends, so the round that failed is held until the
+// deadline is 1 ms away (the only look ahead at the path).
 //
 // After every step the adapter's snapshot must equal the model's (value and
 // the context the guards read), its counters the model's, its last error the
@@ -24,11 +33,11 @@
 import type { TunAdapter } from '../adapter/index.js';
 import type { FaultInjector } from '../binding/simulated/faults.js';
 import { CleanupTimeoutError, ConfigurationFailedError, TunError } from '../errors.js';
-import { backoffDelay } from '../lifecycle/retry-policy.js';
+import { backoffDelay } from '../../machines/retry-policy.js';
 import { initialTransition, transition } from 'xstate';
 import { topLevelState, tunLifecycleMachine } from '../../machines/tunLifecycle.js';
 import type { LifecycleModelEvent, LifecyclePath, LifecycleSnapshot } from './test-model.js';
-import { MODEL_ERRNO, describePath, serializeLifecycleState } from './test-model.js';
+import { MODEL_ERRNO, describePath, modelErrno, serializeLifecycleContext, serializeLifecycleState } from './test-model.js';
 
 /** What the system holds, read independently of the adapter. */
 export interface SystemObservation {
@@ -108,6 +117,10 @@ export class LifecycleReplay {
   #disposing = false;
   #holds: Array<{ op: 'open' | 'getLink' | 'setUp'; callsAtArm: number; release: () => void }> = [];
   #lastValue: string;
+  /** Fake time advanced since stopping was entered (its deadline counts from there). */
+  #spentStopping = 0;
+  /** The path's next event (the one look ahead, see above). */
+  #next: LifecycleModelEvent | undefined;
   #path = '';
   #step = 0;
   readonly #unsubscribe: () => void;
@@ -146,8 +159,10 @@ export class LifecycleReplay {
   #onSnapshot(snapshot: LifecycleSnapshot): void {
     const value = JSON.stringify(snapshot.value);
     if (value === this.#lastValue) return;
+    const wasStopping = this.#lastValue.includes('"stopping"');
     this.#lastValue = value;
-    if (!this.#disposing && matches(snapshot, 'stopping')) this.#hold('setUp');
+    if (matches(snapshot, 'stopping') && !wasStopping) this.#spentStopping = 0;
+    if (!this.#disposing && matches(snapshot, { stopping: 'round' })) this.#hold('setUp');
   }
 
   /**
@@ -186,8 +201,13 @@ export class LifecycleReplay {
     promise.catch((error: unknown) => { this.rejections.push(error); });
   }
 
-  #maxBackoff(): number {
-    return backoffDelay({ retryDelay: this.config.retryDelay, retryDelayMax: 30_000, retryJitter: 0 }, this.config.retryAttempts + 1);
+  #backoff(retry: number): number {
+    return backoffDelay({ retryDelay: this.config.retryDelay, retryDelayMax: 30_000, retryJitter: 0 }, retry);
+  }
+
+  async #advance(ms: number): Promise<void> {
+    if (this.#lastValue.includes('"stopping"')) this.#spentStopping += ms;
+    await this.system.advanceTime(ms);
   }
 
   /** Make the real system produce `event`; `target` is the model's state after it. */
@@ -216,9 +236,10 @@ export class LifecycleReplay {
       this.#releaseHolds();
       this.#armFor(target);
     } else if (type.startsWith('xstate.error.actor.')) {
-      const code = (event as { error: { code: string } }).error.code;
+      const code = modelErrno(event)!;
       if (type.endsWith('.cleanup')) {
-        this.#failCleanup();
+        if (code === MODEL_ERRNO.transient) await this.#failCleanupTransiently();
+        else this.#failCleanup();
       } else {
         this.#releaseHolds();
         this.#armFor(target);
@@ -226,11 +247,14 @@ export class LifecycleReplay {
         else faults.fail('getLink', code);
       }
     } else if (type.startsWith('xstate.after.cleanupTimeout.')) {
-      await this.system.advanceTime(this.config.cleanupTimeout);
+      await this.#advance(this.config.cleanupTimeout - this.#spentStopping);
+    } else if (type.startsWith('xstate.after.cleanupBackoff.')) {
+      // After round n's backoff, round n + 1 (the target) is the one counted.
+      await this.#advance(this.#backoff(target.context.cleanupRound - 1));
     } else if (type.startsWith('xstate.after.retryBackoff.')) {
       if (matches(target, { error: { recovering: 'attempt' } })) await this.#prearmRecovery();
       this.#armFor(target);
-      await this.system.advanceTime(this.#maxBackoff());
+      await this.#advance(this.#backoff(this.config.retryAttempts + 1));
     } else {
       throw new Error(`no executor for model event ${type}`);
     }
@@ -262,6 +286,20 @@ export class LifecycleReplay {
    * kernel: the round leaves "unverified" after a permanent error, so cleanup
    * reports CleanupFailedError at once (no backoff to wait through).
    */
+  async #failCleanupTransiently(): Promise<void> {
+    const { faults } = this.system;
+    faults.clear('setUp');
+    faults.clear('getLink');
+    if (this.#next?.type.startsWith('xstate.after.cleanupTimeout.')) {
+      await this.#advance(this.config.cleanupTimeout - this.#spentStopping - 1);
+    }
+    // A pass that outlived an earlier deadline runs first (session.serial) and
+    // looks once too: one failure for each pass held, so the current one gets its own.
+    const passes = Math.max(1, this.#holds.length);
+    this.#releaseHolds();
+    faults.fail('getLink', MODEL_ERRNO.transient, passes);
+  }
+
   #failCleanup(): void {
     const { faults } = this.system;
     faults.clear('setUp');
@@ -272,10 +310,10 @@ export class LifecycleReplay {
   }
 
   async #waitFor(target: LifecycleSnapshot): Promise<void> {
-    const wanted = serializeLifecycleState(target);
+    const wanted = serializeLifecycleContext(target);
     const deadline = Date.now() + (this.config.stepTimeout ?? 5000);
     for (;;) {
-      const now = serializeLifecycleState(this.adapter.actor.getSnapshot() as LifecycleSnapshot);
+      const now = serializeLifecycleContext(this.adapter.actor.getSnapshot() as LifecycleSnapshot);
       if (now === wanted) return;
       if (Date.now() > deadline) this.#fail(`the adapter is at ${now}, the model at ${wanted}`);
       await nextTurn();
@@ -355,6 +393,7 @@ export class LifecycleReplay {
     let previous = topLevelState(model.value) as string;
     for (const [i, step] of path.steps.entries()) {
       this.#step = i;
+      this.#next = path.steps[i + 1]?.event;
       if (i > 0) {
         [model] = transition(tunLifecycleMachine, model, step.event as never);
         if (serializeLifecycleState(model as LifecycleSnapshot) !== serializeLifecycleState(step.state)) {

@@ -3,13 +3,16 @@
 // TestModel` and the events an invoked actor or a timer would produce are
 // listed explicitly: the done and error events of each actor (an error with a
 // transient and one with a permanent errno, so both branches of the retry
-// guard are taken) and the delayed `xstate.after.<delay>.<state id>` events.
+// guard are taken; for the cleanup pass, a CleanupFailedError that says
+// whether another round may help) and the delayed
+// `xstate.after.<delay>.<state id>` events.
 // Traversal only computes snapshots; no actor runs.
 
 import type { AnyStateMachine, SnapshotFrom } from 'xstate';
 import { TestModel } from 'xstate/graph';
 import type { TestPath } from 'xstate/graph';
 import { ActorId, tunLifecycleMachine } from '../../machines/tunLifecycle.js';
+import { CleanupFailedError } from '../errors.js';
 import type { LifecyclePolicy } from '../../machines/types.js';
 import { activeStateIds, machineStateIds, machineTransitions, transitionsTaken } from './machine-graph.js';
 
@@ -22,7 +25,7 @@ export type LifecycleModelEvent =
   | { type: 'RECOVER' }
   | { type: 'FAULT'; reason: string }
   | { type: `xstate.done.actor.${string}`; output?: unknown }
-  | { type: `xstate.error.actor.${string}`; error: Error & { code: string } }
+  | { type: `xstate.error.actor.${string}`; error: Error & { code: string; cause?: unknown } }
   | { type: `xstate.after.${string}` };
 
 export type LifecyclePath = TestPath<LifecycleSnapshot, LifecycleModelEvent>;
@@ -32,8 +35,21 @@ export function errnoError(code: string, message = `${code} (model)`): Error & {
   return Object.assign(new Error(message), { code });
 }
 
-/** Errnos the model uses for the two kinds of failure (see src/lifecycle/retry-policy.ts). */
+/** Errnos the model uses for the two kinds of failure (see machines/retry-policy.ts). */
 export const MODEL_ERRNO = { transient: 'EBUSY', permanent: 'EPERM' } as const;
+
+/** What a cleanup pass rejects with when it left something: the errno of what it met, and whether a round may help. */
+export function cleanupFailure(code: string): CleanupFailedError & { code: string } {
+  return new CleanupFailedError(['model leftover'], {
+    state: 'stopping', interfaceName: 'model0', cause: errnoError(code), transient: code === MODEL_ERRNO.transient,
+  });
+}
+
+/** The errno a model error event stands for (a cleanup failure's is its cause's). */
+export function modelErrno(event: LifecycleModelEvent): string | undefined {
+  const error = (event as { error?: { code?: string; cause?: { code?: string } } }).error;
+  return error?.cause?.code ?? error?.code;
+}
 
 /**
  * Every event the machine can receive, derived from its definition: for each
@@ -48,8 +64,10 @@ export function lifecycleModelEvents(machine: AnyStateMachine = tunLifecycleMach
     if (seen.has(type)) continue;
     seen.add(type);
     if (type.startsWith('xstate.error.actor.')) {
-      events.push({ type: type as `xstate.error.actor.${string}`, error: errnoError(MODEL_ERRNO.transient) });
-      events.push({ type: type as `xstate.error.actor.${string}`, error: errnoError(MODEL_ERRNO.permanent) });
+      const failure = type.endsWith(`.${ActorId.cleanup}`) ? cleanupFailure : errnoError;
+      for (const code of [MODEL_ERRNO.transient, MODEL_ERRNO.permanent]) {
+        events.push({ type: type as `xstate.error.actor.${string}`, error: failure(code) });
+      }
     } else if (type.startsWith('xstate.done.actor.')) {
       const output = type.endsWith(`.${ActorId.cleanup}`) ? undefined : { name: 'model0', ifindex: 1 };
       events.push(output === undefined ? { type: type as `xstate.done.actor.${string}` } : { type: type as `xstate.done.actor.${string}`, output });
@@ -64,16 +82,40 @@ export function lifecycleModelEvents(machine: AnyStateMachine = tunLifecycleMach
 
 /**
  * The part of a snapshot that decides what happens next: the state value and
- * the context the guards read. Counters are left out (they only grow, and
- * would make the graph infinite).
+ * the context the guards read, where they read it. Counters are left out
+ * (they only grow, and would make the graph infinite); so is what a state
+ * cannot read because entering the state that reads it resets it: the attempt
+ * count and cleanupRequested outside an attempt episode (beginEpisode),
+ * cleanupRound outside stopping (beginCleanup), errorFrom outside error (every
+ * way into error.halted sets it). Otherwise each stopping round would be
+ * repeated for every history that led to it.
  */
 export function serializeLifecycleState(snapshot: LifecycleSnapshot): string {
-  const { attempt, cleanupRequested, errorFrom } = snapshot.context;
-  return JSON.stringify([snapshot.value, attempt, cleanupRequested, errorFrom ?? null]);
+  const { attempt, cleanupRound, cleanupRequested, errorFrom } = snapshot.context;
+  const inEpisode = snapshot.matches('initializing') || snapshot.matches({ error: 'recovering' });
+  return JSON.stringify([
+    snapshot.value,
+    inEpisode ? attempt : null,
+    inEpisode ? cleanupRequested : null,
+    snapshot.matches('stopping') ? cleanupRound : null,
+    snapshot.matches('error') ? errorFrom ?? null : null,
+  ]);
+}
+
+/**
+ * Finer: the state value and every context field a guard reads, wherever the
+ * snapshot is (only the cleanup round is left out outside stopping, which
+ * resets it). States are told apart by the history that reached them, so
+ * the shortest paths reach each of those contexts once; and the replay
+ * compares the adapter with the model at this grain.
+ */
+export function serializeLifecycleContext(snapshot: LifecycleSnapshot): string {
+  const { attempt, cleanupRound, cleanupRequested, errorFrom } = snapshot.context;
+  return JSON.stringify([snapshot.value, attempt, cleanupRequested, snapshot.matches('stopping') ? cleanupRound : null, errorFrom ?? null]);
 }
 
 export function serializeModelEvent(event: LifecycleModelEvent): string {
-  const code = (event as { error?: { code?: string } }).error?.code;
+  const code = modelErrno(event);
   return code ? `${event.type}:${code}` : event.type;
 }
 
@@ -81,6 +123,8 @@ export interface LifecycleTestModelOptions {
   /** Policy the model (and the system replaying it) uses; retryAttempts bounds the graph. Default retryAttempts 1. */
   policy?: Partial<LifecyclePolicy>;
   faultReason?: string;
+  /** Which snapshots are one state of the graph. Default serializeLifecycleState. */
+  serializeState?: (snapshot: LifecycleSnapshot) => string;
 }
 
 /** A TestModel over the production machine (or a machine provided from it). */
@@ -89,7 +133,7 @@ export function createLifecycleTestModel(machine: AnyStateMachine = tunLifecycle
   return new TestModel(machine as never, {
     events: lifecycleModelEvents(machine, options.faultReason) as never,
     input: { policy, interfaceName: 'model0' },
-    serializeState: serializeLifecycleState as never,
+    serializeState: (options.serializeState ?? serializeLifecycleState) as never,
     serializeEvent: serializeModelEvent as never,
   }) as unknown as TestModel<LifecycleSnapshot, LifecycleModelEvent, unknown>;
 }

@@ -67,7 +67,7 @@ describeKernel('cli: tun-lifecycle on the kernel', function () {
       expect(await cli.exit()).to.equal(0);
       expect(ipLink(name), 'gone per ip link').to.equal(undefined);
       expect(cli.records.filter((r) => r.type === 'transition').map((t) => t.to)).to.deep.equal(
-        ['initializing.attempt', 'ready', 'stopping', 'stopped']);
+        ['initializing.attempt', 'ready', 'stopping.round', 'stopped']);
     } finally {
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
       removeIfPresent(name);

@@ -94,6 +94,6 @@ describe('cli: tun-lifecycle (no kernel)', function () {
     const stopped = await cli.waitFor('stopped');
     expect(stopped.verified).to.deep.equal({ linkGone: true, taggedLeft: 0, queueFdsOpen: 0 });
     expect(await cli.exit()).to.equal(0);
-    expect(cli.records.filter((r) => r.type === 'transition').map((t) => t.to).slice(-2)).to.deep.equal(['stopping', 'stopped']);
+    expect(cli.records.filter((r) => r.type === 'transition').map((t) => t.to).slice(-2)).to.deep.equal(['stopping.round', 'stopped']);
   });
 });

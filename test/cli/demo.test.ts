@@ -26,7 +26,7 @@ function expectWholeStory(stdout: string): void {
   expect(stdout).to.match(/ready → error\.recovering\.attempt/u);
   expect(stdout).to.match(/✔ recovered in .* re-created/u);
   expect(stdout).to.match(/✔ UDP .* \(after recovery\)" came back/u);
-  expect(stdout).to.match(/stopping → stopped/u);
+  expect(stdout).to.match(/stopping\.round → stopped/u);
   expect(stdout).to.contain('✔ links in the namespace now: lo');
   expect(stdout).to.contain('✔ 0 TUN fd(s) open');
   expect(stdout).to.match(/lifecycle counters: 2 attempt\(s\), 0 retries, 1 failure\(s\), 1 fault\(s\), 1 recovery\(ies\), 1 cleanup\(s\)/u);

@@ -108,7 +108,7 @@ describe('inspect: the offline inspector page in headless Chromium', function ()
 
     const indexed = await page.evaluate(() => (window.__inspector as any).indexed as string[]);
     expect(indexed, 'every state of the machine was found in the rendered diagram').to.have.members(
-      ['uninitialized', 'initializing', 'initializing_attempt', 'initializing_backoff', 'ready', 'stopping', 'stopped', 'error', 'halted',
+      ['uninitialized', 'initializing', 'initializing_attempt', 'initializing_backoff', 'ready', 'stopping', 'round', 'stopping_backoff', 'stopped', 'error', 'halted',
         'recovering', 'error_recovering_attempt', 'error_recovering_backoff']);
     await highlighted(page, 'uninitialized');
 

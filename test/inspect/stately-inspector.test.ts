@@ -84,7 +84,7 @@ async function followLifecycle(binding: TunBinding, name: string, deleteFromOuts
     await adapter.cleanup();
     await rx.waitFor((m) => m.type === '@xstate.snapshot' && m.sessionId === root && m.snapshot.value === 'stopped');
     const values = rootSnapshots(rx.messages, root);
-    const order = ['"ready"', '{"error":{"recovering":"attempt"}}', '"stopping"', '"stopped"'].map((v) => values.indexOf(v));
+    const order = ['"ready"', '{"error":{"recovering":"attempt"}}', '{"stopping":"round"}', '"stopped"'].map((v) => values.indexOf(v));
     expect(order.every((i) => i >= 0), `snapshots seen: ${values.join(' ')}`).to.equal(true);
     expect([...order].sort((a, b) => a - b)).to.deep.equal(order);
     const eventTypes = rx.messages.filter((m) => m.type === '@xstate.event' && m.sessionId === root).map((m) => m.event.type);

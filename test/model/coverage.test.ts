@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { createMachine } from 'xstate';
 import { tunLifecycleMachine } from '../../src/index.js';
 import {
-  coveringPaths, lifecycleModelEvents, machineStateIds, machineTransitions, pathCoverage,
+  coveringPaths, lifecycleModelEvents, machineStateIds, machineTransitions, pathCoverage, serializeLifecycleContext, serializeModelEvent,
 } from '../../src/testing.js';
 import { MODEL_POLICY } from './model-config.js';
 import { shortestPaths, simplePaths } from './paths.js';
@@ -25,6 +25,16 @@ describe('model: coverage of the statechart by the generated paths', () => {
     // Each candidate is its own transition: the create actor's error has three guarded branches.
     const createErrors = transitions.filter((t) => t.source === 'tunLifecycle.initializing.attempt' && t.event === 'xstate.error.actor.create');
     expect(createErrors.map((t) => t.guard)).to.deep.equal(['cleanupRequested', 'canRetry', undefined]);
+    // Every cleanup round is a state the paths must walk: the pass, its backoff, the retry.
+    expect(states).to.include.members(['tunLifecycle.stopping.round', 'tunLifecycle.stopping.backoff']);
+    const roundErrors = transitions.filter((t) => t.source === 'tunLifecycle.stopping.round' && t.event === 'xstate.error.actor.cleanup');
+    expect(roundErrors.map((t) => [t.guard, t.targets])).to.deep.equal([
+      ['canRetryCleanup', ['tunLifecycle.stopping.backoff']], [undefined, ['tunLifecycle.error.halted']],
+    ]);
+    expect(transitions.map((t) => t.key)).to.include.members([
+      'tunLifecycle.stopping.backoff|xstate.after.cleanupBackoff.tunLifecycle.stopping.backoff|0',
+      'tunLifecycle.stopping|xstate.after.cleanupTimeout.tunLifecycle.stopping|0',
+    ]);
     for (const t of transitions) for (const target of t.targets) expect(states, `${t.key} targets ${target}`).to.include(target);
   });
 
@@ -47,6 +57,18 @@ describe('model: coverage of the statechart by the generated paths', () => {
     expect(coverage.transitions.covered.length).to.equal(machineTransitions(tunLifecycleMachine).length);
   });
 
+  it('the paths walk every kind of cleanup round: transient then success, permanent, exhausted, the deadline in a round and in a backoff', () => {
+    const lines = [...shortest, ...simple].map((path) => path.steps.map((s) => `${serializeModelEvent(s.event)}→${JSON.stringify(s.state.value)}`).join(' '));
+    const has = (pattern: RegExp) => lines.some((line) => pattern.test(line));
+    const round = '→\\{"stopping":"round"\\}';
+    const backoff = '→\\{"stopping":"backoff"\\}';
+    expect(has(new RegExp(`cleanup:EBUSY${backoff} xstate\\.after\\.cleanupBackoff\\S*${round} xstate\\.done\\.actor\\.cleanup→"stopped"`)), 'transient, then success').to.equal(true);
+    expect(has(new RegExp(`${round} xstate\\.error\\.actor\\.cleanup:EPERM→\\{"error":"halted"\\}`)), 'permanent').to.equal(true);
+    expect(has(new RegExp(`cleanupBackoff\\S*${round} xstate\\.error\\.actor\\.cleanup:EBUSY→\\{"error":"halted"\\}`)), 'rounds used up').to.equal(true);
+    expect(has(new RegExp(`${round} xstate\\.after\\.cleanupTimeout\\S*→\\{"error":"halted"\\}`)), 'deadline during a round').to.equal(true);
+    expect(has(new RegExp(`${backoff} xstate\\.after\\.cleanupTimeout\\S*→\\{"error":"halted"\\}`)), 'deadline during a backoff').to.equal(true);
+  });
+
   it('the covering subset (replayed on the kernel) covers the same', () => {
     const subset = coveringPaths([...shortest, ...simple]);
     const coverage = pathCoverage(subset);
@@ -66,8 +88,8 @@ describe('model: coverage of the statechart by the generated paths', () => {
     const { TestModel } = modelClass;
     const extendedModel = new TestModel(extended, {
       events, input: { policy: MODEL_POLICY },
-      serializeState: (s: any) => JSON.stringify([s.value, s.context.attempt, s.context.cleanupRequested, s.context.errorFrom ?? null]),
-      serializeEvent: (e: any) => `${e.type}:${e.error?.code ?? ''}`,
+      serializeState: serializeLifecycleContext as any,
+      serializeEvent: serializeModelEvent as any,
     } as any);
     const coverage = pathCoverage(extendedModel.getShortestPaths() as any, extended);
     expect(coverage.transitions.missing).to.include('tunLifecycle.ready|PAUSE|0');

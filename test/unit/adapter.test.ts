@@ -250,7 +250,7 @@ describe('TunAdapter on the simulated binding', () => {
     await iface.cleanup();
     const transitions = lines.filter(([level]) => level === 'info').map(([, o]) => `${JSON.stringify(o.from)}→${JSON.stringify(o.to)}`);
     expect(transitions).to.deep.equal([
-      '"uninitialized"→{"initializing":"attempt"}', '{"initializing":"attempt"}→"ready"', '"ready"→"stopping"', '"stopping"→"stopped"',
+      '"uninitialized"→{"initializing":"attempt"}', '{"initializing":"attempt"}→"ready"', '"ready"→{"stopping":"round"}', '{"stopping":"round"}→"stopped"',
     ]);
     expect(lines.every(([, o, m]) => o.interface === 'tun0' && typeof m === 'string')).to.equal(true);
   });

@@ -5,9 +5,9 @@
 import { expect } from 'chai';
 import { SimulatedClock, createActor, fromCallback, fromPromise } from 'xstate';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
-import type { AlertEvent, AttemptInput, CreateOutput, TunLifecycleEvent } from '../../machines/types.js';
+import type { AlertEvent, AttemptInput, CleanupInput, CreateOutput, TunLifecycleEvent } from '../../machines/types.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
-import { CleanupTimeoutError, ConfigurationFailedError } from '../../src/errors.js';
+import { CleanupFailedError, CleanupTimeoutError, ConfigurationFailedError } from '../../src/errors.js';
 
 const kernelError = (code: string) => new TunSystemError({ code, syscall: 'RTM_NEWLINK' });
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -25,6 +25,7 @@ function harness(script: string[], policy: Record<string, number> = {}) {
   const clock = new SimulatedClock();
   const attempts: Array<{ attempt: number; at: number }> = [];
   const cleanupRuns: Array<Deferred<void>> = [];
+  const cleanupPasses: Array<{ round: number; at: number }> = [];
   const monitorStops: number[] = [];
   let sendFault: ((event: TunLifecycleEvent) => void) | undefined;
   const machine = tunLifecycleMachine.provide({
@@ -36,7 +37,8 @@ function harness(script: string[], policy: Record<string, number> = {}) {
         return { name: 'tun0', ifindex: 5 };
       }),
       recover: fromPromise<CreateOutput, AttemptInput>(async () => ({ name: 'tun0', ifindex: 6 })),
-      cleanup: fromPromise<void, void>(() => {
+      cleanup: fromPromise<void, CleanupInput>(({ input }) => {
+        cleanupPasses.push({ round: input.round, at: clock.now() });
         const run = deferred<void>();
         cleanupRuns.push(run);
         return run.promise;
@@ -51,7 +53,7 @@ function harness(script: string[], policy: Record<string, number> = {}) {
   const alerts: AlertEvent[] = [];
   actor.on('alert', (event) => alerts.push(event));
   actor.start();
-  return { clock, actor, attempts, cleanupRuns, alerts, monitorStops, fault: (e: TunLifecycleEvent) => sendFault!(e) };
+  return { clock, actor, attempts, cleanupRuns, cleanupPasses, alerts, monitorStops, fault: (e: TunLifecycleEvent) => sendFault!(e) };
 }
 
 describe('tunLifecycle machine on a SimulatedClock', () => {
@@ -112,7 +114,7 @@ describe('tunLifecycle machine on a SimulatedClock', () => {
     expect(h.cleanupRuns).to.have.length(1);
     h.clock.increment(9_999);
     await settle();
-    expect(h.actor.getSnapshot().value).to.equal('stopping');
+    expect(h.actor.getSnapshot().value).to.deep.equal({ stopping: 'round' });
     h.clock.increment(1);
     await settle();
     expect(h.actor.getSnapshot().value).to.deep.equal({ error: 'halted' });
@@ -141,6 +143,78 @@ describe('tunLifecycle machine on a SimulatedClock', () => {
     h.clock.increment(100);
     await settle();
     expect(h.actor.getSnapshot().value).to.equal('stopped');
+  });
+
+  describe('cleanup rounds', () => {
+    const left = (transient: boolean) => new CleanupFailedError(['route 10.0.0.0/8'], { state: 'stopping', transient });
+
+    async function stopping(policy: Record<string, number>) {
+      const h = harness(['ok'], policy);
+      h.actor.send({ type: 'START' });
+      await settle();
+      h.actor.send({ type: 'CLEANUP' });
+      await settle();
+      return h;
+    }
+
+    it('a transient round backs off retryDelay·2^(round-1), then the next pass runs with its round number', async () => {
+      const h = await stopping({ retryDelay: 200, cleanupTimeout: 60_000 });
+      for (const wait of [200, 400]) {
+        h.cleanupRuns.at(-1)!.reject(left(true));
+        await settle();
+        expect(h.actor.getSnapshot().value).to.deep.equal({ stopping: 'backoff' });
+        h.clock.increment(wait - 1);
+        await settle();
+        expect(h.actor.getSnapshot().value, `still backing off at ${wait - 1} ms`).to.deep.equal({ stopping: 'backoff' });
+        h.clock.increment(1);
+        await settle();
+        expect(h.actor.getSnapshot().value).to.deep.equal({ stopping: 'round' });
+      }
+      h.cleanupRuns.at(-1)!.resolve();
+      await settle();
+      expect(h.actor.getSnapshot().value).to.equal('stopped');
+      expect(h.cleanupPasses).to.deep.equal([{ round: 1, at: 0 }, { round: 2, at: 200 }, { round: 3, at: 600 }]);
+      expect(h.actor.getSnapshot().context.counters).to.include({ cleanups: 1, cleanupRounds: 3 });
+    });
+
+    it('past the deadline: the pass in flight is left to finish, no new round starts; cleanup() from error counts rounds afresh', async () => {
+      const h = await stopping({ retryDelay: 1000, cleanupTimeout: 1500 });
+      h.cleanupRuns[0]!.reject(left(true));
+      await settle();
+      h.clock.increment(1000);
+      await settle();
+      expect(h.cleanupPasses.map((p) => p.round)).to.deep.equal([1, 2]);
+      // Round 2 is in flight when the deadline comes.
+      h.clock.increment(500);
+      await settle();
+      expect(h.actor.getSnapshot().value).to.deep.equal({ error: 'halted' });
+      expect(h.actor.getSnapshot().context.lastError).to.be.instanceOf(CleanupTimeoutError);
+      // Its late outcome changes nothing, and no timer starts another round.
+      h.cleanupRuns[1]!.reject(left(true));
+      h.clock.increment(60_000);
+      await settle();
+      expect(h.actor.getSnapshot().value).to.deep.equal({ error: 'halted' });
+      expect(h.cleanupPasses).to.have.length(2);
+      h.actor.send({ type: 'CLEANUP' });
+      await settle();
+      expect(h.cleanupPasses.at(-1)!.round).to.equal(1);
+      h.cleanupRuns[2]!.resolve();
+      await settle();
+      expect(h.actor.getSnapshot().value).to.equal('stopped');
+      expect(h.actor.getSnapshot().context.counters).to.include({ cleanups: 2, cleanupRounds: 3 });
+    });
+
+    it('the deadline during a backoff: halted, and the backoff never fires', async () => {
+      const h = await stopping({ retryDelay: 5000, cleanupTimeout: 2000 });
+      h.cleanupRuns[0]!.reject(left(true));
+      await settle();
+      h.clock.increment(2000);
+      await settle();
+      expect(h.actor.getSnapshot().value).to.deep.equal({ error: 'halted' });
+      h.clock.increment(10_000);
+      await settle();
+      expect(h.cleanupPasses).to.have.length(1);
+    });
   });
 
   it('stops the link monitor when leaving ready, and recovers from a FAULT', async () => {
@@ -175,7 +249,7 @@ describe('tunLifecycle machine on a SimulatedClock', () => {
     h.actor.send({ type: 'CLEANUP' });
     expect(h.actor.getSnapshot().value).to.deep.equal({ initializing: 'attempt' });
     await settle();
-    expect(h.actor.getSnapshot().value).to.equal('stopping');
+    expect(h.actor.getSnapshot().value).to.deep.equal({ stopping: 'round' });
     expect(h.attempts).to.have.length(1);
     h.cleanupRuns[0]!.resolve();
     await settle();

@@ -9,6 +9,7 @@ import { TestModel } from 'xstate/graph';
 import { toMermaid } from '../../machines/diagram.js';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
+import { CleanupFailedError } from '../../src/errors.js';
 
 type AnyNode = StateNode<any, any>;
 
@@ -30,7 +31,9 @@ const EVENTS = [
   { type: 'xstate.error.actor.recover', error: permanent },
   { type: 'xstate.after.retryBackoff.tunLifecycle.error.recovering.backoff' },
   { type: 'xstate.done.actor.cleanup' },
-  { type: 'xstate.error.actor.cleanup', error: transient },
+  { type: 'xstate.error.actor.cleanup', error: new CleanupFailedError(['route'], { state: 'stopping', transient: true }) },
+  { type: 'xstate.error.actor.cleanup', error: new CleanupFailedError(['route'], { state: 'stopping', transient: false }) },
+  { type: 'xstate.after.cleanupBackoff.tunLifecycle.stopping.backoff' },
   { type: 'xstate.after.cleanupTimeout.tunLifecycle.stopping' },
 ] as any[];
 
@@ -53,7 +56,7 @@ function model(m: AnyStateMachine) {
     events: EVENTS,
     input: { policy: { retryAttempts: 1 } },
     // Counters grow without bound; what decides behaviour is the value, the attempt and the flags.
-    serializeState: (s: any) => JSON.stringify([s.value, s.context.attempt, s.context.cleanupRequested, s.context.errorFrom]),
+    serializeState: (s: any) => JSON.stringify([s.value, s.context.attempt, s.context.cleanupRound, s.context.cleanupRequested, s.context.errorFrom]),
   } as any);
 }
 
@@ -93,6 +96,34 @@ describe('tunLifecycle machine under xstate/graph', () => {
     expect(missing).to.deep.equal([]);
   });
 
+  it('initializing and error.recovering have the same attempt/backoff structure (one helper builds both)', () => {
+    const shape = (node: AnyNode) => {
+      const rename = (text: string) => text.replace(node.id, '<episode>').replace(/\.(create|recover)$/u, '.<actor>');
+      return {
+        initial: node.initial?.target?.map((t: AnyNode) => t.key),
+        entry: node.entry.map((a: any) => a.type ?? a),
+        children: Object.fromEntries((Object.values(node.states) as AnyNode[]).map((child) => [child.key, {
+          entry: child.entry.map((a: any) => a.type ?? a),
+          invoke: child.invoke.map((inv: any) => inv.src === inv.id),
+          transitions: [...child.transitions.entries()].map(([event, list]) => [rename(event), (list as any[]).map((t) => ({
+            guard: t.guard?.type ?? t.guard,
+            targets: (t.target ?? []).map((target: AnyNode) => rename(target.id)),
+          }))]),
+        }])),
+      };
+    };
+    const initializing = machine.states.initializing as AnyNode;
+    const recovering = (machine.states.error as AnyNode).states.recovering as AnyNode;
+    const a = shape(initializing);
+    const b = shape(recovering);
+    // The one difference the helper is told: cleanup() during the backoff goes to stopping at once only while initializing.
+    const backoffCleanup = (a.children.backoff!.transitions as any[]).find(([event]) => event === 'CLEANUP');
+    expect(backoffCleanup).to.deep.equal(['CLEANUP', [{ guard: undefined, targets: ['tunLifecycle.stopping'] }]]);
+    a.children.backoff!.transitions = (a.children.backoff!.transitions as any[]).filter(([event]) => event !== 'CLEANUP');
+    expect(b).to.deep.equal(a);
+    expect(Object.keys(a.children)).to.deep.equal(['attempt', 'backoff']);
+  });
+
   it('invoked actors have the stable ids the model-based tests name', () => {
     const ids = nodes.flatMap((node) => node.invoke.map((inv: { id: string }) => inv.id)).sort();
     expect(ids).to.deep.equal(['cleanup', 'create', 'linkMonitor', 'recover']);
@@ -122,7 +153,11 @@ describe('toMermaid', () => {
     for (const label of [
       'START', 'CLEANUP', 'FAULT', 'RECOVER', 'done(create)', 'error(create)', 'done(recover)', 'error(recover)',
       'done(cleanup)', 'error(cleanup)', 'after(retryBackoff)', 'after(cleanupTimeout)', '[canRetry]', '[cleanupRequested]', '[canRecover]',
+      'after(cleanupBackoff)', '[canRetryCleanup]',
     ]) expect(diagram, label).to.include(label);
+    // Every cleanup round is drawn: the pass, its backoff, the next round.
+    expect(lines).to.include('round --> stopping_backoff : error(cleanup) [canRetryCleanup]');
+    expect(lines).to.include('stopping_backoff --> round : after(cleanupBackoff)');
     expect(lines).to.include('ready --> error : FAULT (to recovering)');
     expect(lines).to.include('stopping --> error : after(cleanupTimeout) (to halted)');
   });

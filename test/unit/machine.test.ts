@@ -2,14 +2,16 @@
 // xstate's transition() on a snapshot, exactly as the model-based tests walk it.
 
 import { expect } from 'chai';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { initialTransition, transition } from 'xstate';
 import type { AnyMachineSnapshot } from 'xstate';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import {
-  CleanupTimeoutError, ConfigurationFailedError, InterfaceFaultError, TunError,
+  CleanupFailedError, CleanupTimeoutError, ConfigurationFailedError, InterfaceFaultError, TunError,
 } from '../../src/errors.js';
-import { PERMANENT_ERRNOS, TRANSIENT_ERRNOS, backoffDelay } from '../../src/lifecycle/retry-policy.js';
+import { PERMANENT_ERRNOS, TRANSIENT_ERRNOS, backoffDelay } from '../../machines/retry-policy.js';
 
 const machine = tunLifecycleMachine;
 type Snapshot = ReturnType<typeof initialTransition<typeof machine>>[0];
@@ -118,15 +120,15 @@ describe('tunLifecycle machine: pure transitions', () => {
     expect(s.context.cleanupRequested).to.equal(true);
     expect(Object.keys(s.children)).to.deep.equal(['create']);
     const succeeded = step(s, done('create', { name: 'tun0', ifindex: 9 }));
-    expect(succeeded.value).to.equal('stopping');
+    expect(succeeded.value).to.deep.equal({ stopping: 'round' });
     expect(succeeded.context.ifindex).to.equal(9);
     const transient = step(s, failed('create', kernelError('EBUSY')));
-    expect(transient.value, 'no retry after cleanup() was asked').to.equal('stopping');
+    expect(transient.value, 'no retry after cleanup() was asked').to.deep.equal({ stopping: 'round' });
   });
 
   it('cleanup() during backoff stops retrying and goes straight to stopping', () => {
     const s = steps(start(), failed('create', kernelError('EBUSY')), { type: 'CLEANUP' });
-    expect(s.value).to.equal('stopping');
+    expect(s.value).to.deep.equal({ stopping: 'round' });
     expect(Object.keys(s.children)).to.deep.equal(['cleanup']);
   });
 
@@ -167,19 +169,19 @@ describe('tunLifecycle machine: pure transitions', () => {
     expect(s.context.errorFrom).to.equal('error');
     // Manual recovery may be asked again; cleanup is always allowed.
     expect(s.can({ type: 'RECOVER' })).to.equal(true);
-    expect(step(s, { type: 'CLEANUP' }).value).to.equal('stopping');
+    expect(step(s, { type: 'CLEANUP' }).value).to.deep.equal({ stopping: 'round' });
   });
 
   it('cleanup() during a recovery attempt waits for it, then cleans up', () => {
     let s = steps(readyWith(), { type: 'FAULT', reason: 'deleted' }, { type: 'CLEANUP' });
     expect(s.value).to.deep.equal({ error: { recovering: 'attempt' } });
     s = step(s, done('recover', { name: 'tun0', ifindex: 3 }));
-    expect(s.value).to.equal('stopping');
+    expect(s.value).to.deep.equal({ stopping: 'round' });
   });
 
   it('ready → stopping → stopped (final)', () => {
     let s = step(readyWith(), { type: 'CLEANUP' });
-    expect(s.value).to.equal('stopping');
+    expect(s.value).to.deep.equal({ stopping: 'round' });
     expect(Object.keys(s.children)).to.deep.equal(['cleanup']);
     expect(s.context.counters.cleanups).to.equal(1);
     s = step(s, done('cleanup'));
@@ -198,14 +200,77 @@ describe('tunLifecycle machine: pure transitions', () => {
     expect(s.context.errorFrom).to.equal('stopping');
     expect(s.can({ type: 'RECOVER' }), 'no recovery after a failed cleanup').to.equal(false);
     s = step(s, { type: 'CLEANUP' });
-    expect(s.value, 'error→stopping: cleanup() from error tries again').to.equal('stopping');
+    expect(s.value, 'error→stopping: cleanup() from error tries again').to.deep.equal({ stopping: 'round' });
   });
 
-  it('stopping: a cleanup actor error → error, keeping a TunError as is', () => {
+  it('stopping: a cleanup actor error that is not a transient CleanupFailedError → error at once, keeping a TunError as is', () => {
     const s = steps(readyWith(), { type: 'CLEANUP' }, failed('cleanup', kernelError('EBUSY')));
     expect(s.value).to.deep.equal({ error: 'halted' });
     expect(s.context.lastError).to.be.instanceOf(TunError);
     expect((s.context.lastError as TunError).cause).to.have.property('code', 'EBUSY');
+    expect(s.context.counters.cleanupRounds).to.equal(1);
+  });
+
+  describe('cleanup rounds are states: stopping.round → stopping.backoff → stopping.round', () => {
+    const left = (transient: boolean) => new CleanupFailedError(['interface tun0 (ifindex 7)'], { state: 'stopping', interfaceName: 'tun0', transient });
+
+    it('a transient failure backs off (retryDelay·2^(round-1)), then the next round; its success → stopped', () => {
+      let s = step(readyWith({ retryDelay: 300 }), { type: 'CLEANUP' });
+      expect(s.context.cleanupRound).to.equal(1);
+      s = step(s, failed('cleanup', left(true)));
+      expect(s.value).to.deep.equal({ stopping: 'backoff' });
+      expect(s.context.lastError).to.be.instanceOf(CleanupFailedError);
+      expect(Object.keys(s.children), 'nothing runs while backing off').to.deep.equal([]);
+      s = step(s, after('cleanupBackoff', 'tunLifecycle.stopping.backoff'));
+      expect(s.value).to.deep.equal({ stopping: 'round' });
+      expect(s.context.cleanupRound).to.equal(2);
+      expect(Object.keys(s.children)).to.deep.equal(['cleanup']);
+      expect((s.children.cleanup as any).getSnapshot().input, 'the round number goes to the pass').to.deep.equal({ round: 2 });
+      s = step(s, done('cleanup'));
+      expect(s.value).to.equal('stopped');
+      expect(s.context.counters).to.include({ cleanups: 1, cleanupRounds: 2, failures: 0 });
+    });
+
+    it('the backoff delay is the retry policy\'s for the round number', () => {
+      const machineDelay = (tunLifecycleMachine.implementations.delays as any).cleanupBackoff;
+      const policy = { retryAttempts: 5, retryDelay: 300, retryDelayMax: 1000, retryJitter: 0, cleanupTimeout: 10_000, alertThreshold: 3 };
+      for (const round of [1, 2, 3, 4]) {
+        expect(machineDelay({ context: { policy, cleanupRound: round } }), `round ${round}`).to.equal(backoffDelay(policy, round));
+      }
+    });
+
+    it('rounds limit = retryAttempts + 1; then error.halted with what the last round left', () => {
+      let s = step(readyWith({ retryAttempts: 2 }), { type: 'CLEANUP' });
+      for (let round = 1; round <= 2; round++) {
+        s = steps(s, failed('cleanup', left(true)), after('cleanupBackoff', 'tunLifecycle.stopping.backoff'));
+      }
+      expect(s.context.cleanupRound).to.equal(3);
+      s = step(s, failed('cleanup', left(true)));
+      expect(s.value).to.deep.equal({ error: 'halted' });
+      expect((s.context.lastError as CleanupFailedError).leftovers).to.deep.equal(['interface tun0 (ifindex 7)']);
+      expect(s.context.errorFrom).to.equal('stopping');
+      expect(s.context.counters).to.include({ cleanupRounds: 3, failures: 1 });
+    });
+
+    it('a permanent failure (every error permanent) stops at once', () => {
+      const s = steps(readyWith({ retryAttempts: 5 }), { type: 'CLEANUP' }, failed('cleanup', left(false)));
+      expect(s.value).to.deep.equal({ error: 'halted' });
+      expect(s.context.counters.cleanupRounds).to.equal(1);
+    });
+
+    it('one deadline for every round: it fires from a round or from a backoff; cleanup() from error starts a fresh round count', () => {
+      let s = steps(readyWith(), { type: 'CLEANUP' }, failed('cleanup', left(true)));
+      expect(s.value).to.deep.equal({ stopping: 'backoff' });
+      s = step(s, after('cleanupTimeout', 'tunLifecycle.stopping'));
+      expect(s.value).to.deep.equal({ error: 'halted' });
+      expect(s.context.lastError).to.be.instanceOf(CleanupTimeoutError);
+      // No round starts once halted: the backoff's timer went with the state.
+      expect(step(s, after('cleanupBackoff', 'tunLifecycle.stopping.backoff')).value).to.deep.equal({ error: 'halted' });
+      s = step(s, { type: 'CLEANUP' });
+      expect(s.value).to.deep.equal({ stopping: 'round' });
+      expect(s.context.cleanupRound).to.equal(1);
+      expect(s.context.counters).to.include({ cleanups: 2, cleanupRounds: 2 });
+    });
   });
 
   it('error after a failed start: RECOVER re-runs the create path as a recovery', () => {
@@ -222,7 +287,9 @@ describe('tunLifecycle machine: pure transitions', () => {
       ['initializing.attempt', () => start(), ['CLEANUP']],
       ['initializing.backoff', () => step(start(), failed('create', kernelError('EBUSY'))), ['CLEANUP']],
       ['ready', () => readyWith(), ['CLEANUP', 'FAULT']],
-      ['stopping', () => step(readyWith(), { type: 'CLEANUP' }), []],
+      ['stopping.round', () => step(readyWith(), { type: 'CLEANUP' }), []],
+      ['stopping.backoff', () => steps(readyWith(), { type: 'CLEANUP' },
+        failed('cleanup', new CleanupFailedError([], { state: 'stopping', transient: true }))), []],
       ['stopped', () => steps(readyWith(), { type: 'CLEANUP' }, done('cleanup')), []],
       ['error.halted (after init)', () => step(start(), failed('create', kernelError('EPERM'))), ['CLEANUP', 'RECOVER']],
       ['error.recovering.attempt', () => step(readyWith(), { type: 'FAULT', reason: 'down' }), ['CLEANUP']],
@@ -256,5 +323,18 @@ describe('retry policy', () => {
   });
   it('no errno is both transient and permanent', () => {
     for (const code of TRANSIENT_ERRNOS) expect(PERMANENT_ERRNOS.has(code), code).to.equal(false);
+  });
+});
+
+describe('machines/ leans on nothing above it', () => {
+  it('no file under machines/ imports from src/ except src/errors.ts', () => {
+    const dir = fileURLToPath(new URL('../../../machines/', import.meta.url));
+    const files = readdirSync(dir).filter((file) => file.endsWith('.ts'));
+    expect(files).to.include.members(['tunLifecycle.ts', 'retry-policy.ts', 'types.ts']);
+    for (const file of files) {
+      const imports = [...readFileSync(`${dir}${file}`, 'utf8').matchAll(/from '([^']+)'/gu)].map((m) => m[1]!);
+      const fromSrc = imports.filter((path) => path.includes('/src/') || path.startsWith('../src'));
+      expect(fromSrc.filter((path) => path !== '../src/errors.js'), file).to.deep.equal([]);
+    }
   });
 });

@@ -8,6 +8,10 @@ import {
   validateInterfaceName, validateMtu, validateOpenOptions, validatePacket,
 } from '../../src/binding/contract/validate.js';
 import { SimulatedBinding } from '../../src/testing.js';
+import { effectiveMetric } from '../../src/binding/contract/route-metric.js';
+import { DEFAULT_POLICY } from '../../machines/tunLifecycle.js';
+import { DEFAULT_OPTIONS as PUBLIC_DEFAULTS } from '../../src/index.js';
+import { DEFAULT_OPTIONS, OPTION_KEYS, OPTION_PARTS, resolveAll, resolveOptions } from '../../src/options.js';
 
 type ErrorClass = typeof InvalidArgumentTypeError | typeof InvalidArgumentValueError | typeof OutOfRangeError;
 
@@ -235,5 +239,87 @@ describe('argument validation', () => {
       expect(binding.world.transmitted(device.name)).to.have.length(0);
       device.close();
     });
+  });
+});
+
+describe('options: one table', () => {
+  it('every key has a part and a check: a wrong value is refused naming options.<key>', () => {
+    expect(OPTION_KEYS.length).to.be.greaterThan(15);
+    for (const key of OPTION_KEYS) {
+      expect(['policy', 'link', 'wiring'], key).to.include(OPTION_PARTS[key]);
+      let caught: unknown;
+      try {
+        resolveOptions({ [key]: Symbol('wrong') });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, `options.${key} accepted a symbol`).to.be.instanceOf(TypeError);
+      expect((caught as Error).message, key).to.include(`"options.${key}`);
+    }
+  });
+
+  it('an unknown key is refused; the known keys are the table\'s', () => {
+    expectRefused(() => resolveOptions({ retryAttempt: 1 }), InvalidArgumentValueError, 'options.retryAttempt');
+    expect(Object.keys(resolveAll({})).sort()).to.deep.equal([...OPTION_KEYS].sort());
+  });
+
+  it('DEFAULT_OPTIONS: the public one, derived from the table, its policy half the chart\'s DEFAULT_POLICY', () => {
+    expect(PUBLIC_DEFAULTS).to.equal(DEFAULT_OPTIONS);
+    expect(Object.isFrozen(DEFAULT_OPTIONS)).to.equal(true);
+    expect(DEFAULT_OPTIONS).to.deep.equal({
+      retryAttempts: 5, retryDelay: 200, retryDelayMax: 30_000, retryJitter: 0, cleanupTimeout: 10_000, validateState: true,
+      alertThreshold: 3, mtu: undefined, addresses: [], routes: [], queues: 1, multiQueue: false, persist: false, handleSignals: false,
+    });
+    for (const key of Object.keys(DEFAULT_POLICY)) {
+      expect(OPTION_PARTS[key as keyof typeof OPTION_PARTS], key).to.equal('policy');
+      expect((DEFAULT_OPTIONS as Record<string, unknown>)[key], key).to.equal((DEFAULT_POLICY as Record<string, unknown>)[key]);
+    }
+    const policyKeys = OPTION_KEYS.filter((key) => OPTION_PARTS[key] === 'policy');
+    expect(policyKeys.sort()).to.deep.equal(Object.keys(DEFAULT_POLICY).sort());
+  });
+
+  it('resolveOptions() gives three parts: policy (the chart\'s), link (built once, parsed once), wiring', () => {
+    const binding = new SimulatedBinding();
+    const { policy, link, wiring } = resolveOptions({
+      binding, retryDelay: 50_000, mtu: 1400, addresses: ['10.0.0.1/24', 'fd00::1/64'], routes: ['10.1.0.0/16', { destination: 'fd01::/64', metric: 7 }],
+      queues: 2, persist: true,
+    });
+    expect(policy).to.deep.equal({ ...DEFAULT_POLICY, retryDelay: 50_000, retryDelayMax: 50_000 });
+    expect(Object.keys(wiring).sort()).to.deep.equal(OPTION_KEYS.filter((key) => OPTION_PARTS[key] === 'wiring').sort());
+    expect(wiring.binding).to.equal(binding);
+    expect(link.open).to.deep.equal({ queues: 2, multiQueue: true, persist: true });
+    expect(link.plan).to.deep.equal({
+      mtu: 1400, addresses: ['10.0.0.1/24', 'fd00::1/64'], routes: [{ destination: '10.1.0.0/16', metric: 0 }, { destination: 'fd01::/64', metric: 7 }],
+    });
+    // The plan's strings are the parsed forms' own: nothing parsed twice.
+    expect(link.plan.addresses).to.deep.equal(link.addresses.map((a) => a.cidr));
+    expect(link.routes.map((r) => r.family)).to.deep.equal([4, 6]);
+    expect(link.validateState).to.equal(true);
+    for (const key of OPTION_KEYS.filter((k) => OPTION_PARTS[k] === 'link')) expect(link, key).to.have.property(key);
+    expect(resolveOptions({}).link.plan).to.deep.equal({ addresses: [], routes: [] });
+  });
+
+  it('rules across options keep their messages and the table order', () => {
+    expectRefused(() => resolveOptions({ retryDelay: 100, retryDelayMax: 10 }), OutOfRangeError, 'options.retryDelayMax');
+    expectRefused(() => resolveOptions({ mtu: 1000, routes: ['fd00::/64'] }), OutOfRangeError, 'options.mtu');
+    expectRefused(() => resolveOptions({ queues: 2, multiQueue: false }), InvalidArgumentValueError, 'options.multiQueue');
+    // retryDelay is checked before cleanupTimeout: the first wrong one is reported.
+    expectRefused(() => resolveOptions({ cleanupTimeout: 0, retryDelay: -1 }), OutOfRangeError, 'options.retryDelay');
+  });
+});
+
+describe('route metric (one rule for the simulated kernel and verification)', () => {
+  it('an IPv6 route asked with metric 0 gets 1024; anything else keeps its metric', () => {
+    expect(effectiveMetric(6, 0)).to.equal(1024);
+    expect(effectiveMetric(6, 7)).to.equal(7);
+    expect(effectiveMetric(4, 0)).to.equal(0);
+  });
+
+  it('the simulated kernel reports the same metric verification expects', async () => {
+    const binding = new SimulatedBinding();
+    const device = await binding.open({ name: 'met0', configure: { up: true, addresses: ['fd00:9::1/64'], routes: [{ destination: 'fd00:a::/64', metric: 0 }] } });
+    const routes = await binding.listRoutes(device.ifindex);
+    expect(routes.find((r) => r.destination === 'fd00:a::/64')?.metric).to.equal(effectiveMetric(6, 0));
+    device.close();
   });
 });

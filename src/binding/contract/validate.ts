@@ -287,11 +287,6 @@ export interface NormalizedRoute {
   metric: number;
 }
 
-/** The metric the kernel stores (and reads back) for a route: IPv6 turns 0 into its default 1024. */
-export function effectiveMetric(family: Family, metric: number): number {
-  return family === 6 && metric === 0 ? 1024 : metric;
-}
-
 /** A route destination must be a network: host bits set is refused, as `ip route` does. */
 export function normalizeRoute(route: unknown, argument = 'route'): NormalizedRoute {
   const spec: RouteSpec = typeof route === 'string' ? { destination: route } : (route as RouteSpec);

@@ -22,9 +22,10 @@
 // Everything throws TunSystemError synchronously; the binding makes it async.
 
 import { createHash } from 'node:crypto';
+import { effectiveMetric } from '../contract/route-metric.js';
 import { TunSystemError, errnoOf } from '../contract/system-error.js';
 import {
-  MAX_QUEUES, MIN_IPV6_MTU, effectiveMetric, formatAddress, networkOf, parseCidr,
+  MAX_QUEUES, MIN_IPV6_MTU, formatAddress, networkOf, parseCidr,
   type NormalizedOpenOptions, type NormalizedRoute, type ParsedCidr,
 } from '../contract/validate.js';
 import type { AddressInfo, Family, LinkInfo, LinkStats, RouteInfo } from '../contract/types.js';
