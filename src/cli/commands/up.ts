@@ -25,7 +25,7 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
   const what = `tun-lifecycle ${args.command} ${requested}`;
   if (!args.simulated) requireTunPrivilege(what);
   const binding = await loadBinding(args.simulated);
-  const stately: StatelyInspector | undefined = args.statelyUrl ? createStatelyInspector({ url: args.statelyUrl }) : undefined;
+  const stately: StatelyInspector | undefined = args.statelyUrl ? await createStatelyInspector({ url: args.statelyUrl }) : undefined;
   let adapter: TunAdapter;
   try {
     adapter = new TunAdapter(requested, {
