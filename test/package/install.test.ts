@@ -186,6 +186,15 @@ describe('package: the packed tarball installed into a fresh project, offline, w
       if (proc.proc.exitCode === null) proc.proc.kill('SIGKILL');
     }
   });
+
+  it('the CLI\'s --stately without the optional peers: one line naming the install, exit 1, no interface made', async () => {
+    const cli = join(app, 'node_modules/.bin/tun-lifecycle');
+    const failed = await run(cli, ['up', 'tlpkg1', '--address', '10.238.0.1/24', '--stately', 'ws://127.0.0.1:9'], { cwd: app, env })
+      .then(() => undefined, (error: { code?: number; stdout: string; stderr: string }) => error);
+    expect(failed?.code).to.equal(1);
+    expect(failed?.stderr).to.equal("tun-lifecycle: Stately's inspector needs @statelyai/inspect, which is not installed: run `npm install @statelyai/inspect ws`\n");
+    expect(ipLink('tlpkg1')).to.equal(undefined);
+  });
   });
 
   // After the suite above (mocha runs a suite's own tests before its nested suites): this removes the prebuilds.
