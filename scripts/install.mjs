@@ -3,9 +3,12 @@
 // prebuilds/ (or a local build/Release) is used when it loads on this machine;
 // only when none does is it compiled, with node-gyp against the running Node's
 // own headers (python3, make and g++ needed then). No headers, no compile: it
-// says so rather than letting node-gyp fetch them.
+// says so rather than letting node-gyp fetch them. In a git checkout it always
+// compiles into build/ (`npm ci`, `npm run install` after native/ changes): a
+// developer runs what the sources say, not a prebuild of older ones.
 
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,12 +27,16 @@ function loadsHere() {
   }
 }
 
-const found = loadsHere();
-if (typeof found === 'string') {
-  console.log(`tun-lifecycle: using ${found.slice(root.length + 1)}`);
-  process.exit(0);
+if (existsSync(join(root, '.git'))) {
+  console.log('tun-lifecycle: a git checkout: compiling the addon into build/');
+} else {
+  const found = loadsHere();
+  if (typeof found === 'string') {
+    console.log(`tun-lifecycle: using ${found.slice(root.length + 1)}`);
+    process.exit(0);
+  }
+  console.log(`tun-lifecycle: no prebuilt addon loads here (${found.error.message.split('\n')[0]}); compiling it`);
 }
-console.log(`tun-lifecycle: no prebuilt addon loads here (${found.error.message.split('\n')[0]}); compiling it`);
 const nodedir = localNodeDir();
 const gyp = nodeGypCommand(require);
 if (!nodedir || !gyp) {
