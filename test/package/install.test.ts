@@ -97,6 +97,10 @@ describe('package: the packed tarball installed into a fresh project, offline, w
   let env: NodeJS.ProcessEnv;
 
   before(async () => {
+    for (const arch of ['x64', 'arm64']) {
+      const prebuild = join(ROOT, 'prebuilds', `linux-${arch}`, 'tun-lifecycle.napi.glibc.node');
+      if (!existsSync(prebuild)) throw new Error(`${prebuild} is missing: run \`node scripts/prebuild.mjs\` first (.ci/run does)`);
+    }
     work = mkdtempSync(join(tmpdir(), 'tl-package-'));
     const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, maxBuffer: 16 << 20 });
     const report = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
