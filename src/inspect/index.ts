@@ -8,7 +8,8 @@ export type {
   FeedMessage, FeedOptions, InspectTarget, InspectableAdapter, PendingTimer, SnapshotMessage, EventMessage, AlertMessage,
   StatsMessage, WelcomeMessage,
 } from './feed.js';
-export { createStatelyInspector } from './stately.js';
+export { createStatelyInspector, STATELY_INSTALL } from './stately.js';
+export { MissingPeerError } from './optional-peer.js';
 export type { StatelyInspector, StatelyInspectorOptions } from './stately.js';
 export { toJsonSafe } from './json-safe.js';
 export { RelayFeed, pipeFeed } from './relay-feed.js';

@@ -18,13 +18,11 @@ section h2 { margin:0 0 8px; font-size:12px; color:var(--dim); text-transform:up
 .side { display:flex; flex-direction:column; gap:12px; min-width:0; }
 #diagram { background:#fff; border-radius:6px; padding:8px; overflow:auto; }
 #diagram svg { max-width:100%; height:auto; }
-#diagram .tl-active > rect, #diagram .tl-active > path, #diagram .tl-active rect.outer, #diagram .tl-active > g > rect
-  { stroke:#0d8a5f !important; stroke-width:3px !important; }
-#diagram .node.tl-current rect, #diagram .node.tl-current path { fill:#3fb68b !important; stroke:#0b6b49 !important; stroke-width:3px !important; }
-#diagram .node.tl-current .nodeLabel, #diagram .node.tl-current text { color:#fff !important; fill:#fff !important; font-weight:700; }
-#diagram .statediagram-cluster.tl-active rect.outer, #diagram .statediagram-cluster.tl-active > rect { stroke:#0d8a5f !important; stroke-width:3px !important; }
-#diagram .statediagram-cluster.tl-active rect.inner { fill:#e8f7f0 !important; }
-#diagram.error-state .node.tl-current rect { fill:#e5534b !important; stroke:#8e1b16 !important; }
+#diagram .cluster.tl-active > path { stroke:#0d8a5f !important; stroke-width:3px !important; fill:#e8f7f0 !important; }
+#diagram .node.tl-active > path { stroke:#0d8a5f !important; stroke-width:3px !important; }
+#diagram .node.tl-current > path { fill:#3fb68b !important; stroke:#0b6b49 !important; stroke-width:3px !important; }
+#diagram .node.tl-current text { fill:#fff !important; font-weight:700; }
+#diagram.error-state .node.tl-current > path { fill:#e5534b !important; stroke:#8e1b16 !important; }
 dl { display:grid; grid-template-columns:max-content 1fr; gap:3px 12px; margin:0; }
 dt { color:var(--dim); } dd { margin:0; font-family: ui-monospace, "DejaVu Sans Mono", monospace; word-break:break-word; }
 .err { color:#ffaba8; } .none { color:var(--dim); font-style:italic; }

@@ -1,5 +1,5 @@
 // The offline inspector page: markup only; style and script live beside it.
-// Everything it loads comes from the same server (mermaid.js, /events).
+// Everything it loads comes from the same server (diagram.svg, /events).
 
 import { readFileSync } from 'node:fs';
 import { PAGE_STYLE } from './page-style.js';
@@ -47,7 +47,6 @@ export function inspectorPage(title: string): string {
     <tbody id="log"></tbody></table></div></section>
 </main>
 <footer>tun-lifecycle offline inspector · served from this process on loopback · no network access needed</footer>
-<script src="mermaid.js"></script>
 <script type="module">
 ${readPageScript()}
 </script>

@@ -1,20 +1,20 @@
 // serveInspector: the offline inspector, an HTTP server on loopback that
-// serves one self-contained page, Mermaid from this package's own
-// node_modules (no CDN), and the live feed as server-sent events.
+// serves one self-contained page, the statechart drawn as SVG here on the
+// server (Graphviz as WebAssembly, no CDN, no browser library), and the live
+// feed as server-sent events.
 //   GET /             the page
-//   GET /mermaid.js   node_modules/mermaid/dist/mermaid.min.js
+//   GET /diagram.svg  the feed's diagram laid out by Graphviz; each state's element has its Mermaid id
 //   GET /events       text/event-stream: a 'welcome' (diagram, state, log), then every FeedMessage
 //   GET /state.json   the welcome message, for scripts and curl
 
-import { createReadStream } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { InspectorFeed } from './feed.js';
 import type { FeedMessage, FeedOptions, InspectTarget } from './feed.js';
 import type { FeedSource } from './relay-feed.js';
 import { inspectorPage } from './page.js';
+import { diagramSvg } from './diagram-svg.js';
 
 export interface ServeInspectorOptions extends FeedOptions {
   /** TCP port; 0 picks a free one. Default 0. */
@@ -32,12 +32,6 @@ export interface InspectorServer {
   close(): Promise<void>;
 }
 
-const require = createRequire(import.meta.url);
-
-function mermaidPath(): string {
-  return require.resolve('mermaid/dist/mermaid.min.js');
-}
-
 /** target: a TunAdapter, a lifecycle actor, or a FeedSource (an InspectorFeed, a RelayFeed). */
 export async function serveInspector(target: InspectTarget | FeedSource, options: ServeInspectorOptions = {}): Promise<InspectorServer> {
   const host = options.host ?? '127.0.0.1';
@@ -45,7 +39,6 @@ export async function serveInspector(target: InspectTarget | FeedSource, options
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`The value of "options.port" is out of range. It must be >= 0 and <= 65535. Received ${port}`);
   }
-  const mermaid = mermaidPath();
   const feed: FeedSource = isFeedSource(target) ? target : new InspectorFeed(target, options);
   const streams = new Set<ServerResponse>();
 
@@ -66,9 +59,13 @@ export async function serveInspector(target: InspectTarget | FeedSource, options
     if (path === '/' || path === '/index.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(inspectorPage(feed.welcome().title));
-    } else if (path === '/mermaid.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'max-age=3600' });
-      createReadStream(mermaid).pipe(res);
+    } else if (path === '/diagram.svg') {
+      diagramSvg(feed.welcome().diagram).then((svg) => {
+        res.writeHead(200, { 'content-type': 'image/svg+xml; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(svg);
+      }, (error: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`cannot draw the diagram: ${(error as Error).message}\n`);
+      });
     } else if (path === '/state.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(feed.welcome()));

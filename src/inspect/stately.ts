@@ -3,10 +3,29 @@
 // and the actor's snapshots and events stream to a WebSocket relay (by
 // default ws://127.0.0.1:8080, e.g. @statelyai/inspect/server's
 // createInspectorServer, which opens the inspector page and relays to it).
+// @statelyai/inspect and ws are optional peers, imported only here, when asked
+// for: without them the rest of the package works and this says what to install.
 
-import { createWebSocketInspector } from '@statelyai/inspect';
 import type { InspectionEvent, Observer } from 'xstate';
 import { toJsonSafe } from './json-safe.js';
+import { importPeer } from './optional-peer.js';
+import type { Importer } from './optional-peer.js';
+
+export const STATELY_INSTALL = 'npm install @statelyai/inspect ws';
+
+/** The part of @statelyai/inspect used here (typed locally, so the types do not need the peer either). */
+interface StatelyModule {
+  createWebSocketInspector(options: {
+    url: string;
+    sanitizeContext: (context: Record<string, unknown>) => Record<string, unknown>;
+    sanitizeEvent: <E>(event: E) => E;
+  }): { inspect: Partial<Observer<InspectionEvent>>; stop(): void };
+}
+
+/** @statelyai/inspect, or a MissingPeerError naming STATELY_INSTALL. importer: the test's seam. */
+export function loadStately(importer?: Importer): Promise<StatelyModule> {
+  return importPeer<StatelyModule>('@statelyai/inspect', "Stately's inspector", STATELY_INSTALL, importer);
+}
 
 export interface StatelyInspectorOptions {
   /** WebSocket relay to send to. Default ws://127.0.0.1:8080. */
@@ -20,7 +39,9 @@ export interface StatelyInspector {
   stop(): void;
 }
 
-export function createStatelyInspector(options: StatelyInspectorOptions = {}): StatelyInspector {
+/** Rejects with a MissingPeerError (code ERR_TUN_MISSING_PEER) when @statelyai/inspect is not installed. */
+export async function createStatelyInspector(options: StatelyInspectorOptions = {}): Promise<StatelyInspector> {
+  const { createWebSocketInspector } = await loadStately();
   const inspector = createWebSocketInspector({
     url: options.url ?? 'ws://127.0.0.1:8080',
     // The context holds Error objects (lastError) that plain JSON would turn into {}.

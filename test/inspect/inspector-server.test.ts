@@ -1,5 +1,5 @@
 // serveInspector over HTTP, without a browser: loopback only, a page that
-// loads nothing from elsewhere, Mermaid from node_modules, and a pushed feed
+// loads nothing from elsewhere, the diagram drawn on the server, and a pushed feed
 // (server-sent events) that carries the lifecycle's snapshots, events with
 // timestamps, the machine's own diagram, pending timers and stats.
 
@@ -8,6 +8,7 @@ import { get } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { SimulatedBinding } from '../../src/testing.js';
 import { TunAdapter, toMermaid, tunLifecycleMachine } from '../../src/index.js';
+import { mermaidStateIds } from '../../src/inspect/state-ids.js';
 import { serveInspector } from '../../src/inspect/index.js';
 import type { InspectorServer, SnapshotMessage, WelcomeMessage } from '../../src/inspect/index.js';
 
@@ -74,7 +75,7 @@ describe('inspect: serveInspector (HTTP + server-sent events)', () => {
     adapter = undefined;
   });
 
-  it('listens on loopback, serves a self-contained page and the local Mermaid bundle', async () => {
+  it('listens on loopback, serves a self-contained page and the diagram drawn on the server', async () => {
     adapter = new TunAdapter('tlpage0', { binding: new SimulatedBinding() });
     server = await serveInspector(adapter, { port: 0 });
     expect(server.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/u);
@@ -83,16 +84,21 @@ describe('inspect: serveInspector (HTTP + server-sent events)', () => {
     expect(page.type).to.match(/text\/html/u);
     // Nothing the page loads may come from elsewhere: every src/href is relative.
     const refs = [...page.body.matchAll(/(?:src|href)="([^"]*)"/gu)].map((m) => m[1]);
-    expect(refs).to.deep.equal(['mermaid.js']);
+    expect(refs).to.deep.equal([]);
     expect(page.body).to.not.match(/https?:\/\//u);
     // The script (src/inspect/browser/page.js, copied by the build) is inline, whole, as a module.
     const script = /<script type="module">([\s\S]*?)<\/script>/u.exec(page.body)?.[1] ?? '';
-    expect(script).to.contain("new EventSource('events')").and.to.match(/export \{\};\s*$/u);
+    expect(script).to.contain("new EventSource('events')").and.to.contain("fetch('diagram.svg')").and.to.match(/export \{\};\s*$/u);
     expect(script, 'no source map comment pointing nowhere').to.not.contain('sourceMappingURL');
-    const mermaid = await fetchText(`${server.url}mermaid.js`);
-    expect(mermaid.status).to.equal(200);
-    expect(mermaid.body.length).to.be.greaterThan(1_000_000);
-    expect(mermaid.body).to.contain('mermaid');
+    // The diagram: Graphviz's SVG of the machine's Mermaid text, one element per state under its Mermaid id.
+    const diagram = await fetchText(`${server.url}diagram.svg`);
+    expect(diagram.status).to.equal(200);
+    expect(diagram.type).to.match(/image\/svg\+xml/u);
+    expect(diagram.body).to.match(/^<\?xml[\s\S]*<svg [\s\S]*<\/svg>\s*$/u);
+    for (const id of Object.values(mermaidStateIds(tunLifecycleMachine))) {
+      expect(diagram.body, `the element of state ${id}`).to.match(new RegExp(`<g id="${id}" class="(node|cluster)"`, 'u'));
+    }
+    expect(diagram.body).to.contain('>error(create) [canRetry]<');
     expect((await fetchText(`${server.url}nope`)).status).to.equal(404);
   });
 

@@ -9,7 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { SimulatedBinding } from '../../src/testing.js';
 import { createAdapter } from '../../src/index.js';
 import type { TunAdapter, TunBinding } from '../../src/index.js';
-import { createStatelyInspector } from '../../src/inspect/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createStatelyInspector, MissingPeerError, STATELY_INSTALL } from '../../src/inspect/index.js';
+import { loadStately } from '../../src/inspect/stately.js';
 import { describeKernel } from '../helpers/netns.js';
 import { ip } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
@@ -60,7 +65,7 @@ const rootSnapshots = (messages: Received[], sessionId: string) =>
 
 async function followLifecycle(binding: TunBinding, name: string, deleteFromOutside: () => void): Promise<void> {
   const rx = await receiver();
-  const inspector = createStatelyInspector({ url: rx.url });
+  const inspector = await createStatelyInspector({ url: rx.url });
   let adapter: TunAdapter | undefined;
   try {
     adapter = await createAdapter(name, { binding, addresses: ['10.233.0.1/24'], retryDelay: 20, inspect: inspector.inspect });
@@ -97,6 +102,26 @@ async function followLifecycle(binding: TunBinding, name: string, deleteFromOuts
 }
 
 describe('inspect: Stately WebSocket inspector wiring', () => {
+  it('without @statelyai/inspect installed, says in one line what to install', async () => {
+    // A real resolution that finds nothing: the import runs from a module in an empty temp directory.
+    const dir = mkdtempSync(join(tmpdir(), 'tl-no-peer-'));
+    try {
+      writeFileSync(join(dir, 'probe.mjs'), 'export const load = (specifier) => import(specifier);\n');
+      const probe = await import(pathToFileURL(join(dir, 'probe.mjs')).href) as { load(s: string): Promise<unknown> };
+      const error = await loadStately(probe.load).then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(MissingPeerError);
+      expect((error as MissingPeerError).code).to.equal('ERR_TUN_MISSING_PEER');
+      expect((error as Error).message).to.equal(`Stately's inspector needs @statelyai/inspect, which is not installed: run \`${STATELY_INSTALL}\``);
+      expect(STATELY_INSTALL).to.equal('npm install @statelyai/inspect ws');
+      expect(((error as Error).cause as { code: string }).code).to.equal('ERR_MODULE_NOT_FOUND');
+      // Installed (here, as a devDependency), the same loader finds it.
+      expect((await loadStately()).createWebSocketInspector).to.be.a('function');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   it('streams the actor, its events and its snapshots (errors readable) of a simulated lifecycle with a fault and recovery', async () => {
     const binding = new SimulatedBinding();
     await followLifecycle(binding, 'tlinsp0', () => binding.world.deleteLink('tlinsp0'));

@@ -94,7 +94,7 @@ export interface RawLinkSteps {
   alias: string | undefined;
 }
 
-/** What build/Release/tun_lifecycle.node exports. Each function is one kernel conversation. */
+/** What the addon (build/Release/tun_lifecycle.node or a prebuild) exports. Each function is one kernel conversation. */
 export interface TunAddon {
   init(makeError: (init: TunSystemErrorInit) => Error): void;
   readonly stepLayout: StepLayout;
@@ -127,7 +127,6 @@ export interface TunAddon {
 }
 
 export const PACKAGE_NAME = 'tun-lifecycle';
-export const ADDON_RELATIVE_PATH = join('build', 'Release', 'tun_lifecycle.node');
 
 /** The directory holding this package's package.json, found by walking up from this file. */
 export function findPackageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
@@ -144,26 +143,41 @@ export function findPackageRoot(from: string = dirname(fileURLToPath(import.meta
   }
 }
 
+const require = createRequire(import.meta.url);
+
+/**
+ * The addon file to load: a local build (build/Release, what `npm run install`
+ * or a fallback compile makes; preferred, so a checkout runs what it built),
+ * else the prebuild shipped for this platform, arch and libc
+ * (prebuilds/linux-x64/, prebuilds/linux-arm64/; Node-API, any Node >= 20).
+ * node-gyp-build does the choosing, the same way the install script did.
+ */
+export function findAddon(root: string = findPackageRoot()): string {
+  const { path } = require('node-gyp-build') as { path(dir: string): string };
+  try {
+    return path(root);
+  } catch (cause) {
+    throw new Error(
+      `${PACKAGE_NAME}: no native addon for ${process.platform}-${process.arch} in ${root} ` +
+        '(no build/Release/tun_lifecycle.node and no matching prebuilds/). ' +
+        `Build it with \`npm rebuild ${PACKAGE_NAME}\` (needs python3, make and g++; uses the local Node headers).`,
+      { cause },
+    );
+  }
+}
+
 let addon: TunAddon | undefined;
 
 /** Loads the addon (once per thread). Throws a message saying how to build it when it is missing. */
 export function loadAddon(): TunAddon {
   if (addon) return addon;
-  const root = findPackageRoot();
-  const file = join(root, ADDON_RELATIVE_PATH);
-  if (!existsSync(file)) {
-    throw new Error(
-      `${PACKAGE_NAME}: the native addon is not built (${file} is missing). ` +
-        `Build it with \`npm rebuild ${PACKAGE_NAME}\` or \`npx node-gyp rebuild\` in ${root} ` +
-        '(needs a C++ toolchain, make and python3).',
-    );
-  }
+  const file = findAddon();
   let loaded: TunAddon;
   try {
-    loaded = createRequire(import.meta.url)(file) as TunAddon;
+    loaded = require(file) as TunAddon;
   } catch (cause) {
     throw new Error(`${PACKAGE_NAME}: cannot load ${file}: ${(cause as Error).message}. ` +
-      'Rebuild it for this Node with `npx node-gyp rebuild`.', { cause });
+      `Rebuild it for this machine with \`npm rebuild ${PACKAGE_NAME}\`.`, { cause });
   }
   loaded.init((init) => new TunSystemError(init));
   addon = loaded;

@@ -10,6 +10,7 @@ import { InterfaceState } from '../../../machines/types.js';
 import { serveInspector } from '../../inspect/server.js';
 import type { InspectorServer } from '../../inspect/server.js';
 import { createStatelyInspector } from '../../inspect/stately.js';
+import { MissingPeerError } from '../../inspect/optional-peer.js';
 import type { StatelyInspector } from '../../inspect/stately.js';
 import { ownTag } from '../../lifecycle/ownership.js';
 import type { ParsedArgs } from '../args.js';
@@ -25,7 +26,7 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
   const what = `tun-lifecycle ${args.command} ${requested}`;
   if (!args.simulated) requireTunPrivilege(what);
   const binding = await loadBinding(args.simulated);
-  const stately: StatelyInspector | undefined = args.statelyUrl ? createStatelyInspector({ url: args.statelyUrl }) : undefined;
+  const stately: StatelyInspector | undefined = args.statelyUrl ? await statelyFor(args.statelyUrl) : undefined;
   let adapter: TunAdapter;
   try {
     adapter = new TunAdapter(requested, {
@@ -183,4 +184,14 @@ function stopRequests(out: Output) {
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** --stately: before anything is created, so a missing optional peer is one line and nothing to clean up. */
+async function statelyFor(url: string): Promise<StatelyInspector> {
+  try {
+    return await createStatelyInspector({ url });
+  } catch (error) {
+    if (error instanceof MissingPeerError) throw new CliError(error.message, ExitCode.Failed);
+    throw error;
+  }
 }

@@ -1,8 +1,8 @@
 // The inspector page's script, run by the browser as a module (inlined into
 // the page by ../page.ts; plain ES2020, no framework, no build step of its
 // own). Type-checked against the feed's message types and the DOM by
-// ./tsconfig.json (part of `npm run build`). It renders the machine's Mermaid
-// text with the locally served Mermaid, finds each state's node in the SVG,
+// ./tsconfig.json (part of `npm run build`). It inlines the diagram the server
+// drew (diagram.svg, Graphviz), finds each state's node in the SVG by its id,
 // then applies the server's pushed messages in order: highlight the active
 // states, append to the event log, refresh context / timers / stats.
 // window.__inspector exposes what it highlighted, for the browser test and
@@ -35,7 +35,7 @@
  *   queues?: PacketCounts[], error?: { message: string } }} PageStats
  */
 
-const page = /** @type {Window & typeof globalThis & { __inspector: Probe, mermaid: import('mermaid').Mermaid }} */ (window);
+const page = /** @type {Window & typeof globalThis & { __inspector: Probe }} */ (window);
 
 /** @param {string} id */
 var $ = function (id) {
@@ -46,7 +46,7 @@ var $ = function (id) {
 /** @type {Probe} */
 var probe = page.__inspector = { rendered: false, messages: 0, highlights: [], current: null, error: null };
 /** @type {Record<string, Element>} */
-var nodes = {};          // mermaid state id -> svg element
+var nodes = {};          // state id (the Mermaid text's) -> svg element
 /** @type {number | null} */
 var startedAt = null;   // the first logged event: 'since' times count from it
 /** @type {string | null} */
@@ -86,15 +86,14 @@ function eventName(type) {
   return type;
 }
 
-// Mermaid's state diagram names a leaf node "<prefix>state-<id>-<n>" and a
-// composite state's cluster "<id>" (its label sits inside it).
+// The server's drawing gives a leaf state's node and a composite state's
+// cluster the state's id as their element id.
 /** @param {Element} svg */
 function indexNodes(svg) {
   nodes = {};
   var ids = Object.values(probe.stateIds || {});
-  svg.querySelectorAll('g.node[id], g.cluster[id], g[id]').forEach(function (el) {
-    var m = /state-(.+)-\d+$/.exec(el.id);
-    var key = m ? m[1] : el.id;
+  svg.querySelectorAll('g.node[id], g.cluster[id]').forEach(function (el) {
+    var key = el.id;
     if (ids.indexOf(key) >= 0 && !nodes[key]) {
       nodes[key] = el;
       el.setAttribute('data-tl-state', key);
@@ -216,8 +215,9 @@ async function welcome(w) {
   document.title = w.title + ' — inspector';
   $('title').textContent = w.title;
   if (!probe.rendered) {
-    var out = await page.mermaid.render('tl-diagram-svg', w.diagram);
-    $('diagram').innerHTML = out.svg;
+    var response = await fetch('diagram.svg');
+    if (!response.ok) throw new Error('diagram.svg: ' + response.status + ' ' + (await response.text()));
+    $('diagram').innerHTML = await response.text();
     indexNodes(/** @type {SVGSVGElement} */ ($('diagram').querySelector('svg')));
     probe.rendered = true;
     probe.indexed = Object.keys(nodes);
@@ -240,7 +240,6 @@ function handle(m) {
   else applyLogEntry(m);
 }
 
-page.mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'default', state: { useMaxWidth: true } });
 var source = new EventSource('events');
 source.onopen = function () { $('conn').textContent = 'live'; $('conn').className = 'conn live'; };
 source.onerror = function () { $('conn').textContent = 'disconnected'; $('conn').className = 'conn lost'; };
