@@ -17,6 +17,7 @@ static void TeardownHook(napi_async_cleanup_hook_handle handle, void* arg) {
   AddonData* data = static_cast<AddonData*>(arg);
   data->tearing_down = true;
   data->pool->Drain();
+  data->namespaces.clear();  // pools still used by a running task go when it ends
   if (data->live.empty()) {
     napi_remove_async_cleanup_hook(handle);
     return;
@@ -56,7 +57,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, InitJs, "init"));
   exports.Set("stepLayout", StepLayout(env));
   exports.Set("LinkListener", LinkListener::Define(env));
-  RegisterOps(env, exports);
+  RegisterOps(env, exports, 0);
+  RegisterNamespaces(env, exports);
   return exports;
 }
 

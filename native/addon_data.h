@@ -7,6 +7,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <map>
 #include <memory>
 #include <unordered_set>
 #include <vector>
@@ -21,6 +22,11 @@ struct AddonData {
   Napi::FunctionReference error_factory;
   Napi::FunctionReference queue_ctor;
   std::shared_ptr<NlPool> pool;
+  // The netlink pools of other network namespaces this environment works in,
+  // by handle id (the namespace object's functions carry the id, never a
+  // pointer, so a call after close() finds nothing instead of freed memory).
+  std::map<uint32_t, std::shared_ptr<NlPool>> namespaces;
+  uint32_t next_namespace = 1;
   uv_loop_t* loop = nullptr;
   // Handles not yet through uv_close's callback (their memory is still ours).
   std::unordered_set<PollCore*> live;

@@ -11,7 +11,7 @@ import type { AlertEvent, LifecycleCounters } from '../../machines/types.js';
 import { InterfaceState } from '../../machines/types.js';
 import type { LinkStats, QueueStats, TunBinding } from '../binding/contract/types.js';
 import { AbortError, InterfaceNotReadyError, InvalidStateTransitionError } from '../errors.js';
-import { loadDefaultBinding } from '../binding/default.js';
+import { bindingIn } from '../binding/default.js';
 import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
 import { InterfaceSession } from '../lifecycle/session.js';
@@ -75,7 +75,8 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     const { policy, link, wiring } = resolveOptions(options);
     this.#options = wiring;
     this.#log = createLog(this.#options.logger);
-    this.#binding = this.#options.binding;
+    // With netns the binding is the namespace's, made when first needed.
+    this.#binding = this.#options.netns === undefined ? this.#options.binding : undefined;
     const requestedName = name;
     const host: ActorHost = {
       session: () => {
@@ -83,7 +84,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
         return this.#session;
       },
       hasBinding: () => this.#binding !== undefined,
-      ensureBinding: async () => { this.#binding ??= await loadDefaultBinding(); },
+      ensureBinding: async () => { this.#binding ??= await bindingIn(this.#options); },
     };
 
     const inspect = this.#options.inspect;
