@@ -29,6 +29,8 @@ export class NamespaceLease {
   #handle: Promise<RawNamespace> | undefined;
   #ready: RawNamespace | undefined;
   #users = 0;
+  /** The namespace was entered once: its name vanishing since means it is gone. */
+  #entered = false;
   /** The addon's operations, each run inside the namespace. */
   readonly ops: AddonOps;
 
@@ -77,6 +79,7 @@ export class NamespaceLease {
   #acquire(): Promise<RawNamespace> {
     this.#handle ??= this.#open().then((handle) => {
       this.#ready = handle;
+      this.#entered = true;
       return handle;
     });
     const handle = this.#handle;
@@ -100,7 +103,14 @@ export class NamespaceLease {
     try {
       fd = openSync(target.path, constants.O_RDONLY);
     } catch (error) {
-      throw new TunSystemError({ code: (error as NodeJS.ErrnoException).code ?? 'EIO', syscall: `open(${target.path})` });
+      const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+      // Deleted (ip netns del) after we worked in it: once our last fd closed
+      // the namespace died, and every interface in it with it. Operations
+      // about its links answer as for a link that is gone.
+      if (code === 'ENOENT' && this.#entered) {
+        throw new TunSystemError({ code: 'ENODEV', syscall: `open(${target.path})`, message: 'the network namespace is gone, and its interfaces with it' });
+      }
+      throw new TunSystemError({ code, syscall: `open(${target.path})` });
     }
     try {
       return await this.#handleOf(fd);
