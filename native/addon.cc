@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "handoff.h"
 #include "monitor.h"
 #include "ops.h"
 #include "poll_core.h"
@@ -59,6 +60,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("LinkListener", LinkListener::Define(env));
   RegisterOps(env, exports, 0);
   RegisterNamespaces(env, exports);
+  RegisterHandoff(env, exports);
   return exports;
 }
 

@@ -59,6 +59,8 @@ export interface RawQueue {
   pause(): void;
   resume(): void;
   close(): void;
+  /** The fd, duplicated, into the process-wide handoff registry (native/handoff.h); this queue closes. */
+  handOff(): number;
   stats(): RawQueueStats;
   setPersist(persist: boolean): Promise<void>;
   readonly closed: boolean;
@@ -131,6 +133,10 @@ export interface TunAddon extends AddonOps {
   readonly stepLayout: StepLayout;
   /** fd (kept by the caller) must be a network namespace (EINVAL); EPERM without privilege over it. */
   openNamespace(fd: number): Promise<RawNamespace>;
+  /** A queue handed off (by any thread) becomes this environment's; EBADF for an unknown token. */
+  adoptQueue(token: number): RawQueue;
+  /** Closes a handed-off queue nobody adopted; false when it was adopted (or never existed). */
+  reclaimQueue(token: number): boolean;
   /** Lets go of the handle: its idle sockets and its namespace fd close. */
   closeNamespace(id: number): void;
   /** Queue and monitor fds plus netlink sockets (in use or idle in the pool). */

@@ -124,6 +124,29 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
     this.#markClosed();
     process.nextTick(() => this.emit('close'));
   }
+
+  /**
+   * Hands this queue to another thread (a worker_threads Worker): returns a
+   * plain, cloneable handle to post to it, where attachQueue(handle)
+   * (src/binding/native/worker-queue.ts) makes it that thread's. Here the
+   * queue closes, as close() would, but the TUN queue stays attached.
+   */
+  handOff(): QueueHandle {
+    if (this.#closed) throw new TunSystemError({ code: 'EBADF', syscall: 'handOff', interfaceName: this.#device.name });
+    const token = this.#raw.handOff();
+    this.#markClosed();
+    process.nextTick(() => this.emit('close'));
+    return { token, index: this.index, interfaceName: this.#device.name, ifindex: this.#device.ifindex, mtu: this.#device.mtu };
+  }
+}
+
+/** A queue on its way to another thread: plain data (postMessage clones it). */
+export interface QueueHandle {
+  readonly token: number;
+  readonly index: number;
+  readonly interfaceName: string;
+  readonly ifindex: number;
+  readonly mtu: number;
 }
 
 export class NativeTunDevice implements TunDevice {
