@@ -4,6 +4,7 @@
 //   - C relay: bench/c/tun_relay.c, poll() + one read()/write() per packet;
 //   - this package, one queue: bench/lib/tunnel-relay.ts `package`
 //     (binding.namespace(), batched reads, write per packet);
+//   - this package, 2 queues in 2 worker_threads (`workers 2`: queue.handOff() / attachQueue());
 //   - naive Node: fs.read/fs.write on the same kind of fds (tunnel-relay.ts `naive`).
 // Tests: TCP one stream, TCP 4 streams, UDP 1400-byte datagrams (-u -b 0).
 // Rounds are interleaved (every relay once per round); medians are reported,
@@ -115,6 +116,7 @@ export async function main(): Promise<void> {
   const relays: Relay[] = [
     { name: 'C relay', start: (a, b) => startHelper(cRelay, ['relay', a, b, NAME_A, NAME_B], { timeoutMs: 600_000 }) },
     { name: 'tun-lifecycle, 1 queue', start: (a, b) => startHelper(process.execPath, [nodeRelay, 'package', a, b, NAME_A, NAME_B], { timeoutMs: 600_000, killsItself: true }) },
+    { name: 'tun-lifecycle, 2 queues in 2 workers', start: (a, b) => startHelper(process.execPath, [nodeRelay, 'workers', '2', a, b, NAME_A, NAME_B], { timeoutMs: 600_000, killsItself: true }) },
     { name: 'naive Node (fs.read/fs.write)', start: (a, b) => startHelper(cRelay, ['exec', a, b, NAME_A, NAME_B, process.execPath, nodeRelay, 'naive'], { timeoutMs: 600_000, killsItself: true }) },
   ];
   const nsA = `tunnel-a-${process.pid}`;
