@@ -12,6 +12,9 @@ import { InterfaceState } from '../../machines/types.js';
 import type { LinkStats, QueueStats, TunBinding } from '../binding/contract/types.js';
 import { AbortError, InterfaceNotReadyError, InvalidStateTransitionError } from '../errors.js';
 import { bindingIn } from '../binding/default.js';
+import type { Worker } from 'node:worker_threads';
+import type { QueueHandle } from '../binding/native/device.js';
+import { runQueueInWorker } from './worker-queues.js';
 import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
 import { InterfaceSession } from '../lifecycle/session.js';
@@ -217,6 +220,19 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     }
     const index = validateInteger(queue, 'queue', 0, device.queues.length - 1);
     return device.queues[index]!.write(packet);
+  }
+
+  /**
+   * Queue `index` read and written by a worker_threads Worker: `start` gets a
+   * cloneable handle to pass it (workerData), where attachQueue(handle) makes
+   * it the worker's. Native binding, ready adapter only. A worker that exits
+   * is counted, not a fault, while another queue remains (src/adapter/worker-queues.ts).
+   */
+  runQueueInWorker(index: number, start: (handle: QueueHandle) => Worker): Promise<Worker> {
+    if (this.state !== InterfaceState.Ready || !this.#session) {
+      throw new InterfaceNotReadyError('runQueueInWorker', { state: this.state, interfaceName: this.name });
+    }
+    return runQueueInWorker(this.#session, index, start);
   }
 
   /** Packets read from the interface, until it stops (or the loop breaks). */

@@ -18,6 +18,7 @@ import { eventually } from '../helpers/wait.js';
 import type { TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 import { reclaimQueue, type QueueHandle } from '../../src/binding/native/worker-queue.js';
 import type { NativePacketQueue } from '../../src/binding/native/device.js';
+import { TunAdapter } from '../../src/adapter/index.js';
 
 const WORKER = new URL('../fixtures/queue-worker.js', import.meta.url);
 const TUN = '10.220.0.1';
@@ -31,13 +32,13 @@ class QueueWorker {
   readonly messages: Message[] = [];
   readonly exited: Promise<number>;
   readonly errors: Error[] = [];
-  constructor(readonly handle: QueueHandle) {
+  constructor(readonly handle: QueueHandle, queue?: NativePacketQueue) {
     this.worker = new Worker(WORKER, { workerData: { handle } });
     this.worker.on('message', (m: Message) => this.messages.push(m));
     this.worker.on('error', (e) => this.errors.push(e));
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
     // A handle the worker never attached would otherwise leak its fd.
-    void this.exited.then(() => reclaimQueue(handle));
+    void this.exited.then(() => { reclaimQueue(handle); queue?.released(); });
   }
   echoed(): number {
     return this.messages.filter((m) => m.type === 'echoed').reduce((sum, m) => sum + m.n!, 0);
@@ -49,7 +50,7 @@ class QueueWorker {
 
 async function openWithWorkers(binding: TunBinding, name: string, queues: number): Promise<{ device: TunDevice; workers: QueueWorker[] }> {
   const device = await binding.open({ name, queues, configure: { addresses: [`${TUN}/24`], routes: [{ destination: '10.221.0.0/16' }], up: true } });
-  const workers = device.queues.map((q) => new QueueWorker((q as NativePacketQueue).handOff()));
+  const workers = device.queues.map((q) => new QueueWorker((q as NativePacketQueue).handOff(), q as NativePacketQueue));
   expect(await eventually(() => workers.every((w) => w.has('attached')), 5000), 'workers attached').to.equal(true);
   return { device, workers };
 }
@@ -118,6 +119,34 @@ describeKernel('worker-owned queues: each queue read and written by its own work
     device.close();
     await binding.deleteLink(device.ifindex).catch(() => undefined);
     await workers[1]!.worker.terminate();
+    expect(tunFdCount()).to.equal(0);
+    expect(fdsOutsideBinding()).to.equal(fdsBefore);
+  });
+
+  it('an adapter runs its queues in workers: one worker terminated is no fault, cleanup ends the others, nothing left', async function () {
+    const adapter = new TunAdapter('wkq0', { binding, queues: 2, addresses: [`${TUN}/24`], routes: ['10.221.0.0/16'] });
+    await adapter.start();
+    const workers: QueueWorker[] = [];
+    for (const index of [0, 1]) {
+      await adapter.runQueueInWorker(index, (handle) => {
+        const w = new QueueWorker(handle);
+        workers.push(w);
+        return w.worker;
+      });
+    }
+    expect(await eventually(() => workers.every((w) => w.has('attached')), 5000)).to.equal(true);
+    const { sockets, echoes } = await traffic(5);
+    expect(await eventually(() => echoes.every((n) => n === 5), 5000), `echoes per flow: ${echoes}`).to.equal(true);
+    await workers[0]!.worker.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(adapter.state, 'one queue gone is counted, not a fault').to.equal('ready');
+    expect(tunFdCount()).to.equal(1);
+    await adapter.cleanup();
+    expect(adapter.state).to.equal('stopped');
+    expect(await eventually(() => workers[1]!.has('ended'), 5000), 'the other worker saw its queue end').to.equal(true);
+    expect(workers[1]!.errors).to.deep.equal([]);
+    await workers[1]!.worker.terminate();
+    for (const s of sockets) s.close();
     expect(tunFdCount()).to.equal(0);
     expect(fdsOutsideBinding()).to.equal(fdsBefore);
   });
