@@ -19,6 +19,7 @@ static void TeardownHook(napi_async_cleanup_hook_handle handle, void* arg) {
   data->tearing_down = true;
   data->pool->Drain();
   data->namespaces.clear();  // pools still used by a running task go when it ends
+  data->pools_by_namespace.clear();
   if (data->live.empty()) {
     napi_remove_async_cleanup_hook(handle);
     return;

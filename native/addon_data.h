@@ -26,6 +26,9 @@ struct AddonData {
   // by handle id (the namespace object's functions carry the id, never a
   // pointer, so a call after close() finds nothing instead of freed memory).
   std::map<uint32_t, std::shared_ptr<NlPool>> namespaces;
+  // The same pools by the namespace's identity (st_dev, st_ino of its nsfs
+  // inode): handles on one namespace share one pool while any of them is open.
+  std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<NlPool>> pools_by_namespace;
   uint32_t next_namespace = 1;
   uv_loop_t* loop = nullptr;
   // Handles not yet through uv_close's callback (their memory is still ours).

@@ -339,11 +339,13 @@ static Napi::Value ConfigureLinkJs(const Napi::CallbackInfo& info) {
 }
 
 // fdCount(): queue and monitor fds plus netlink sockets (idle or in use).
-// Namespace handles count their own namespace fd.
+// Each namespace pool counts its own namespace fd.
 static Napi::Value FdCount(const Napi::CallbackInfo& info) {
   AddonData* data = info.Env().GetInstanceData<AddonData>();
   int count = data->poll_fds + data->pool->fd_count().load();
-  for (const auto& entry : data->namespaces) count += 1 + entry.second->fd_count().load();
+  for (const auto& entry : data->pools_by_namespace) {
+    if (std::shared_ptr<NlPool> pool = entry.second.lock()) count += 1 + pool->fd_count().load();
+  }
   return Napi::Number::New(info.Env(), count);
 }
 
@@ -376,6 +378,9 @@ void RegisterOps(Napi::Env env, Napi::Object exports, uint32_t namespace_id) {
 static Napi::Value CloseNamespace(const Napi::CallbackInfo& info) {
   AddonData* data = info.Env().GetInstanceData<AddonData>();
   data->namespaces.erase(info[0].As<Napi::Number>().Uint32Value());
+  for (auto it = data->pools_by_namespace.begin(); it != data->pools_by_namespace.end();) {
+    it = it->second.expired() ? data->pools_by_namespace.erase(it) : std::next(it);
+  }
   return info.Env().Undefined();
 }
 
@@ -390,13 +395,17 @@ static Napi::Value OpenNamespace(const Napi::CallbackInfo& info) {
   SysError err;
   uint64_t dev = 0, ino = 0;
   if (!NetnsIdentity(fd, &dev, &ino, &err)) throw Napi::Error(env, MakeError(env, err));
-  int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (own < 0) {
-    err.Set(errno, "fcntl(F_DUPFD_CLOEXEC)");
-    throw Napi::Error(env, MakeError(env, err));
+  std::shared_ptr<NlPool> pool = data->pools_by_namespace[{dev, ino}].lock();
+  if (!pool) {
+    int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) {
+      err.Set(errno, "fcntl(F_DUPFD_CLOEXEC)");
+      throw Napi::Error(env, MakeError(env, err));
+    }
+    pool = std::make_shared<NlPool>(2, own);
+    data->pools_by_namespace[{dev, ino}] = pool;
   }
   uint32_t id = data->next_namespace++;
-  auto pool = std::make_shared<NlPool>(2, own);
   data->namespaces[id] = pool;
   std::string key = std::to_string(dev) + ":" + std::to_string(ino);
   return Task::Start(

@@ -143,6 +143,23 @@ describeKernel('netns: the interface lives in the namespace named', function () 
     expect(linksIn(ns)).to.deep.equal(['lo']);
   });
 
+  it('two adapters in one namespace, named two ways: a link deleted outside faults only its own adapter', async function () {
+    const ns = makeNamespace('shared');
+    const one = new TunAdapter('nsh0', { binding, netns: ns, addresses: ['10.67.0.1/24'], retryDelay: 10 });
+    const two = new TunAdapter('nsh1', { binding, netns: `/var/run/netns/${ns}`, addresses: ['10.67.1.1/24'] });
+    await Promise.all([one.start(), two.start()]);
+    const states: string[] = [];
+    two.on('state', (to: string) => states.push(to));
+    let oneFaulted = false;
+    one.on('state', (to: string) => { if (to === 'error') oneFaulted = true; });
+    ip('-n', ns, 'link', 'del', 'nsh0');
+    expect(await eventually(() => oneFaulted && one.state === 'ready', 10_000)).to.equal(true);
+    expect(states, 'the other adapter saw nothing').to.deep.equal([]);
+    await Promise.all([one.cleanup(), two.cleanup()]);
+    expect(linksIn(ns)).to.deep.equal(['lo']);
+    expect((binding as { openFdCount(): number }).openFdCount(), 'sockets and the namespace fd let go of').to.equal(0);
+  });
+
   it('the namespace deleted (ip netns del) under a ready adapter: cleanup still completes and leaves nothing', async function () {
     // `ip netns del` only unmounts the name: the namespace lives on while an
     // fd holds it (the TUN fd does), so the adapter keeps working, and its

@@ -17,7 +17,8 @@
 //    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
 //    added with metric 0 reads back as 1024).
 
-import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type TunAddon } from './addon.js';
+import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type TunAddon } from './addon.js';
+import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
 import { NamespaceLease } from './netns.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
 import { stepPacker, type StepPacker } from './step-packer.js';
@@ -88,8 +89,6 @@ export class NativeBinding implements TunBinding {
   readonly #ops: AddonOps;
   /** Set when this binding works in another network namespace (binding.namespace()). */
   readonly #lease: NamespaceLease | undefined;
-  /** That namespace's listener (one per namespaced binding); the environment's own is shared. */
-  readonly #monitors: LinkMonitors | undefined;
   /** Open devices by ifindex, so setMtu keeps their packet-size limit current. */
   readonly #devices = new Map<number, NativeTunDevice>();
   /** Plans packed in the layout this addon exports. */
@@ -99,7 +98,6 @@ export class NativeBinding implements TunBinding {
     this.#addon = addon;
     this.#lease = lease;
     this.#ops = lease?.ops ?? addon;
-    this.#monitors = lease === undefined ? undefined : namespaceMonitors(addon, lease);
     this.#packSteps = stepPacker(addon.stepLayout);
   }
 
@@ -229,7 +227,8 @@ export class NativeBinding implements TunBinding {
    * a namespaced binding's monitors share one listener inside its namespace.
    */
   monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
-    return (this.#monitors ?? monitorsOf(this.#addon)).monitor(ifindex, onEvent, onError);
+    if (this.#lease === undefined) return monitorsOf(this.#addon).monitor(ifindex, onEvent, onError);
+    return namespaceMonitorsOf(this.#addon, this.#lease, (monitors) => monitors.monitor(ifindex, onEvent, onError));
   }
 
   /** A binding over the same addon whose every operation runs in that namespace (src/binding/native/netns.ts). */
@@ -252,27 +251,45 @@ function monitorsOf(addon: TunAddon): LinkMonitors {
   return monitors;
 }
 
-// A namespace's listener is made inside it and holds the namespace handle
-// until it closes or fails (then a later monitor opens a new one). The handle
-// is open whenever a device of the namespace is, which is when monitors exist.
-function namespaceMonitors(addon: TunAddon, lease: NamespaceLease): LinkMonitors {
-  return new LinkMonitors((onRecords, onFailed) => {
-    const held = lease.hold();
-    let listener;
-    try {
-      listener = new addon.LinkListener(onRecords, (error) => { held.release(); onFailed(error); }, held.handle);
-    } catch (error) {
-      held.release();
-      throw error;
+// One listener per (environment, namespace): the monitors of every binding on
+// one namespace (equal nsfs identity, the handle's key) share it. It is made
+// inside the namespace through the lease of the binding whose monitor opened
+// it, and holds that lease's handle until it closes or fails (then a later
+// monitor opens a new one). The handle is open whenever a device of the
+// namespace is, which is when monitors are asked for.
+const namespaceMonitors = new Map<string, LinkMonitors>();
+let opening: NamespaceLease | undefined;
+
+function namespaceMonitorsOf<T>(addon: TunAddon, lease: NamespaceLease, use: (monitors: LinkMonitors) => T): T {
+  const { handle, release } = lease.hold();
+  try {
+    let monitors = namespaceMonitors.get(handle.key);
+    if (monitors === undefined) {
+      monitors = new LinkMonitors((onRecords, onFailed) => listenIn(addon, opening!, onRecords, onFailed));
+      namespaceMonitors.set(handle.key, monitors);
     }
-    const inner = listener;
-    return {
-      request: (request) => inner.request(request),
-      setInterest: (ifindex, interested) => inner.setInterest(ifindex, interested),
-      close: () => { inner.close(); held.release(); },
-      get closed() { return inner.closed; },
-    };
-  });
+    opening = lease;
+    return use(monitors);
+  } finally {
+    opening = undefined;
+    release();
+  }
+}
+
+function listenIn(addon: TunAddon, lease: NamespaceLease, onRecords: OnListenerRecords, onFailed: OnListenerFailed): LinkListener {
+  const held = lease.hold();
+  let inner: RawLinkListener;
+  try {
+    inner = new addon.LinkListener(onRecords, (error) => { held.release(); onFailed(error); }, held.handle);
+  } catch (error) {
+    held.release();
+    throw error;
+  }
+  return {
+    request: (request) => inner.request(request),
+    setInterest: (ifindex, interested) => inner.setInterest(ifindex, interested),
+    close: () => { inner.close(); held.release(); },
+  };
 }
 
 /**
