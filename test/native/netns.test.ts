@@ -194,6 +194,16 @@ describeKernel('netns: the interface lives in the namespace named', function () 
     expect(ownLinks()).to.equal(before);
   });
 
+  it('without privilege over the namespace (no CAP_SYS_ADMIN for setns) the binding refuses with EPERM, before any change', async function () {
+    const ns = makeNamespace('eperm');
+    const bindingUrl = new URL('../../src/binding/native/binding.js', import.meta.url).href;
+    const script = `import(${JSON.stringify(bindingUrl)}).then((m) => m.createNativeBinding().namespace(${JSON.stringify(ns)})).then(() => console.log('OK'), (e) => console.log(e.code, e.message))`;
+    const out = await new Promise<string>((resolve, reject) => execFile('setpriv', ['--bounding-set', '-sys_admin', '--inh-caps', '-sys_admin', '--', process.execPath, '-e', script], (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    expect(out).to.match(/^EPERM .*setns/);
+    expect(out).to.include(ns);
+    expect(linksIn(ns)).to.deep.equal(['lo']);
+  });
+
   it('1,000 opens in a namespace leave every thread of the process in its own namespace, and no fd', async function () {
     this.timeout(120_000);  // ~20 ms per open+close here, most of it the kernel unregistering the device
     const ns = makeNamespace('threads');

@@ -202,7 +202,11 @@ export class NativeBinding implements TunBinding {
   /** Main table, unicast, via ifindex, not made by the kernel itself (see the note at the top). */
   async listRoutes(ifindex: number): Promise<RouteInfo[]> {
     validateIfindex(ifindex);
-    const raw = await this.#ops.listRoutes(ifindex);
+    // A namespace whose main table was never used has none: ENOENT means no routes.
+    const raw = await this.#ops.listRoutes(ifindex).catch((error: { code?: string }) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
     return raw
       .filter((r) => r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST && r.protocol !== RTPROT_KERNEL)
       .map((r) => ({
