@@ -11,7 +11,9 @@
         "native/ops.cc",
         "native/poll_core.cc",
         "native/queue.cc",
-        "native/monitor.cc"
+        "native/monitor.cc",
+        "native/netns.cc",
+        "native/handoff.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

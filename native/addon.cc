@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "handoff.h"
 #include "monitor.h"
 #include "ops.h"
 #include "poll_core.h"
@@ -17,6 +18,8 @@ static void TeardownHook(napi_async_cleanup_hook_handle handle, void* arg) {
   AddonData* data = static_cast<AddonData*>(arg);
   data->tearing_down = true;
   data->pool->Drain();
+  data->namespaces.clear();  // pools still used by a running task go when it ends
+  data->pools_by_namespace.clear();
   if (data->live.empty()) {
     napi_remove_async_cleanup_hook(handle);
     return;
@@ -56,7 +59,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, InitJs, "init"));
   exports.Set("stepLayout", StepLayout(env));
   exports.Set("LinkListener", LinkListener::Define(env));
-  RegisterOps(env, exports);
+  RegisterOps(env, exports, 0);
+  RegisterNamespaces(env, exports);
+  RegisterHandoff(env, exports);
   return exports;
 }
 

@@ -7,6 +7,7 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <map>
 #include <memory>
 #include <unordered_set>
 #include <vector>
@@ -21,6 +22,14 @@ struct AddonData {
   Napi::FunctionReference error_factory;
   Napi::FunctionReference queue_ctor;
   std::shared_ptr<NlPool> pool;
+  // The netlink pools of other network namespaces this environment works in,
+  // by handle id (the namespace object's functions carry the id, never a
+  // pointer, so a call after close() finds nothing instead of freed memory).
+  std::map<uint32_t, std::shared_ptr<NlPool>> namespaces;
+  // The same pools by the namespace's identity (st_dev, st_ino of its nsfs
+  // inode): handles on one namespace share one pool while any of them is open.
+  std::map<std::pair<uint64_t, uint64_t>, std::weak_ptr<NlPool>> pools_by_namespace;
+  uint32_t next_namespace = 1;
   uv_loop_t* loop = nullptr;
   // Handles not yet through uv_close's callback (their memory is still ours).
   std::unordered_set<PollCore*> live;

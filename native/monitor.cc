@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "js_call.h"
+#include "netns.h"
 #include "netlink.h"
 
 namespace tunl {
@@ -21,8 +22,9 @@ static uint32_t PortIdOf(int fd) {
 
 // ---------------------------------------------------------------- core
 
-ListenerCore* ListenerCore::Open(AddonData* data, LinkListener* wrapper, SysError* err) {
-  int fd = OpenRouteSocket(SOCK_NONBLOCK, err);
+ListenerCore* ListenerCore::Open(AddonData* data, LinkListener* wrapper, int ns_fd, SysError* err) {
+  // Made inside its namespace (native/netns.h), then read from the loop thread.
+  int fd = OpenInNamespace(ns_fd, [](SysError* e) { return OpenRouteSocket(SOCK_NONBLOCK, e); }, err);
   if (fd < 0) return nullptr;
   // Every link and address change in the namespace lands here (creating a
   // thousand interfaces at once is a burst of several thousand messages).
@@ -236,7 +238,14 @@ LinkListener::LinkListener(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Li
   Napi::Function on_records = info[0].As<Napi::Function>();
   Napi::Function on_error = info[1].As<Napi::Function>();
   SysError err;
-  core_ = ListenerCore::Open(env.GetInstanceData<AddonData>(), this, &err);
+  int ns_fd = -1;
+  if (info.Length() > 2 && info[2].IsObject()) {
+    AddonData* data = env.GetInstanceData<AddonData>();
+    auto found = data->namespaces.find(info[2].As<Napi::Object>().Get("id").As<Napi::Number>().Uint32Value());
+    if (found == data->namespaces.end()) throw Napi::Error::New(env, "this network namespace handle is closed");
+    ns_fd = found->second->ns_fd();
+  }
+  core_ = ListenerCore::Open(env.GetInstanceData<AddonData>(), this, ns_fd, &err);
   if (core_ == nullptr) throw Napi::Error(env, MakeError(env, err));
   on_records_ = Napi::Persistent(on_records);
   on_error_ = Napi::Persistent(on_error);

@@ -59,7 +59,7 @@ struct ListenerRecord {
 class ListenerCore : public PollCore {
  public:
   // A socket in the link and address groups, polled; null with err on failure.
-  static ListenerCore* Open(AddonData* data, LinkListener* wrapper, SysError* err);
+  static ListenerCore* Open(AddonData* data, LinkListener* wrapper, int ns_fd, SysError* err);
   // Sends the request; records read ahead of a dump (see above) land in early.
   bool Send(const std::string& type, int ifindex, uint32_t seq, std::vector<ListenerRecord>* early, bool* overrun,
             SysError* err);
@@ -100,7 +100,8 @@ class ListenerCore : public PollCore {
 class LinkListener : public Napi::ObjectWrap<LinkListener> {
  public:
   static Napi::Function Define(Napi::Env env);
-  // new LinkListener(onRecords(records[], overrun), onError(err)); throws when the socket cannot be made.
+  // new LinkListener(onRecords(records[], overrun), onError(err), namespace?); throws when the socket
+  // cannot be made. With a namespace handle ({ id }), the socket listens in that namespace.
   explicit LinkListener(const Napi::CallbackInfo& info);
   ~LinkListener() override;
 

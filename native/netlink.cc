@@ -1,5 +1,7 @@
 #include "netlink.h"
 
+#include "netns.h"
+
 #include <errno.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -47,8 +49,8 @@ int OpenRouteSocket(int extra_type, SysError* err) {
   return fd;
 }
 
-std::unique_ptr<NlSocket> NlSocket::Open(std::atomic<int>* counter, SysError* err) {
-  int fd = OpenRouteSocket(0, err);
+std::unique_ptr<NlSocket> NlSocket::Open(std::atomic<int>* counter, int ns_fd, SysError* err) {
+  int fd = OpenInNamespace(ns_fd, [](SysError* e) { return OpenRouteSocket(0, e); }, err);
   if (fd < 0) return nullptr;
   int one = 1;
   // CAP_ACK keeps error replies small.
@@ -167,7 +169,10 @@ bool NlSocket::Collect(NlMessage& msg, const char* what, SysError* err,
   }
 }
 
-NlPool::~NlPool() { Drain(); }
+NlPool::~NlPool() {
+  Drain();
+  if (ns_fd_ >= 0) close(ns_fd_);
+}
 
 std::unique_ptr<NlSocket> NlPool::Acquire(SysError* err) {
   {
@@ -178,7 +183,7 @@ std::unique_ptr<NlSocket> NlPool::Acquire(SysError* err) {
       return s;
     }
   }
-  return NlSocket::Open(&fd_count_, err);
+  return NlSocket::Open(&fd_count_, ns_fd_, err);
 }
 
 void NlPool::Release(std::unique_ptr<NlSocket> sock) {

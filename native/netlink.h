@@ -39,8 +39,9 @@ int OpenRouteSocket(int extra_type, SysError* err);
 // A NETLINK_ROUTE socket (SOCK_CLOEXEC, extended acks, strict dump checking).
 class NlSocket {
  public:
-  // Opens and binds; counter (if given) tracks fds held.
-  static std::unique_ptr<NlSocket> Open(std::atomic<int>* counter, SysError* err);
+  // Opens (inside the namespace ns_fd names, or this thread's when -1);
+  // counter (if given) tracks fds held.
+  static std::unique_ptr<NlSocket> Open(std::atomic<int>* counter, int ns_fd, SysError* err);
   ~NlSocket();
   // Sends msg (NLM_F_ACK is added) and waits for its acknowledgement.
   bool Request(NlMessage& msg, const char* what, SysError* err);
@@ -63,11 +64,14 @@ class NlSocket {
 int ParseNlError(const nlmsghdr* h, std::string* extack);
 
 // A few idle sockets kept for reuse, guarded by a mutex (threadpool threads
-// share it). max_idle 0 means one socket per request.
+// share it). max_idle 0 means one socket per request. One pool per network
+// namespace: its sockets are born in the namespace ns_fd names (the pool owns
+// that fd; -1 is the environment's own namespace).
 class NlPool {
  public:
-  explicit NlPool(size_t max_idle) : max_idle_(max_idle) {}
+  explicit NlPool(size_t max_idle, int ns_fd = -1) : max_idle_(max_idle), ns_fd_(ns_fd) {}
   ~NlPool();
+  int ns_fd() const { return ns_fd_; }
   std::unique_ptr<NlSocket> Acquire(SysError* err);
   void Release(std::unique_ptr<NlSocket> sock);
   void SetMaxIdle(size_t n);
@@ -78,6 +82,7 @@ class NlPool {
   std::mutex mutex_;
   std::vector<std::unique_ptr<NlSocket>> idle_;
   size_t max_idle_;
+  int ns_fd_;
   std::atomic<int> fd_count_{0};
 };
 

@@ -1,9 +1,12 @@
 #include "ops.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "addon_data.h"
+#include "netns.h"
 #include "queue.h"
 #include "rtnl.h"
 #include "task.h"
@@ -32,7 +35,14 @@ static void OpenPlan(NlSocket* nl, const OpenParams& params, const std::vector<L
   result->fds.clear();
 }
 
-static std::shared_ptr<NlPool> PoolOf(Napi::Env env) { return env.GetInstanceData<AddonData>()->pool; }
+std::shared_ptr<NlPool> PoolOf(const Napi::CallbackInfo& info) {
+  AddonData* data = info.Env().GetInstanceData<AddonData>();
+  uint32_t id = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(info.Data()));
+  if (id == 0) return data->pool;
+  auto found = data->namespaces.find(id);
+  if (found == data->namespaces.end()) throw Napi::Error::New(info.Env(), "this network namespace handle is closed");
+  return found->second;
+}
 
 static Napi::Object LinkToJs(Napi::Env env, const LinkData& l) {
   Napi::Object o = Napi::Object::New(env);
@@ -113,8 +123,10 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
   if (info[7].IsTypedArray()) *steps = ParseSteps(env, info[7], info[8], info[9]);
   auto result = std::make_shared<OpenResult>();
   auto failed = std::make_shared<int>(-1);
+  std::shared_ptr<NlPool> pool = PoolOf(info);
+  params->ns_fd = pool->ns_fd();  // the task holds the pool, and so the fd, until it ends
   return Task::Start(
-      env, "TunOpen", PoolOf(env), 0,
+      env, "TunOpen", pool, 0,
       [params, steps, result, failed](NlSocket* nl, SysError* err) {
         if (!OpenTun(nl, *params, result.get(), err)) return;
         err->ifname.clear();
@@ -166,7 +178,7 @@ static Napi::Value GetLinkJs(const Napi::CallbackInfo& info) {
   else name = info[0].As<Napi::String>().Utf8Value();
   auto link = std::make_shared<LinkData>();
   return Task::Start(
-      env, "TunGetLink", PoolOf(env), 0,
+      env, "TunGetLink", PoolOf(info), 0,
       [ifindex, name, link](NlSocket* nl, SysError* err) {
         if (!GetLink(nl, ifindex, name, link.get(), err) && ifindex == 0) err->ifname = name;
       },
@@ -177,7 +189,7 @@ static Napi::Value ListLinksJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto links = std::make_shared<std::vector<LinkData>>();
   return Task::Start(
-      env, "TunListLinks", PoolOf(env), 0,
+      env, "TunListLinks", PoolOf(info), 0,
       [links](NlSocket* nl, SysError* err) { ListLinks(nl, links.get(), err); },
       [links](Napi::Env env) -> Napi::Value {
         Napi::Array out = Napi::Array::New(env, links->size());
@@ -201,21 +213,21 @@ static Napi::Value ChangeLinkJs(const Napi::CallbackInfo& info) {
     change.set_group = true;
     change.group = info[4].As<Napi::Number>().Uint32Value();
   }
-  return Task::Start(env, "TunChangeLink", PoolOf(env), change.ifindex,
+  return Task::Start(env, "TunChangeLink", PoolOf(info), change.ifindex,
                      [change](NlSocket* nl, SysError* err) { ChangeLink(nl, change, err); });
 }
 
 static Napi::Value DeleteLinkJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int ifindex = info[0].As<Napi::Number>().Int32Value();
-  return Task::Start(env, "TunDeleteLink", PoolOf(env), ifindex,
+  return Task::Start(env, "TunDeleteLink", PoolOf(info), ifindex,
                      [ifindex](NlSocket* nl, SysError* err) { DeleteLink(nl, ifindex, err); });
 }
 
 static Napi::Value DeleteLinkGroupJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t group = info[0].As<Napi::Number>().Uint32Value();
-  return Task::Start(env, "TunDeleteLinkGroup", PoolOf(env), 0,
+  return Task::Start(env, "TunDeleteLinkGroup", PoolOf(info), 0,
                      [group](NlSocket* nl, SysError* err) { DeleteLinkGroup(nl, group, err); });
 }
 
@@ -246,7 +258,7 @@ static AddrArgs ReadAddrArgs(const Napi::CallbackInfo& info) {
 static Napi::Value ChangeAddressJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddrArgs a = ReadAddrArgs(info);
-  return Task::Start(env, "TunChangeAddress", PoolOf(env), a.ifindex, [a](NlSocket* nl, SysError* err) {
+  return Task::Start(env, "TunChangeAddress", PoolOf(info), a.ifindex, [a](NlSocket* nl, SysError* err) {
     ChangeAddress(nl, a.add, a.ifindex, a.family, a.bytes, a.prefix_len, err);
   });
 }
@@ -257,7 +269,7 @@ static Napi::Value ListAddressesJs(const Napi::CallbackInfo& info) {
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   auto addrs = std::make_shared<std::vector<AddrData>>();
   return Task::Start(
-      env, "TunListAddresses", PoolOf(env), ifindex,
+      env, "TunListAddresses", PoolOf(info), ifindex,
       [ifindex, addrs](NlSocket* nl, SysError* err) { ListAddresses(nl, ifindex, addrs.get(), err); },
       [addrs](Napi::Env env) -> Napi::Value {
         Napi::Array out = Napi::Array::New(env, addrs->size());
@@ -279,7 +291,7 @@ static Napi::Value ListAddressesJs(const Napi::CallbackInfo& info) {
 static Napi::Value ChangeRouteJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddrArgs a = ReadAddrArgs(info);
-  return Task::Start(env, "TunChangeRoute", PoolOf(env), a.ifindex, [a](NlSocket* nl, SysError* err) {
+  return Task::Start(env, "TunChangeRoute", PoolOf(info), a.ifindex, [a](NlSocket* nl, SysError* err) {
     ChangeRoute(nl, a.add, a.ifindex, a.family, a.bytes, a.prefix_len, a.metric, err);
   });
 }
@@ -290,7 +302,7 @@ static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   auto routes = std::make_shared<std::vector<RouteData>>();
   return Task::Start(
-      env, "TunListRoutes", PoolOf(env), ifindex,
+      env, "TunListRoutes", PoolOf(info), ifindex,
       [ifindex, routes](NlSocket* nl, SysError* err) { ListRoutes(nl, ifindex, routes.get(), err); },
       [routes](Napi::Env env) -> Napi::Value {
         Napi::Array out = Napi::Array::New(env, routes->size());
@@ -321,15 +333,20 @@ static Napi::Value ConfigureLinkJs(const Napi::CallbackInfo& info) {
   auto steps = std::make_shared<std::vector<LinkStep>>(ParseSteps(env, info[1], info[2], info[3]));
   auto failed = std::make_shared<int>(-1);
   return Task::Start(
-      env, "TunConfigureLink", PoolOf(env), ifindex,
+      env, "TunConfigureLink", PoolOf(info), ifindex,
       [ifindex, steps, failed](NlSocket* nl, SysError* err) { RunSteps(nl, ifindex, *steps, failed.get(), err); },
       nullptr, nullptr, [failed](Napi::Env, Napi::Value error) { SetStep(error, *failed); });
 }
 
 // fdCount(): queue and monitor fds plus netlink sockets (idle or in use).
+// Each namespace pool counts its own namespace fd.
 static Napi::Value FdCount(const Napi::CallbackInfo& info) {
   AddonData* data = info.Env().GetInstanceData<AddonData>();
-  return Napi::Number::New(info.Env(), data->poll_fds + data->pool->fd_count().load());
+  int count = data->poll_fds + data->pool->fd_count().load();
+  for (const auto& entry : data->pools_by_namespace) {
+    if (std::shared_ptr<NlPool> pool = entry.second.lock()) count += 1 + pool->fd_count().load();
+  }
+  return Napi::Number::New(info.Env(), count);
 }
 
 // setPoolSize(n): how many idle netlink sockets to keep (0 = one per request).
@@ -338,20 +355,75 @@ static Napi::Value SetPoolSize(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-void RegisterOps(Napi::Env env, Napi::Object exports) {
-  exports.Set("openDevice", Napi::Function::New(env, OpenDevice, "openDevice"));
-  exports.Set("getLink", Napi::Function::New(env, GetLinkJs, "getLink"));
-  exports.Set("listLinks", Napi::Function::New(env, ListLinksJs, "listLinks"));
-  exports.Set("changeLink", Napi::Function::New(env, ChangeLinkJs, "changeLink"));
-  exports.Set("deleteLink", Napi::Function::New(env, DeleteLinkJs, "deleteLink"));
-  exports.Set("deleteLinkGroup", Napi::Function::New(env, DeleteLinkGroupJs, "deleteLinkGroup"));
-  exports.Set("changeAddress", Napi::Function::New(env, ChangeAddressJs, "changeAddress"));
-  exports.Set("listAddresses", Napi::Function::New(env, ListAddressesJs, "listAddresses"));
-  exports.Set("changeRoute", Napi::Function::New(env, ChangeRouteJs, "changeRoute"));
-  exports.Set("listRoutes", Napi::Function::New(env, ListRoutesJs, "listRoutes"));
-  exports.Set("configureLink", Napi::Function::New(env, ConfigureLinkJs, "configureLink"));
+void RegisterOps(Napi::Env env, Napi::Object exports, uint32_t namespace_id) {
+  void* id = reinterpret_cast<void*>(static_cast<uintptr_t>(namespace_id));
+  exports.Set("openDevice", Napi::Function::New(env, OpenDevice, "openDevice", id));
+  exports.Set("getLink", Napi::Function::New(env, GetLinkJs, "getLink", id));
+  exports.Set("listLinks", Napi::Function::New(env, ListLinksJs, "listLinks", id));
+  exports.Set("changeLink", Napi::Function::New(env, ChangeLinkJs, "changeLink", id));
+  exports.Set("deleteLink", Napi::Function::New(env, DeleteLinkJs, "deleteLink", id));
+  exports.Set("deleteLinkGroup", Napi::Function::New(env, DeleteLinkGroupJs, "deleteLinkGroup", id));
+  exports.Set("changeAddress", Napi::Function::New(env, ChangeAddressJs, "changeAddress", id));
+  exports.Set("listAddresses", Napi::Function::New(env, ListAddressesJs, "listAddresses", id));
+  exports.Set("changeRoute", Napi::Function::New(env, ChangeRouteJs, "changeRoute", id));
+  exports.Set("listRoutes", Napi::Function::New(env, ListRoutesJs, "listRoutes", id));
+  exports.Set("configureLink", Napi::Function::New(env, ConfigureLinkJs, "configureLink", id));
+  if (namespace_id != 0) return;
   exports.Set("fdCount", Napi::Function::New(env, FdCount, "fdCount"));
   exports.Set("setPoolSize", Napi::Function::New(env, SetPoolSize, "setPoolSize"));
+}
+
+// closeNamespace(id): drops the handle's pool (its idle sockets and the
+// namespace fd go once no task still uses them).
+static Napi::Value CloseNamespace(const Napi::CallbackInfo& info) {
+  AddonData* data = info.Env().GetInstanceData<AddonData>();
+  data->namespaces.erase(info[0].As<Napi::Number>().Uint32Value());
+  for (auto it = data->pools_by_namespace.begin(); it != data->pools_by_namespace.end();) {
+    it = it->second.expired() ? data->pools_by_namespace.erase(it) : std::next(it);
+  }
+  return info.Env().Undefined();
+}
+
+// openNamespace(fd): fd (the caller keeps it) must be a network namespace
+// (EINVAL otherwise); the first netlink socket is made in it at once, so no
+// privilege over it (EPERM from setns) shows here, before anything changes.
+// Resolves to { id, key: 'dev:ino', ...operations } for that namespace.
+static Napi::Value OpenNamespace(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData* data = env.GetInstanceData<AddonData>();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  SysError err;
+  uint64_t dev = 0, ino = 0;
+  if (!NetnsIdentity(fd, &dev, &ino, &err)) throw Napi::Error(env, MakeError(env, err));
+  std::shared_ptr<NlPool> pool = data->pools_by_namespace[{dev, ino}].lock();
+  if (!pool) {
+    int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (own < 0) {
+      err.Set(errno, "fcntl(F_DUPFD_CLOEXEC)");
+      throw Napi::Error(env, MakeError(env, err));
+    }
+    pool = std::make_shared<NlPool>(2, own);
+    data->pools_by_namespace[{dev, ino}] = pool;
+  }
+  uint32_t id = data->next_namespace++;
+  data->namespaces[id] = pool;
+  std::string key = std::to_string(dev) + ":" + std::to_string(ino);
+  return Task::Start(
+      env, "TunOpenNamespace", pool, 0, [](NlSocket*, SysError*) {},
+      [id, key](Napi::Env env) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("id", id);
+        o.Set("key", key);
+        RegisterOps(env, o, id);
+        return o;
+      },
+      nullptr,
+      [id](Napi::Env env, Napi::Value) { env.GetInstanceData<AddonData>()->namespaces.erase(id); });
+}
+
+void RegisterNamespaces(Napi::Env env, Napi::Object exports) {
+  exports.Set("openNamespace", Napi::Function::New(env, OpenNamespace, "openNamespace"));
+  exports.Set("closeNamespace", Napi::Function::New(env, CloseNamespace, "closeNamespace"));
 }
 
 }  // namespace tunl

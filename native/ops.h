@@ -8,7 +8,16 @@
 
 namespace tunl {
 
-void RegisterOps(Napi::Env env, Napi::Object exports);
+// The kernel operations onto target, each talking to the network namespace
+// of handle namespace_id (0: the environment's own).
+void RegisterOps(Napi::Env env, Napi::Object target, uint32_t namespace_id);
+
+// openNamespace(fd) -> Promise<{ key, ...the operations, close() }> (native/ops.cc).
+void RegisterNamespaces(Napi::Env env, Napi::Object exports);
+
+// The pool of the namespace handle a function was registered with; throws
+// when that handle was closed.
+std::shared_ptr<class NlPool> PoolOf(const Napi::CallbackInfo& info);
 
 // The packed LinkPlan steps, defined here once: ParseSteps (ops.cc) reads them,
 // the addon exports kStepLayout as `stepLayout`, and the TypeScript packer

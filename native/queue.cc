@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "handoff.h"
 #include "js_call.h"
 #include "task.h"
 #include "tun.h"
@@ -147,6 +148,7 @@ Napi::Function Queue::Define(Napi::Env env) {
                          InstanceMethod<&Queue::Pause>("pause"),
                          InstanceMethod<&Queue::Resume>("resume"),
                          InstanceMethod<&Queue::Close>("close"),
+                         InstanceMethod<&Queue::HandOff>("handOff"),
                          InstanceMethod<&Queue::Stats>("stats"),
                          InstanceMethod<&Queue::SetPersist>("setPersist"),
                          InstanceAccessor<&Queue::GetClosed>("closed"),
@@ -236,6 +238,24 @@ Napi::Value Queue::Close(const Napi::CallbackInfo& info) {
     ReleaseJs();
   }
   return info.Env().Undefined();
+}
+
+Napi::Value Queue::HandOff(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SysError err;
+  if (core_ == nullptr) {
+    err.Set(EBADF, "handOff");
+    throw Napi::Error(env, MakeError(env, err));
+  }
+  // A duplicate is the same TUN queue (same file): closing ours keeps it attached.
+  int fd = fcntl(core_->fd(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) {
+    err.Set(errno, "fcntl(F_DUPFD_CLOEXEC)");
+    throw Napi::Error(env, MakeError(env, err));
+  }
+  double token = DepositQueue(HandedQueue{fd, index_, ifname_});
+  Close(info);
+  return Napi::Number::New(env, token);
 }
 
 Napi::Value Queue::GetClosed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), core_ == nullptr); }

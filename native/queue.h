@@ -76,6 +76,9 @@ class Queue : public Napi::ObjectWrap<Queue> {
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
+  // handOff() -> token: the fd, duplicated, goes to the handoff registry
+  // (native/handoff.h) and this queue closes as close() would.
+  Napi::Value HandOff(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value SetPersist(const Napi::CallbackInfo& info);
   Napi::Value GetClosed(const Napi::CallbackInfo& info);

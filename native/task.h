@@ -5,6 +5,8 @@
 
 #include <napi.h>
 #include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
 
 #include <functional>
 #include <memory>
@@ -41,14 +43,18 @@ class Task : public Napi::AsyncWorker {
   void Execute() override {
     if (pool_) {
       PooledSocket nl(pool_.get(), &err_);
-      if (nl) work_(nl.operator->(), &err_);
+      if (nl) {
+        work_(nl.operator->(), &err_);
+        // Name the interface in the error when the kernel still knows it,
+        // asking the socket's own namespace (the ifindex means nothing elsewhere).
+        if (err_.failed() && err_.ifname.empty() && ifindex_ > 0) {
+          ifreq ifr{};
+          ifr.ifr_ifindex = ifindex_;
+          if (ioctl(nl->fd(), SIOCGIFNAME, &ifr) == 0) err_.ifname = std::string(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
+        }
+      }
     } else {
       work_(nullptr, &err_);
-    }
-    if (err_.failed() && err_.ifname.empty() && ifindex_ > 0) {
-      // Name the interface in the error when the kernel still knows it.
-      char name[IF_NAMESIZE] = {0};
-      if (if_indextoname(static_cast<unsigned>(ifindex_), name)) err_.ifname = name;
     }
   }
 

@@ -8,16 +8,19 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "rtnl.h"
 
 namespace tunl {
 
-static int OpenQueue(const std::string& name, short flags, std::string* actual, SysError* err) {
-  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    err->Set(errno, "open(/dev/net/tun)");
-    return -1;
-  }
+// The fd's namespace is fixed at open(); TUNSETIFF then makes the device there.
+static int OpenQueue(int ns_fd, const std::string& name, short flags, std::string* actual, SysError* err) {
+  int fd = OpenInNamespace(ns_fd, [](SysError* e) {
+    int tun = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (tun < 0) e->Set(errno, "open(/dev/net/tun)");
+    return tun;
+  }, err);
+  if (fd < 0) return -1;
   ifreq ifr{};
   ifr.ifr_flags = flags;
   strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
@@ -72,7 +75,7 @@ bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* 
       // makes the kernel refuse any existing device with EBUSY in the same
       // step that would create it, so no other creator can slip in between a
       // check and the create.
-      fd = OpenQueue(params.name, flags | IFF_TUN_EXCL, &actual, err);
+      fd = OpenQueue(params.ns_fd, params.name, flags | IFF_TUN_EXCL, &actual, err);
       if (fd < 0 && err->err == EBUSY) {
         if (!params.attach_existing) {
           err->Set(EEXIST, "ioctl(TUNSETIFF)");
@@ -81,10 +84,10 @@ bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* 
         }
         out->created = false;
         err->Set(0, "");
-        fd = OpenQueue(params.name, flags, &actual, err);
+        fd = OpenQueue(params.ns_fd, params.name, flags, &actual, err);
       }
     } else {
-      fd = OpenQueue(out->name, flags, &actual, err);
+      fd = OpenQueue(params.ns_fd, out->name, flags, &actual, err);
     }
     if (fd < 0) {
       if (!out->name.empty()) err->ifname = out->name;

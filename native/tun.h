@@ -17,6 +17,7 @@ struct OpenParams {
   long owner = -1;
   long group = -1;
   bool attach_existing = false;
+  int ns_fd = -1;  // the namespace /dev/net/tun is opened in (-1: this thread's)
 };
 
 struct OpenResult {

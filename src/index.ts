@@ -12,6 +12,8 @@ export {
 } from './errors.js';
 export type { TunErrorOptions } from './errors.js';
 export { TunSystemError, isTunSystemError } from './binding/contract/system-error.js';
+export { attachQueue, reclaimQueue } from './binding/native/worker-queue.js';
+export type { QueueHandle } from './binding/native/worker-queue.js';
 export type * from './binding/contract/types.js';
 export { tunLifecycleMachine, DEFAULT_POLICY, ActorId } from '../machines/tunLifecycle.js';
 export type { TunLifecycleMachine } from '../machines/tunLifecycle.js';

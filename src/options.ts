@@ -9,10 +9,10 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { DEFAULT_POLICY } from '../machines/tunLifecycle.js';
 import type { LifecyclePolicy } from '../machines/types.js';
-import type { LinkPlan, OpenOptions, RouteSpec, TunBinding } from './binding/contract/types.js';
+import type { LinkPlan, NetnsTarget, OpenOptions, RouteSpec, TunBinding } from './binding/contract/types.js';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, MIN_IPV6_MTU, OutOfRangeError,
-  normalizeRoute, parseCidr, validateBoolean, validateInteger, validateInterfaceName, validateMtu, validateOpenOptions,
+  normalizeRoute, parseCidr, validateBoolean, validateInteger, validateInterfaceName, validateMtu, validateNetns, validateOpenOptions,
 } from './binding/contract/validate.js';
 import type { NormalizedRoute, ParsedCidr } from './binding/contract/validate.js';
 import type { Logger } from './log.js';
@@ -160,6 +160,18 @@ const OPTIONS = {
         throw new InvalidArgumentTypeError(argument, 'a TunBinding (an object with open(), getLink(), …)', value);
       }
       return value as TunBinding;
+    },
+  }),
+  /**
+   * The network namespace the interface lives in: a name (/var/run/netns/NAME),
+   * a path (/proc/PID/ns/net) or an fd. Everything the adapter asks the kernel
+   * (open, configure, verify, monitor, recover, cleanup) goes to the binding's
+   * namespace(netns). Default: the process's own namespace.
+   */
+  netns: wiring<NetnsTarget, NetnsTarget, Unset>({
+    check: (value, argument) => {
+      validateNetns(value, argument);
+      return value as NetnsTarget;
     },
   }),
   /** pino/console-shaped logger; silent by default. */

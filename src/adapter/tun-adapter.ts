@@ -11,7 +11,10 @@ import type { AlertEvent, LifecycleCounters } from '../../machines/types.js';
 import { InterfaceState } from '../../machines/types.js';
 import type { LinkStats, QueueStats, TunBinding } from '../binding/contract/types.js';
 import { AbortError, InterfaceNotReadyError, InvalidStateTransitionError } from '../errors.js';
-import { loadDefaultBinding } from '../binding/default.js';
+import { bindingIn } from '../binding/default.js';
+import type { Worker } from 'node:worker_threads';
+import type { QueueHandle } from '../binding/native/device.js';
+import { runQueueInWorker } from './worker-queues.js';
 import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
 import { InterfaceSession } from '../lifecycle/session.js';
@@ -75,7 +78,8 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     const { policy, link, wiring } = resolveOptions(options);
     this.#options = wiring;
     this.#log = createLog(this.#options.logger);
-    this.#binding = this.#options.binding;
+    // With netns the binding is the namespace's, made when first needed.
+    this.#binding = this.#options.netns === undefined ? this.#options.binding : undefined;
     const requestedName = name;
     const host: ActorHost = {
       session: () => {
@@ -83,7 +87,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
         return this.#session;
       },
       hasBinding: () => this.#binding !== undefined,
-      ensureBinding: async () => { this.#binding ??= await loadDefaultBinding(); },
+      ensureBinding: async () => { this.#binding ??= await bindingIn(this.#options); },
     };
 
     const inspect = this.#options.inspect;
@@ -216,6 +220,19 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     }
     const index = validateInteger(queue, 'queue', 0, device.queues.length - 1);
     return device.queues[index]!.write(packet);
+  }
+
+  /**
+   * Queue `index` read and written by a worker_threads Worker: `start` gets a
+   * cloneable handle to pass it (workerData), where attachQueue(handle) makes
+   * it the worker's. Native binding, ready adapter only. A worker that exits
+   * is counted, not a fault, while another queue remains (src/adapter/worker-queues.ts).
+   */
+  runQueueInWorker(index: number, start: (handle: QueueHandle) => Worker): Promise<Worker> {
+    if (this.state !== InterfaceState.Ready || !this.#session) {
+      throw new InterfaceNotReadyError('runQueueInWorker', { state: this.state, interfaceName: this.name });
+    }
+    return runQueueInWorker(this.#session, index, start);
   }
 
   /** Packets read from the interface, until it stops (or the loop breaks). */

@@ -3,7 +3,7 @@
 // validators, so the CLI refuses exactly what createAdapter would.
 
 import { parseArgs } from 'node:util';
-import { parseCidr, validateInterfaceName, validateMtu } from '../binding/contract/validate.js';
+import { parseCidr, validateInterfaceName, validateMtu, validateNetns } from '../binding/contract/validate.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
 export const COMMANDS = ['up', 'inspect', 'status', 'down', 'diagram', 'demo'] as const;
@@ -19,6 +19,8 @@ export interface ParsedArgs {
   statelyUrl: string | undefined;
   simulated: boolean;
   json: boolean;
+  /** --netns NAME|PATH: the namespace the interface lives in (up, inspect, status, down). */
+  netns: string | undefined;
 }
 
 const OPTIONS = {
@@ -29,6 +31,7 @@ const OPTIONS = {
   port: { type: 'string' },
   stately: { type: 'string' },
   simulated: { type: 'boolean' },
+  netns: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
@@ -36,10 +39,10 @@ const OPTIONS = {
 
 /** Which options each command takes (json/help everywhere). */
 const ALLOWED: Record<Command, ReadonlyArray<keyof typeof OPTIONS>> = {
-  up: ['address', 'route', 'mtu', 'inspect', 'stately', 'simulated'],
-  inspect: ['address', 'route', 'mtu', 'port', 'stately', 'simulated'],
-  status: [],
-  down: [],
+  up: ['address', 'route', 'mtu', 'inspect', 'stately', 'simulated', 'netns'],
+  inspect: ['address', 'route', 'mtu', 'port', 'stately', 'simulated', 'netns'],
+  status: ['netns'],
+  down: ['netns'],
   diagram: [],
   demo: ['inspect'],
 };
@@ -56,7 +59,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   const { values, positionals } = parsed;
   const base = {
     name: undefined, addresses: [], routes: [], mtu: undefined, inspectPort: undefined, statelyUrl: undefined,
-    simulated: false, json: values.json === true,
+    simulated: false, json: values.json === true, netns: undefined,
   };
   if (values.help) return { ...base, command: 'help' };
   if (values.version) return { ...base, command: 'version' };
@@ -88,8 +91,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   const statelyUrl = values.stately;
   if (statelyUrl !== undefined && !/^wss?:\/\//u.test(statelyUrl)) throw usage(`--stately must be a ws:// or wss:// URL, got '${statelyUrl}'.`);
 
+  const netns = values.netns === undefined ? undefined : checked(() => (validateNetns(values.netns, '--netns'), values.netns!));
   return {
-    command: cmd, name, addresses, routes, mtu, inspectPort, statelyUrl, simulated: values.simulated === true, json: values.json === true,
+    command: cmd, name, addresses, routes, mtu, inspectPort, statelyUrl, simulated: values.simulated === true, json: values.json === true, netns,
   };
 }
 

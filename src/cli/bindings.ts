@@ -5,7 +5,19 @@
 import type { TunBinding } from '../binding/contract/types.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
-export async function loadBinding(simulated: boolean): Promise<TunBinding> {
+/** The binding, inside --netns when given (its errors, e.g. ENOENT naming the path, as a failure). */
+export async function loadBinding(simulated: boolean, netns?: string): Promise<TunBinding> {
+  const binding = await loadRootBinding(simulated);
+  if (netns === undefined) return binding;
+  try {
+    return await binding.namespace(netns);
+  } catch (error) {
+    throw new CliError(`network namespace ${netns}: ${(error as Error).message}`, ExitCode.Failed,
+      'Name one that exists (`ip netns list`), a path such as /proc/PID/ns/net, and run as root.');
+  }
+}
+
+async function loadRootBinding(simulated: boolean): Promise<TunBinding> {
   if (simulated) {
     const { SimulatedBinding } = await import('../binding/simulated/binding.js');
     return new SimulatedBinding();

@@ -29,6 +29,8 @@ Options:
   --port PORT       (inspect) the inspector's port
   --stately URL     also stream to Stately's inspector via a WebSocket relay (ws://127.0.0.1:8080)
   --simulated       (up, inspect) use the in-memory simulated binding: no kernel, no root
+  --netns NAME      (up, inspect, status, down) the interface lives in network namespace NAME
+                    (/var/run/netns/NAME) or at a path such as /proc/PID/ns/net
   --json            machine-readable output, one JSON object per line
   -h, --help        show this help
   -V, --version     show the version

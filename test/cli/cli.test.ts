@@ -44,6 +44,8 @@ describe('cli: tun-lifecycle (no kernel)', function () {
     [['up', 'bad/name'], /NAME/u],
     [['status', '--address', '10.0.0.1/24'], /--address does not apply to 'status'/u],
     [['down', 'a', 'b'], /unexpected argument 'b'/u],
+    [['diagram', '--netns', 'blue'], /--netns does not apply to 'diagram'/u],
+    [['status', '--netns', '..'], /--netns.*not a namespace name/u],
     [['up', 'tl0', '--bogus'], /bogus/u],
     [['up', 'tl0', '--simulated', '--address', '10.0.0.1/24', '--address', '10.0.0.1/24'], /"--address #2" argument repeats an address/u],
     [['up', 'tl0', '--simulated', '--address', 'fd00::1/64', '--mtu', '1000'], /"--mtu" is out of range.*1280/u],

@@ -118,6 +118,7 @@ function argsFor(op: BindingOp, ifindex: number): unknown[] {
     deleteLinkGroup: [77],
     configure: [ifindex, { mtu: 1400 }],
     monitor: [ifindex, () => {}],
+    namespace: ['ops-ns'],
   };
   return samples[op];
 }

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, OutOfRangeError, normalizeRoute, parseCidr,
-  validateInterfaceName, validateMtu, validateOpenOptions, validatePacket,
+  validateInterfaceName, validateMtu, validateNetns, validateOpenOptions, validatePacket,
 } from '../../src/binding/contract/validate.js';
 import { SimulatedBinding } from '../../src/testing.js';
 import { effectiveMetric } from '../../src/binding/contract/route-metric.js';
@@ -178,8 +178,22 @@ describe('argument validation', () => {
     it('fills defaults', () => {
       expect(validateOpenOptions(undefined)).to.deep.equal({
         name: 'tun%d', queues: 1, multiQueue: false, persist: false, owner: undefined, group: undefined, attachExisting: false,
+        netns: undefined,
       });
       expect(validateOpenOptions({ queues: 4 }).multiQueue).to.equal(true);
+    });
+
+    it('netns: a name means /var/run/netns/NAME, a path stays, an fd is a non-negative integer; anything else is refused', () => {
+      expect(validateNetns('blue')).to.deep.equal({ path: '/var/run/netns/blue' });
+      expect(validateNetns('/proc/1/ns/net')).to.deep.equal({ path: '/proc/1/ns/net' });
+      expect(validateNetns(7)).to.deep.equal({ fd: 7 });
+      expect(() => validateNetns('')).to.throw(TypeError, /netns/);
+      expect(() => validateNetns('..')).to.throw(TypeError, /netns/);
+      expect(() => validateNetns('a\0b')).to.throw(TypeError, /NUL/);
+      expect(() => validateNetns(-1)).to.throw(RangeError, /netns/);
+      expect(() => validateNetns(1.5)).to.throw(/netns/);
+      expect(() => validateNetns({})).to.throw(TypeError, /netns/);
+      expect(() => validateOpenOptions({ netns: 3.5 })).to.throw(/options\.netns/);
     });
   });
 

@@ -49,6 +49,8 @@ export const OPERATIONS: Readonly<Record<BindingOp, Operation>> = {
   deleteLink: request('RTM_DELLINK', true),
   deleteLinkGroup: request('RTM_DELLINK', true),
   configure: request('RTM_NEWLINK', false),
+  // Entering another namespace needs CAP_SYS_ADMIN over it.
+  namespace: request('setns(CLONE_NEWNET)', true),
   // Joining the multicast groups needs no privilege.
   monitor: { syscall: 'socket(AF_NETLINK)', privileged: false, sync: true },
 };

@@ -40,7 +40,21 @@ export interface OpenOptions {
    * the steps before the failing one changed on it stays.
    */
   configure?: LinkPlan;
+  /**
+   * The network namespace the interface is made in (see NetnsTarget). The
+   * same as `(await binding.namespace(netns)).open(rest)`: later calls about
+   * the device go to that namespaced binding, not this one.
+   */
+  netns?: NetnsTarget;
 }
+
+/**
+ * A network namespace: a path ('/var/run/netns/NAME', '/proc/PID/ns/net'), a
+ * bare name meaning /var/run/netns/NAME, or an open fd of one (the caller
+ * keeps it). A missing path is ENOENT naming it; a file that is not a network
+ * namespace, EINVAL; no privilege over it, EPERM.
+ */
+export type NetnsTarget = string | number;
 
 export interface LinkStats {
   rxPackets: bigint;
@@ -218,6 +232,12 @@ export interface TunBinding {
   deleteLink(ifindex: number): Promise<void>;
   /** One RTM_DELLINK carrying IFLA_GROUP: deletes every link of that group. group must be > 0. */
   deleteLinkGroup(group: number): Promise<void>;
+  /**
+   * This binding's operations in another network namespace: every call of the
+   * binding it returns (open, links, addresses, routes, monitor) talks to that
+   * namespace. Rejects as OpenOptions.netns says, before anything changes.
+   */
+  namespace(netns: NetnsTarget): Promise<TunBinding>;
   /** Link and address notifications about one interface. */
   monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor;
   /**

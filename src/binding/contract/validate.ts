@@ -5,7 +5,7 @@
 // out of range (ERR_OUT_OF_RANGE), each message naming the argument.
 
 import { isIPv6 } from 'node:net';
-import type { Family, RouteSpec } from './types.js';
+import type { Family, NetnsTarget, RouteSpec } from './types.js';
 
 export class InvalidArgumentTypeError extends TypeError {
   readonly code = 'ERR_INVALID_ARG_TYPE';
@@ -330,6 +330,22 @@ export interface NormalizedOpenOptions {
   owner: number | undefined;
   group: number | undefined;
   attachExisting: boolean;
+  netns: NetnsTarget | undefined;
+}
+
+/** Where bare namespace names live (ip netns add NAME). */
+export const NETNS_DIR = '/var/run/netns';
+
+/** A namespace as a path to open, or an fd the caller keeps. */
+export type NormalizedNetns = { path: string; fd?: undefined } | { fd: number; path?: undefined };
+
+export function validateNetns(value: unknown, argument = 'netns'): NormalizedNetns {
+  if (typeof value === 'number') return { fd: validateInteger(value, argument, 0, 0x7fffffff) };
+  if (typeof value !== 'string') throw new InvalidArgumentTypeError(argument, 'a namespace name, path or fd', value);
+  if (value === '' || value.includes('\0')) throw new InvalidArgumentValueError(argument, 'must be a non-empty name or path without NUL', value);
+  if (value.includes('/')) return { path: value };
+  if (value === '.' || value === '..') throw new InvalidArgumentValueError(argument, 'is not a namespace name', value);
+  return { path: `${NETNS_DIR}/${value}` };
 }
 
 export function validateOpenOptions(options: unknown): NormalizedOpenOptions {
@@ -346,5 +362,6 @@ export function validateOpenOptions(options: unknown): NormalizedOpenOptions {
   const owner = o.owner === undefined ? undefined : validateInteger(o.owner, 'options.owner', 0, 0xfffffffe);
   const group = o.group === undefined ? undefined : validateInteger(o.group, 'options.group', 0, 0xfffffffe);
   const attachExisting = o.attachExisting === undefined ? false : validateBoolean(o.attachExisting, 'options.attachExisting');
-  return { name, queues, multiQueue, persist, owner, group, attachExisting };
+  const netns = o.netns === undefined ? undefined : (validateNetns(o.netns, 'options.netns'), o.netns as NetnsTarget);
+  return { name, queues, multiQueue, persist, owner, group, attachExisting, netns };
 }

@@ -59,6 +59,8 @@ export interface RawQueue {
   pause(): void;
   resume(): void;
   close(): void;
+  /** The fd, duplicated, into the process-wide handoff registry (native/handoff.h); this queue closes. */
+  handOff(): number;
   stats(): RawQueueStats;
   setPersist(persist: boolean): Promise<void>;
   readonly closed: boolean;
@@ -94,10 +96,8 @@ export interface RawLinkSteps {
   alias: string | undefined;
 }
 
-/** What the addon (build/Release/tun_lifecycle.node or a prebuild) exports. Each function is one kernel conversation. */
-export interface TunAddon {
-  init(makeError: (init: TunSystemErrorInit) => Error): void;
-  readonly stepLayout: StepLayout;
+/** The kernel operations, each talking to one network namespace (the environment's own on TunAddon). */
+export interface AddonOps {
   /**
    * TUNSETIFF (and owner/group/persist), then `steps` when given, in the same
    * worker; all or nothing: a failing step rolls the device back and the
@@ -118,12 +118,33 @@ export interface TunAddon {
   listRoutes(ifindex: number): Promise<RawRoute[]>;
   /** The steps in order, in one worker; stops at the first failure (the error gets `step`). */
   configureLink(ifindex: number, steps: Uint32Array, stepCount: number, alias: string | undefined): Promise<void>;
+}
+
+/** A handle on another network namespace (native/ops.cc openNamespace): the operations, inside it. */
+export interface RawNamespace extends AddonOps {
+  readonly id: number;
+  /** 'dev:ino' of the namespace's nsfs inode: equal keys, the same namespace. */
+  readonly key: string;
+}
+
+/** What the addon (build/Release/tun_lifecycle.node or a prebuild) exports. Each function is one kernel conversation. */
+export interface TunAddon extends AddonOps {
+  init(makeError: (init: TunSystemErrorInit) => Error): void;
+  readonly stepLayout: StepLayout;
+  /** fd (kept by the caller) must be a network namespace (EINVAL); EPERM without privilege over it. */
+  openNamespace(fd: number): Promise<RawNamespace>;
+  /** A queue handed off (by any thread) becomes this environment's; EBADF for an unknown token. */
+  adoptQueue(token: number): RawQueue;
+  /** Closes a handed-off queue nobody adopted; false when it was adopted (or never existed). */
+  reclaimQueue(token: number): boolean;
+  /** Lets go of the handle: its idle sockets and its namespace fd close. */
+  closeNamespace(id: number): void;
   /** Queue and monitor fds plus netlink sockets (in use or idle in the pool). */
   fdCount(): number;
   /** Idle netlink sockets kept for reuse (default 2; 0 = one socket per request). */
   setPoolSize(n: number): void;
   /** One NETLINK_ROUTE socket in the link and address groups; throws when it cannot be made. */
-  LinkListener: new (onRecords: OnListenerRecords, onFailed: OnListenerFailed) => RawLinkListener;
+  LinkListener: new (onRecords: OnListenerRecords, onFailed: OnListenerFailed, namespace?: RawNamespace) => RawLinkListener;
 }
 
 export const PACKAGE_NAME = 'tun-lifecycle';

@@ -17,7 +17,9 @@
 //    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
 //    added with metric 0 reads back as 1024).
 
-import { loadAddon, type RawAddress, type RawDevice, type RawLink, type TunAddon } from './addon.js';
+import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type TunAddon } from './addon.js';
+import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
+import { NamespaceLease } from './netns.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
 import { stepPacker, type StepPacker } from './step-packer.js';
 import { LinkMonitors } from '../contract/link-monitors.js';
@@ -27,6 +29,7 @@ import type {
   LinkInfo,
   LinkMonitor,
   LinkPlan,
+  NetnsTarget,
   RouteInfo,
   RouteSpec,
   TunBinding,
@@ -82,110 +85,128 @@ function toAddressInfo(family: 4 | 6, bytes: Uint8Array, prefixLength: number): 
 export class NativeBinding implements TunBinding {
   readonly kind = 'native' as const;
   readonly #addon: TunAddon;
+  /** The kernel operations: the addon's own, or those of the namespace this binding works in. */
+  readonly #ops: AddonOps;
+  /** Set when this binding works in another network namespace (binding.namespace()). */
+  readonly #lease: NamespaceLease | undefined;
   /** Open devices by ifindex, so setMtu keeps their packet-size limit current. */
   readonly #devices = new Map<number, NativeTunDevice>();
   /** Plans packed in the layout this addon exports. */
   readonly #packSteps: StepPacker;
 
-  constructor(addon: TunAddon) {
+  constructor(addon: TunAddon, lease?: NamespaceLease) {
     this.#addon = addon;
+    this.#lease = lease;
+    this.#ops = lease?.ops ?? addon;
     this.#packSteps = stepPacker(addon.stepLayout);
   }
 
   async open(options?: OpenOptions): Promise<TunDevice> {
     const o = validateOpenOptions(options);
+    if (o.netns !== undefined) return (await this.namespace(o.netns)).open({ ...options, netns: undefined });
+    // In a namespace, the handle is held from the open to the device's close.
+    return this.#lease === undefined ? this.#open(o, options) : this.#lease.use(() => this.#open(o, options));
+  }
+
+  async #open(o: ReturnType<typeof validateOpenOptions>, options: OpenOptions | undefined): Promise<TunDevice> {
     const plan = options?.configure;
     const steps = plan === undefined ? undefined : this.#packSteps(plan, 'options.configure');
-    const opening = this.#addon.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
+    const opening = this.#ops.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
       o.group ?? -1, o.attachExisting, steps?.words, steps?.count ?? 0, steps?.alias);
     // The kernel work runs on the threadpool now; the queues' JavaScript side
     // (which holds nothing of the kernel's) is built meanwhile, not after.
     const prepared = new Array<NativePacketQueue>(o.queues);
     for (let i = 0; i < o.queues; i++) prepared[i] = new NativePacketQueue(i);
     const raw: RawDevice = await opening;
+    const held = this.#lease?.hold();
     // An interface that existed with no fd attached can only have been persistent.
     const device = new NativeTunDevice(raw, o.persist || !raw.created, (d) => {
       if (this.#devices.get(d.ifindex) === d) this.#devices.delete(d.ifindex);
+      held?.release();
     }, prepared);
     this.#devices.set(device.ifindex, device);
     return device;
   }
 
   async getLink(link: string | number): Promise<LinkInfo> {
-    return toLinkInfo(await this.#addon.getLink(validateLinkKey(link)));
+    return toLinkInfo(await this.#ops.getLink(validateLinkKey(link)));
   }
 
   async listLinks(): Promise<LinkInfo[]> {
-    return (await this.#addon.listLinks()).map(toLinkInfo);
+    return (await this.#ops.listLinks()).map(toLinkInfo);
   }
 
   async configure(ifindex: number, plan: LinkPlan): Promise<void> {
     validateIfindex(ifindex);
     const steps = this.#packSteps(plan);
-    await this.#addon.configureLink(ifindex, steps.words, steps.count, steps.alias);
+    await this.#ops.configureLink(ifindex, steps.words, steps.count, steps.alias);
     if (plan.mtu !== undefined) this.#devices.get(ifindex)?.mtuChanged(plan.mtu);
   }
 
   async setMtu(ifindex: number, mtu: number): Promise<void> {
     validateIfindex(ifindex);
     validateMtu(mtu);
-    await this.#addon.changeLink(ifindex, mtu, -1, undefined, undefined);
+    await this.#ops.changeLink(ifindex, mtu, -1, undefined, undefined);
     this.#devices.get(ifindex)?.mtuChanged(mtu);
   }
 
   async setUp(ifindex: number, up: boolean): Promise<void> {
     validateIfindex(ifindex);
     validateBoolean(up, 'up');
-    await this.#addon.changeLink(ifindex, 0, up ? 1 : 0, undefined, undefined);
+    await this.#ops.changeLink(ifindex, 0, up ? 1 : 0, undefined, undefined);
   }
 
   async setAlias(ifindex: number, alias: string): Promise<void> {
     validateIfindex(ifindex);
     validateAlias(alias);
-    await this.#addon.changeLink(ifindex, 0, -1, alias, undefined);
+    await this.#ops.changeLink(ifindex, 0, -1, alias, undefined);
   }
 
   async setGroup(ifindex: number, group: number): Promise<void> {
     validateIfindex(ifindex);
     validateInteger(group, 'group', 0, 0xffffffff);
-    await this.#addon.changeLink(ifindex, 0, -1, undefined, group);
+    await this.#ops.changeLink(ifindex, 0, -1, undefined, group);
   }
 
   async addAddress(ifindex: number, cidr: string): Promise<void> {
     validateIfindex(ifindex);
     const c = parseCidr(cidr, 'cidr');
-    await this.#addon.changeAddress(true, ifindex, c.family, c.bytes, c.prefixLength);
+    await this.#ops.changeAddress(true, ifindex, c.family, c.bytes, c.prefixLength);
   }
 
   async deleteAddress(ifindex: number, cidr: string): Promise<void> {
     validateIfindex(ifindex);
     const c = parseCidr(cidr, 'cidr');
-    await this.#addon.changeAddress(false, ifindex, c.family, c.bytes, c.prefixLength);
+    await this.#ops.changeAddress(false, ifindex, c.family, c.bytes, c.prefixLength);
   }
 
   /** Everything on the interface, link-local fe80:: included (see the note at the top). */
   async listAddresses(ifindex: number): Promise<AddressInfo[]> {
     validateIfindex(ifindex);
-    const raw: RawAddress[] = await this.#addon.listAddresses(ifindex);
+    const raw: RawAddress[] = await this.#ops.listAddresses(ifindex);
     return raw.map((a) => toAddressInfo(a.family, a.address, a.prefixLength));
   }
 
   async addRoute(ifindex: number, route: RouteSpec): Promise<void> {
     validateIfindex(ifindex);
     const r = normalizeRoute(route);
-    await this.#addon.changeRoute(true, ifindex, r.family, r.destination.bytes, r.destination.prefixLength, r.metric);
+    await this.#ops.changeRoute(true, ifindex, r.family, r.destination.bytes, r.destination.prefixLength, r.metric);
   }
 
   async deleteRoute(ifindex: number, route: RouteSpec): Promise<void> {
     validateIfindex(ifindex);
     const r = normalizeRoute(route);
-    await this.#addon.changeRoute(false, ifindex, r.family, r.destination.bytes, r.destination.prefixLength, r.metric);
+    await this.#ops.changeRoute(false, ifindex, r.family, r.destination.bytes, r.destination.prefixLength, r.metric);
   }
 
   /** Main table, unicast, via ifindex, not made by the kernel itself (see the note at the top). */
   async listRoutes(ifindex: number): Promise<RouteInfo[]> {
     validateIfindex(ifindex);
-    const raw = await this.#addon.listRoutes(ifindex);
+    // A namespace whose main table was never used has none: ENOENT means no routes.
+    const raw = await this.#ops.listRoutes(ifindex).catch((error: { code?: string }) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
     return raw
       .filter((r) => r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST && r.protocol !== RTPROT_KERNEL)
       .map((r) => ({
@@ -197,17 +218,28 @@ export class NativeBinding implements TunBinding {
 
   async deleteLink(ifindex: number): Promise<void> {
     validateIfindex(ifindex);
-    await this.#addon.deleteLink(ifindex);
+    await this.#ops.deleteLink(ifindex);
   }
 
   async deleteLinkGroup(group: number): Promise<void> {
     validateInteger(group, 'group', 1, 0xffffffff);
-    await this.#addon.deleteLinkGroup(group);
+    await this.#ops.deleteLinkGroup(group);
   }
 
-  /** Every monitor of this thread shares one listener socket (see native/monitor.h). */
+  /**
+   * Every monitor of this thread shares one listener socket (see native/monitor.h);
+   * a namespaced binding's monitors share one listener inside its namespace.
+   */
   monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
-    return monitorsOf(this.#addon).monitor(ifindex, onEvent, onError);
+    if (this.#lease === undefined) return monitorsOf(this.#addon).monitor(ifindex, onEvent, onError);
+    return namespaceMonitorsOf(this.#addon, this.#lease, (monitors) => monitors.monitor(ifindex, onEvent, onError));
+  }
+
+  /** A binding over the same addon whose every operation runs in that namespace (src/binding/native/netns.ts). */
+  async namespace(netns: NetnsTarget): Promise<TunBinding> {
+    const lease = new NamespaceLease(this.#addon, netns);
+    await lease.check();
+    return new NativeBinding(this.#addon, lease);
   }
 
   openFdCount(): number {
@@ -221,6 +253,47 @@ let monitors: LinkMonitors | undefined;
 function monitorsOf(addon: TunAddon): LinkMonitors {
   monitors ??= new LinkMonitors((onRecords, onFailed) => new addon.LinkListener(onRecords, onFailed));
   return monitors;
+}
+
+// One listener per (environment, namespace): the monitors of every binding on
+// one namespace (equal nsfs identity, the handle's key) share it. It is made
+// inside the namespace through the lease of the binding whose monitor opened
+// it, and holds that lease's handle until it closes or fails (then a later
+// monitor opens a new one). The handle is open whenever a device of the
+// namespace is, which is when monitors are asked for.
+const namespaceMonitors = new Map<string, LinkMonitors>();
+let opening: NamespaceLease | undefined;
+
+function namespaceMonitorsOf<T>(addon: TunAddon, lease: NamespaceLease, use: (monitors: LinkMonitors) => T): T {
+  const { handle, release } = lease.hold();
+  try {
+    let monitors = namespaceMonitors.get(handle.key);
+    if (monitors === undefined) {
+      monitors = new LinkMonitors((onRecords, onFailed) => listenIn(addon, opening!, onRecords, onFailed));
+      namespaceMonitors.set(handle.key, monitors);
+    }
+    opening = lease;
+    return use(monitors);
+  } finally {
+    opening = undefined;
+    release();
+  }
+}
+
+function listenIn(addon: TunAddon, lease: NamespaceLease, onRecords: OnListenerRecords, onFailed: OnListenerFailed): LinkListener {
+  const held = lease.hold();
+  let inner: RawLinkListener;
+  try {
+    inner = new addon.LinkListener(onRecords, (error) => { held.release(); onFailed(error); }, held.handle);
+  } catch (error) {
+    held.release();
+    throw error;
+  }
+  return {
+    request: (request) => inner.request(request),
+    setInterest: (ifindex, interested) => inner.setInterest(ifindex, interested),
+    close: () => { inner.close(); held.release(); },
+  };
 }
 
 /**

@@ -35,6 +35,8 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
   #device!: NativeTunDevice;
   readonly #lengths = BATCH_LENGTHS;
   #closed = false;
+  /** Handed to another thread: this side reads nothing and writes nothing. */
+  #elsewhere = false;
 
   constructor(readonly index: number) {
     super();
@@ -89,7 +91,7 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
 
   write(packet: Uint8Array): boolean {
     validatePacket(packet, this.#device.mtu);
-    if (this.#closed) throw new TunSystemError({ code: 'EBADF', syscall: 'write', interfaceName: this.#device.name });
+    if (this.#closed || this.#elsewhere) throw new TunSystemError({ code: 'EBADF', syscall: 'write', interfaceName: this.#device.name });
     const result = this.#raw.write(packet);
     if (result === 1) return true;
     if (result === 0) return false;
@@ -102,11 +104,11 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
   }
 
   pause(): void {
-    if (!this.#closed) this.#raw.pause();
+    if (!this.#closed && !this.#elsewhere) this.#raw.pause();
   }
 
   resume(): void {
-    if (!this.#closed) this.#raw.resume();
+    if (!this.#closed && !this.#elsewhere) this.#raw.resume();
   }
 
   stats(): QueueStats {
@@ -119,11 +121,48 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
   }
 
   close(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#elsewhere) return;
     this.#raw.close();
     this.#markClosed();
     process.nextTick(() => this.emit('close'));
   }
+
+  /**
+   * Hands this queue to another thread (a worker_threads Worker): returns a
+   * plain, cloneable handle to post to it, where attachQueue(handle)
+   * (src/binding/native/worker-queue.ts) makes it that thread's. Here the
+   * queue stops reading and refuses writes (EBADF), but it is not closed: it
+   * lives on in the other thread, and counts as open on this device until
+   * released() says that thread's queue is gone (the device's own close()
+   * cannot reach it; deleting the interface ends it there).
+   */
+  handOff(): QueueHandle {
+    if (this.#closed || this.#elsewhere) throw new TunSystemError({ code: 'EBADF', syscall: 'handOff', interfaceName: this.#device.name });
+    const token = this.#raw.handOff();
+    this.#elsewhere = true;
+    return { token, index: this.index, interfaceName: this.#device.name, ifindex: this.#device.ifindex, mtu: this.#device.mtu };
+  }
+
+  /** The queue is owned by another thread (handOff()). */
+  get handedOff(): boolean {
+    return this.#elsewhere;
+  }
+
+  /** @internal The thread holding a handed-off queue is done with it: now it is closed here too. */
+  released(): void {
+    if (!this.#elsewhere || this.#closed) return;
+    this.#markClosed();
+    process.nextTick(() => this.emit('close'));
+  }
+}
+
+/** A queue on its way to another thread: plain data (postMessage clones it). */
+export interface QueueHandle {
+  readonly token: number;
+  readonly index: number;
+  readonly interfaceName: string;
+  readonly ifindex: number;
+  readonly mtu: number;
 }
 
 export class NativeTunDevice implements TunDevice {

@@ -9,6 +9,7 @@
 
 import { TunSystemError } from '../contract/system-error.js';
 import {
+  validateNetns,
   InvalidArgumentTypeError, normalizeRoute, parseCidr, validateIfindex,
   validateInteger, validateLinkKey, validateBoolean, validateMtu, validateOpenOptions,
 } from '../contract/validate.js';
@@ -21,6 +22,7 @@ import { SimulatedWorld } from './world.js';
 import { LinkMonitors } from '../contract/link-monitors.js';
 import { callsOfStep, planSteps, validateAlias, type PlanStep } from '../contract/link-plan.js';
 import type {
+  NetnsTarget,
   AddressInfo, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
 } from '../contract/types.js';
 
@@ -42,13 +44,18 @@ export class SimulatedBinding implements TunBinding {
   readonly #privileged: boolean;
   readonly #uid: number;
   readonly #gid: number;
+  readonly #options: SimulatedBindingOptions;
+  /** Other namespaces, one simulated kernel each, by the path (or fd) that names them. */
+  readonly #namespaces: Map<string, SimKernel>;
   #openFds = 0;
   readonly #monitors = new LinkMonitors((onRecords) => {
     this.#openFds += 1;
     return this.kernel.listen(onRecords, () => { this.#openFds -= 1; });
   }, () => this.faults.enterSync('monitor'));
 
-  constructor(options: SimulatedBindingOptions = {}) {
+  constructor(options: SimulatedBindingOptions = {}, namespaces = new Map<string, SimKernel>()) {
+    this.#options = options;
+    this.#namespaces = namespaces;
     this.kernel = options.kernel ?? new SimKernel(options);
     this.world = new SimulatedWorld(this.kernel);
     this.#privileged = options.privileged ?? true;
@@ -71,8 +78,28 @@ export class SimulatedBinding implements TunBinding {
     return this.kernel.require(ifindex, syscallOf(op));
   }
 
+  /**
+   * A world per namespace: the same name (or path, or fd number) gives the
+   * same simulated kernel, made on first use — there is no /var/run/netns
+   * here, so a missing namespace is never ENOENT (the native binding's tests
+   * cover those errors). Namespaces of a binding and of the bindings it
+   * returns are one set, as in a real process.
+   */
+  async namespace(netns: NetnsTarget): Promise<TunBinding> {
+    const target = validateNetns(netns, 'netns');
+    await this.#enter('namespace');
+    const key = target.path ?? `fd:${target.fd}`;
+    let kernel = this.#namespaces.get(key);
+    if (kernel === undefined) {
+      kernel = new SimKernel({ ...this.#options, kernel: undefined } as SimKernelOptions);
+      this.#namespaces.set(key, kernel);
+    }
+    return new SimulatedBinding({ ...this.#options, kernel }, this.#namespaces);
+  }
+
   async open(options?: OpenOptions): Promise<TunDevice> {
     const opts = validateOpenOptions(options);
+    if (opts.netns !== undefined) return (await this.namespace(opts.netns)).open({ ...options, netns: undefined });
     const fixedName = opts.name.includes('%d') ? undefined : opts.name;
     // Validated whole before anything is made, like every other argument.
     const steps = options?.configure === undefined ? undefined : planSteps(options.configure, 'options.configure');

@@ -13,7 +13,7 @@ import { readTag } from '../../lifecycle/ownership.js';
 
 export async function runDown(args: ParsedArgs, out: Output): Promise<ExitCode> {
   const name = args.name!;
-  const binding = await loadBinding(args.simulated);
+  const binding = await loadBinding(args.simulated, args.netns);
   let link: LinkInfo;
   try {
     link = await binding.getLink(name);

@@ -8,7 +8,7 @@ import type { Output } from '../output.js';
 import { readTag } from '../../lifecycle/ownership.js';
 
 export async function runStatus(args: ParsedArgs, out: Output): Promise<ExitCode> {
-  const binding = await loadBinding(args.simulated);
+  const binding = await loadBinding(args.simulated, args.netns);
   if (args.name === undefined) return listTagged(binding, out);
   let link: LinkInfo;
   try {

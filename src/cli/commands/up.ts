@@ -25,7 +25,7 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
   const requested = args.name!;
   const what = `tun-lifecycle ${args.command} ${requested}`;
   if (!args.simulated) requireTunPrivilege(what);
-  const binding = await loadBinding(args.simulated);
+  const binding = await loadBinding(args.simulated, args.netns);
   const stately: StatelyInspector | undefined = args.statelyUrl ? await statelyFor(args.statelyUrl) : undefined;
   let adapter: TunAdapter;
   try {

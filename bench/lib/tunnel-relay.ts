@@ -1,0 +1,89 @@
+// The Node relays of bench/tunnel.ts, each its own process (so its CPU time is its own):
+//   node tunnel-relay.js package NS_A NS_B NAME_A NAME_B
+//       this package: an interface in each namespace (binding.namespace()), one
+//       queue each, every batch read from one written to the other.
+//   node tunnel-relay.js workers N NS_A NS_B NAME_A NAME_B
+//       the same with N queues per interface, queue i of both handed to
+//       worker_threads Worker i (tunnel-relay-worker.ts); this thread only
+//       opened them.
+//   node tunnel-relay.js naive
+//       fs.read / fs.write on fds 3 and 4 (opened by bench/c/tun_relay.c exec),
+//       one packet per threadpool round trip, the way a Node program without
+//       this package would do it.
+// Prints "ready"; on SIGTERM prints one JSON line and exits.
+import fs from 'node:fs';
+import { createNativeBinding } from '../../src/binding/native/binding.js';
+import { Worker } from 'node:worker_threads';
+import type { PacketQueue } from '../../src/binding/contract/types.js';
+import type { NativePacketQueue } from '../../src/binding/native/device.js';
+
+let packets = 0;
+function finishOnTerm(close: () => void): void {
+  process.on('SIGTERM', () => {
+    close();
+    console.log(JSON.stringify({ packets }));
+    // naive: the last fs.read stays parked in the kernel and libuv would join it at exit.
+    process.kill(process.pid, 'SIGKILL');
+  });
+}
+
+async function packageRelay(nsA: string, nsB: string, nameA: string, nameB: string): Promise<void> {
+  const binding = createNativeBinding();
+  const [a, b] = await Promise.all([
+    binding.namespace(nsA).then((ns) => ns.open({ name: nameA })),
+    binding.namespace(nsB).then((ns) => ns.open({ name: nameB })),
+  ]);
+  const pipe = (from: PacketQueue, to: PacketQueue) => {
+    from.on('packets', (batch: Buffer[]) => {
+      packets += batch.length;
+      for (const packet of batch) {
+        try {
+          to.write(packet);
+        } catch {
+          // EIO while the other side is still down (bring-up): dropped, as a link would.
+        }
+      }
+    });
+    from.resume();
+  };
+  pipe(a.queues[0]!, b.queues[0]!);
+  pipe(b.queues[0]!, a.queues[0]!);
+  finishOnTerm(() => { a.close(); b.close(); });
+  console.log('ready');
+}
+
+async function workersRelay(count: number, nsA: string, nsB: string, nameA: string, nameB: string): Promise<void> {
+  const binding = createNativeBinding();
+  const [a, b] = await Promise.all([
+    binding.namespace(nsA).then((ns) => ns.open({ name: nameA, queues: count })),
+    binding.namespace(nsB).then((ns) => ns.open({ name: nameB, queues: count })),
+  ]);
+  const script = new URL('./tunnel-relay-worker.js', import.meta.url);
+  const workers = a.queues.map((qa, i) => new Worker(script, {
+    workerData: { a: (qa as NativePacketQueue).handOff(), b: (b.queues[i] as NativePacketQueue).handOff() },
+  }));
+  finishOnTerm(() => { for (const w of workers) void w.terminate(); });
+  console.log('ready');
+}
+
+function naiveRelay(): void {
+  const pump = (from: number, to: number) => {
+    const buf = Buffer.alloc(65536);
+    const next = () => fs.read(from, buf, 0, buf.length, null, (err, n) => {
+      if (err) return;
+      packets += 1;
+      fs.write(to, buf, 0, n, null, () => next());
+    });
+    next();
+  };
+  pump(3, 4);
+  pump(4, 3);
+  finishOnTerm(() => {});
+  console.log('ready');
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === 'package') await packageRelay(rest[0]!, rest[1]!, rest[2]!, rest[3]!);
+else if (mode === 'workers') await workersRelay(Number(rest[0]), rest[1]!, rest[2]!, rest[3]!, rest[4]!);
+else if (mode === 'naive') naiveRelay();
+else throw new Error(`tunnel-relay: unknown mode ${mode}`);
