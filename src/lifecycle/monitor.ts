@@ -1,6 +1,12 @@
 // The link-monitor actor invoked in `ready`: turns changes made from outside
 // (interface deleted or set down, one of our addresses removed, a queue fd
 // failing) into one FAULT event for the statechart.
+//
+// A link deleted from outside is first closed by the kernel, its addresses
+// dropped and its queues failed (EBADFD), so an admin-down, address-removed or
+// queue error arrives before RTM_DELLINK: every fault but 'deleted' is named
+// only after asking the kernel whether the link is still there (ENODEV →
+// 'deleted').
 
 import { fromCallback } from 'xstate';
 import type { LinkEvent } from '../binding/contract/types.js';
@@ -26,26 +32,34 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     const ifindex = session.ifindex!;
     const ours = session.link.addresses;
 
+    /** A fault that a deletion also causes: named only once the kernel says the link still exists. */
+    const unlessDeleted = (reason: string, error?: Error) => {
+      session.binding.getLink(ifindex).then(
+        () => fault(reason, error),
+        (lookup) => { if (isGone(lookup)) fault('deleted', lookup); else fault(reason, error); },
+      );
+    };
+
     const onEvent = (event: LinkEvent) => {
       if (event.ifindex !== ifindex) return;
       if (event.type === 'deleted') fault('deleted');
-      else if (event.type === 'admin' && !event.up) fault('down');
+      else if (event.type === 'admin' && !event.up) unlessDeleted('down');
       else if (event.type === 'address-removed' && ours.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
-        fault(`address-removed ${event.address.cidr}`);
+        unlessDeleted(`address-removed ${event.address.cidr}`);
       }
     };
-    const onQueueError = (error: Error) => fault('queue-error', error);
+    const onQueueError = (error: Error) => unlessDeleted('queue-error', error);
     session.on('queue-error', onQueueError);
 
     let monitor: { close(): void } | undefined;
     try {
-      monitor = session.binding.monitor(ifindex, onEvent, (error) => fault('monitor-error', error));
+      monitor = session.binding.monitor(ifindex, onEvent, (error) => unlessDeleted('monitor-error', error));
     } catch (error) {
       fault('monitor-error', error as Error);
     }
 
     // Whatever changed between verification and the monitor starting.
-    if (session.device?.queues.some((queue) => queue.closed)) fault('queue-closed');
+    if (session.device?.queues.some((queue) => queue.closed)) unlessDeleted('queue-closed');
     session.binding.getLink(ifindex).then(
       (link) => { if (!link.up) fault('down'); },
       (error) => { if (isGone(error)) fault('deleted', error); },
