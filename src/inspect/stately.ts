@@ -16,6 +16,8 @@ export interface StatelyInspectorOptions {
 export interface StatelyInspector {
   /** Give this to createAdapter(name, { inspect }) (or createActor(machine, { inspect })). */
   readonly inspect: Observer<InspectionEvent>;
+  /** Whether the WebSocket to the relay is open now (it retries every 5 s while nothing listens). */
+  connected(): boolean;
   /** Close the WebSocket. */
   stop(): void;
 }
@@ -32,7 +34,9 @@ export function createStatelyInspector(options: StatelyInspectorOptions = {}): S
   const inspect: Observer<InspectionEvent> = {
     next: (event) => inspector.inspect.next?.(withSafeData(event)),
   };
-  return { inspect, stop: () => inspector.stop() };
+  // @statelyai/inspect keeps the socket's state on its adapter ('open' | 'closed'), untyped.
+  const connected = () => (inspector.adapter as unknown as { status?: string }).status === 'open';
+  return { inspect, connected, stop: () => inspector.stop() };
 }
 
 function withSafeData(event: InspectionEvent): InspectionEvent {
