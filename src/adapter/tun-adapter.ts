@@ -19,6 +19,7 @@ import { adapterMachine, hosts, type ActorHost, type LifecycleActor } from './ac
 import type { PacketPort } from './packet-source.js';
 import { packetIterator, type PacketIteratorOptions } from './packets.js';
 import { SnapshotWatch } from './snapshot-watch.js';
+import type { AlertInfo, TypedEmitterClass } from './events.js';
 import { relayPackets, sessionPort } from './session-port.js';
 import { packetStream } from './stream.js';
 import { validateInteger } from '../binding/contract/validate.js';
@@ -26,15 +27,6 @@ import { createLog } from '../log.js';
 import type { Log } from '../log.js';
 import { resolveOptions, validateName } from '../options.js';
 import type { AdapterOptions, AdapterWiring } from '../options.js';
-
-export interface AlertInfo {
-  interfaceName: string;
-  consecutiveFailures: number;
-  /** The latest failure. */
-  error: Error | undefined;
-  /** Where it happened ('initializing', 'ready', 'stopping', 'error' = during recovery). */
-  state: string | undefined;
-}
 
 export interface AdapterStats extends LifecycleCounters {
   state: InterfaceState;
@@ -46,14 +38,8 @@ export interface AdapterStats extends LifecycleCounters {
   queues: QueueStats[];
 }
 
-/**
- * Events:
- *  - 'state' (to: InterfaceState, from: InterfaceState) — every top-level transition
- *  - 'packet' (packet: Buffer, queue: number) — one per packet read while ready
- *  - 'alert' (info: AlertInfo) — every alertThreshold-th consecutive failure
- *  - 'drain' (queue: number) — a queue flushed its write backlog
- */
-export class TunAdapter extends EventEmitter implements AsyncDisposable {
+/** Events: see TunAdapterEvents ('state', 'packet', 'drain', 'alert'). */
+export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements AsyncDisposable {
   /** The running XState actor: subscribe to it, inspect it. */
   readonly actor: LifecycleActor;
   readonly #options: AdapterWiring;
