@@ -12,7 +12,6 @@ import { fromCallback } from 'xstate';
 import type { LinkEvent } from '../binding/contract/types.js';
 import type { TunLifecycleEvent } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
-import { isGone } from './kernel-errors.js';
 
 /**
  * `getSession` maps the invoking actor system to its adapter's session; it is
@@ -32,12 +31,36 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     const ifindex = session.ifindex!;
     const ours = session.link.addresses;
 
-    /** A fault that a deletion also causes: named only once the kernel says the link still exists. */
-    const unlessDeleted = (reason: string, error?: Error) => {
-      session.binding.getLink(ifindex).then(
-        () => fault(reason, error),
-        (lookup) => { if (isGone(lookup)) fault('deleted', lookup); else fault(reason, error); },
+    /**
+     * Ask the kernel about the link, one question at a time: gone → 'deleted';
+     * else the first suspect reason seen meanwhile (a fault a deletion also
+     * causes), else 'down' when the link is down. Asked with a link dump, not
+     * getLink: a fault is rare, one request at a time keeps the binding's
+     * socket pool as it was, and the recovery's own getLink stays the next one
+     * the binding sees (the model replay holds it at a gate).
+     */
+    let checking = false;
+    let suspect: { reason: string; error: Error | undefined } | undefined;
+    const checkLink = () => {
+      if (checking) return;
+      checking = true;
+      const askedAbout = suspect;
+      session.binding.listLinks().then(
+        (links) => {
+          checking = false;
+          const link = links.find((l) => l.ifindex === ifindex);
+          if (!link) fault('deleted');
+          // A suspect seen after the question was sent: the answer may predate a deletion, ask again.
+          else if (suspect !== askedAbout) checkLink();
+          else if (suspect) fault(suspect.reason, suspect.error);
+          else if (!link.up) fault('down');
+        },
+        () => { checking = false; if (suspect) fault(suspect.reason, suspect.error); },
       );
+    };
+    const unlessDeleted = (reason: string, error?: Error) => {
+      suspect ??= { reason, error };
+      checkLink();
     };
 
     const onEvent = (event: LinkEvent) => {
@@ -60,10 +83,7 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
 
     // Whatever changed between verification and the monitor starting.
     if (session.device?.queues.some((queue) => queue.closed)) unlessDeleted('queue-closed');
-    session.binding.getLink(ifindex).then(
-      (link) => { if (!link.up) fault('down'); },
-      (error) => { if (isGone(error)) fault('deleted', error); },
-    );
+    checkLink();
 
     return () => {
       done = true;
