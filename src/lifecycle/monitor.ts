@@ -5,7 +5,7 @@
 // A link deleted from outside is first closed by the kernel, its addresses
 // dropped and its queues failed (EBADFD), so an admin-down, address-removed or
 // queue error arrives before RTM_DELLINK: every fault but 'deleted' is named
-// only after asking the kernel whether the link is still there (ENODEV →
+// only after asking the kernel whether the link is still there (absent →
 // 'deleted').
 
 import { fromCallback } from 'xstate';
