@@ -5,15 +5,16 @@
 // cleanup, nothing left. Without root the same story runs on the simulated
 // binding. `--inspect PORT` follows it in the offline inspector page.
 //
-// The story lives in src/cli/demo/ (so the installed CLI has it too).
+// The story lives in the CLI (src/cli/demo/), so the installed package has it
+// too; this example runs that CLI as a user would, found through the package's
+// own public entry points (its package.json "bin").
 
-import { parseArgs } from 'node:util';
-import { runDemo } from '../src/cli/demo/run.js';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const { values } = parseArgs({ options: { inspect: { type: 'string' } }, strict: true });
-const inspectPort = values.inspect === undefined ? undefined : Number(values.inspect);
-if (inspectPort !== undefined && !(Number.isInteger(inspectPort) && inspectPort >= 0 && inspectPort <= 65535)) {
-  console.error(`demo: --inspect needs a port number, got '${values.inspect}'`);
-  process.exit(2);
-}
-process.exitCode = await runDemo({ inspectPort });
+const manifestUrl = import.meta.resolve('tun-lifecycle/package.json');
+const manifest = JSON.parse(readFileSync(new URL(manifestUrl), 'utf8')) as { bin: Record<string, string> };
+const cli = fileURLToPath(new URL(manifest.bin['tun-lifecycle']!, manifestUrl));
+const child = spawn(process.execPath, [cli, 'demo', ...process.argv.slice(2)], { stdio: 'inherit' });
+child.on('exit', (code, signal) => { process.exitCode = code ?? (signal ? 1 : 0); });

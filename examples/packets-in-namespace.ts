@@ -12,10 +12,8 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createNativeBinding } from '../src/binding/native/binding.js';
-import { TunSystemError } from '../src/binding/contract/system-error.js';
-import type { PacketQueue } from '../src/binding/contract/types.js';
-import { formatAddress, parseIPv4 } from '../src/binding/contract/validate.js';
+import { createNativeBinding, TunSystemError } from 'tun-lifecycle';
+import type { PacketQueue } from 'tun-lifecycle';
 
 const IN_NAMESPACE = 'TUN_LIFECYCLE_DEMO_NETNS';
 const TUN_V4 = '10.200.0.1';
@@ -58,6 +56,18 @@ interface Summary {
   /** ICMPv6 type, to recognise the kernel's own router solicitations. */
   icmpType?: number;
   udpPayload?: Buffer;
+}
+
+/** Dotted IPv4, or IPv6 as eight hex groups (uncompressed: enough for a log line). */
+function formatAddress(bytes: Uint8Array): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+  return groups.join(':');
+}
+
+function parseIPv4(text: string): Buffer {
+  return Buffer.from(text.split('.').map(Number));
 }
 
 function summarize(packet: Buffer): Summary {
@@ -104,8 +114,8 @@ function ipv4Udp(src: string, dst: string, srcPort: number, dstPort: number, pay
   packet.writeUInt16BE(packet.length, 2);
   packet[8] = 64;
   packet[9] = 17;
-  parseIPv4(src)!.copy(packet, 12);
-  parseIPv4(dst)!.copy(packet, 16);
+  parseIPv4(src).copy(packet, 12);
+  parseIPv4(dst).copy(packet, 16);
   packet.writeUInt16BE(checksum(packet.subarray(0, 20)), 10);
   packet.writeUInt16BE(srcPort, 20);
   packet.writeUInt16BE(dstPort, 22);

@@ -9,7 +9,7 @@
 // deleted at the end; the host's interfaces are never touched.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { TunAdapter } from '../src/adapter/index.js';
+import { TunAdapter } from 'tun-lifecycle';
 
 const A = `relay-a-${process.pid}`;
 const B = `relay-b-${process.pid}`;

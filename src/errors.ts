@@ -112,13 +112,31 @@ export class StateMismatchError extends TunError {
   }
 }
 
+/** What gave up the start: a cleanup() call, or the AbortSignal passed as `options.signal`. */
+export type AbortOrigin = 'cleanup' | 'signal';
+
+export interface AbortErrorOptions extends TunErrorOptions {
+  /** Default 'cleanup'. With 'signal', `cause` is the signal's reason. */
+  by?: AbortOrigin | undefined;
+}
+
+const ABORT_MESSAGES: Record<AbortOrigin, string> = {
+  cleanup: 'cleanup() was called before the interface became ready',
+  signal: 'options.signal was aborted before the interface became ready',
+};
+
 /**
- * start() or recover() given up because cleanup() was called first. Named and
- * coded as Node's own AbortError (name 'AbortError', code 'ABORT_ERR'), so
- * code that already tells an abort apart keeps doing so.
+ * start() or recover() given up because cleanup() was called first or the
+ * AbortSignal fired. Named and coded as Node's own AbortError (name
+ * 'AbortError', code 'ABORT_ERR'), so code that already tells an abort apart
+ * keeps doing so. `state` is where the start was when it was given up
+ * ('uninitialized' for a signal aborted before the call).
  */
 export class AbortError extends TunError {
-  constructor(options: TunErrorOptions = {}) {
-    super('ABORT_ERR', 'cleanup() was called before the interface became ready', options);
+  readonly by: AbortOrigin;
+  constructor(options: AbortErrorOptions = {}) {
+    const by = options.by ?? 'cleanup';
+    super('ABORT_ERR', ABORT_MESSAGES[by], options);
+    this.by = by;
   }
 }

@@ -2,7 +2,9 @@
 // 'tun-lifecycle/testing' entry.
 
 export { createAdapter, TunAdapter } from './adapter/index.js';
-export type { AdapterStats, AlertInfo, PacketIteratorOptions } from './adapter/index.js';
+export type {
+  AdapterStats, AlertInfo, PacketIteratorOptions, TunAdapterEvents, TunAdapterEventName, TunAdapterListener,
+} from './adapter/index.js';
 export { DEFAULT_OPTIONS } from './options.js';
 export type { AdapterOptions } from './options.js';
 export type { Logger } from './log.js';
@@ -14,6 +16,8 @@ export type { TunErrorOptions } from './errors.js';
 export { TunSystemError, isTunSystemError } from './binding/contract/system-error.js';
 export { attachQueue, reclaimQueue } from './binding/native/worker-queue.js';
 export type { QueueHandle } from './binding/native/worker-queue.js';
+// The binding createAdapter uses by default; loads the addon when called (e.g. for withFaults(binding) or raw use).
+export { createNativeBinding } from './binding/native/binding.js';
 export type * from './binding/contract/types.js';
 export { tunLifecycleMachine, DEFAULT_POLICY, ActorId } from '../machines/tunLifecycle.js';
 export type { TunLifecycleMachine } from '../machines/tunLifecycle.js';

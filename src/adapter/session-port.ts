@@ -4,7 +4,7 @@
 
 import type { EventEmitter } from 'node:events';
 import { InterfaceState } from '../../machines/types.js';
-import type { PacketPort } from './packet-source.js';
+import type { PacketPort, PacketSource, PacketSourceEvents } from './packet-source.js';
 
 /**
  * What the port needs of the lifecycle session (written structurally: only
@@ -16,7 +16,8 @@ export interface PacketQueues extends EventEmitter {
   resume(): void;
 }
 
-export interface PortOwner extends EventEmitter {
+export interface PortOwner extends Pick<PacketSource, 'on' | 'off'> {
+  emit<E extends keyof PacketSourceEvents>(event: E, ...args: PacketSourceEvents[E]): boolean;
   readonly state: InterfaceState;
   write(packet: Uint8Array): boolean;
 }
@@ -34,7 +35,7 @@ export function sessionPort(owner: PortOwner, session: () => PacketQueues | unde
 }
 
 /** Re-emit the session's packets (one event per packet) and drains on `owner`; returns the undo. */
-export function relayPackets(session: PacketQueues, owner: EventEmitter): () => void {
+export function relayPackets(session: PacketQueues, owner: Pick<PortOwner, 'emit'>): () => void {
   const onPackets = (batch: Buffer[], queue: number) => { for (const packet of batch) owner.emit('packet', packet, queue); };
   const onDrain = (queue: number) => owner.emit('drain', queue);
   session.on('packets', onPackets);

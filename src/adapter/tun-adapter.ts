@@ -22,6 +22,7 @@ import { adapterMachine, hosts, type ActorHost, type LifecycleActor } from './ac
 import type { PacketPort } from './packet-source.js';
 import { packetIterator, type PacketIteratorOptions } from './packets.js';
 import { SnapshotWatch } from './snapshot-watch.js';
+import type { AlertInfo, TypedEmitterClass } from './events.js';
 import { relayPackets, sessionPort } from './session-port.js';
 import { packetStream } from './stream.js';
 import { validateInteger } from '../binding/contract/validate.js';
@@ -29,15 +30,6 @@ import { createLog } from '../log.js';
 import type { Log } from '../log.js';
 import { resolveOptions, validateName } from '../options.js';
 import type { AdapterOptions, AdapterWiring } from '../options.js';
-
-export interface AlertInfo {
-  interfaceName: string;
-  consecutiveFailures: number;
-  /** The latest failure. */
-  error: Error | undefined;
-  /** Where it happened ('initializing', 'ready', 'stopping', 'error' = during recovery). */
-  state: string | undefined;
-}
 
 export interface AdapterStats extends LifecycleCounters {
   state: InterfaceState;
@@ -49,14 +41,8 @@ export interface AdapterStats extends LifecycleCounters {
   queues: QueueStats[];
 }
 
-/**
- * Events:
- *  - 'state' (to: InterfaceState, from: InterfaceState) — every top-level transition
- *  - 'packet' (packet: Buffer, queue: number) — one per packet read while ready
- *  - 'alert' (info: AlertInfo) — every alertThreshold-th consecutive failure
- *  - 'drain' (queue: number) — a queue flushed its write backlog
- */
-export class TunAdapter extends EventEmitter implements AsyncDisposable {
+/** Events: see TunAdapterEvents ('state', 'packet', 'drain', 'alert'). */
+export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements AsyncDisposable {
   /** The running XState actor: subscribe to it, inspect it. */
   readonly actor: LifecycleActor;
   readonly #options: AdapterWiring;
@@ -71,6 +57,8 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
   #cleanupPromise: Promise<void> | undefined;
   readonly #exit: ExitParticipant;
   #onAbort: (() => void) | undefined;
+  /** Why the start in flight was given up, when options.signal did it. */
+  #abortError: AbortError | undefined;
 
   constructor(name: string, options: AdapterOptions = {}) {
     super();
@@ -141,26 +129,42 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     return this.actor.getSnapshot().context.lastError;
   }
 
-  /** uninitialized → initializing → ready. Rejects with ConfigurationFailedError (the machine is then in error). */
+  /**
+   * uninitialized → initializing → ready. Rejects with ConfigurationFailedError
+   * (the machine is then in error), or with AbortError when cleanup() or
+   * options.signal gives the start up: only once the cleanup has verified that
+   * nothing is left (an AggregateError of both when that cleanup fails). A
+   * signal already aborted rejects at once and touches nothing.
+   */
   start(): Promise<this> {
     if (this.#startPromise && this.state === InterfaceState.Initializing) return this.#startPromise;
     if (this.state !== InterfaceState.Uninitialized) {
       return Promise.reject(new InvalidStateTransitionError('start', { state: this.state, interfaceName: this.name }));
     }
+    const signal = this.#options.signal;
+    if (signal?.aborted) return Promise.reject(this.#abortedBySignal(signal));
+    let abort: AbortError | undefined;
     this.#startPromise = this.#watch.until<this>((state) => {
       if (state === InterfaceState.Ready) return { value: this };
-      if (state === InterfaceState.Error) return { error: this.lastError };
-      if (state === InterfaceState.Stopping || state === InterfaceState.Stopped) return { error: this.#aborted() };
+      if (abort === undefined && state === InterfaceState.Error) return { error: this.lastError };
+      if (state === InterfaceState.Stopping || state === InterfaceState.Stopped) {
+        abort ??= this.#abortError ?? new AbortError({ state: InterfaceState.Initializing, interfaceName: this.name });
+      }
+      if (state === InterfaceState.Stopped) return { error: abort };
+      if (state === InterfaceState.Error && abort !== undefined) {
+        return { error: new AggregateError([abort, this.lastError], `${this.name}: start given up, and the cleanup after it failed`) };
+      }
       return undefined;
     });
     // Held for callers of start(); an adapter cleaned up mid-start must not raise an unhandled rejection.
     this.#startPromise.catch(() => undefined);
     registerForExit(this.#exit);
-    const signal = this.#options.signal;
     if (signal) {
-      this.#onAbort = () => { void this.#cleanupIfNeeded().catch(() => undefined); };
-      if (signal.aborted) queueMicrotask(this.#onAbort);
-      else signal.addEventListener('abort', this.#onAbort, { once: true });
+      this.#onAbort = () => {
+        if (this.state === InterfaceState.Initializing) this.#abortError ??= this.#abortedBySignal(signal);
+        void this.#cleanupIfNeeded().catch(() => undefined);
+      };
+      signal.addEventListener('abort', this.#onAbort, { once: true });
     }
     this.actor.send({ type: 'START' });
     return this.#startPromise;
@@ -290,6 +294,10 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
 
   #aborted(): AbortError {
     return new AbortError({ state: this.state, interfaceName: this.name });
+  }
+
+  #abortedBySignal(signal: AbortSignal): AbortError {
+    return new AbortError({ by: 'signal', state: this.state, interfaceName: this.name, cause: signal.reason });
   }
 
   #finish(): void {

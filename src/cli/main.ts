@@ -7,7 +7,7 @@ import { TunError } from '../errors.js';
 import { parseCommandLine } from './args.js';
 import { describeError } from './bindings.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { createOutput } from './output.js';
+import { createOutput, print } from './output.js';
 import { privilegeErrorFrom } from './privilege.js';
 import { USAGE } from './usage.js';
 
@@ -17,8 +17,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const args = parseCommandLine(argv);
     const out = createOutput(args.json);
     switch (args.command) {
-      case 'help': process.stdout.write(USAGE); return ExitCode.Ok;
-      case 'version': process.stdout.write(`${version()}\n`); return ExitCode.Ok;
+      case 'help': print(USAGE); return ExitCode.Ok;
+      case 'version': print(`${version()}\n`); return ExitCode.Ok;
       // Each command loads only what it needs (a usage error should not wait for xstate and the addon).
       case 'up':
       case 'inspect': return await (await import('./commands/up.js')).runUp(args, out);

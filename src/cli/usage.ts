@@ -27,7 +27,8 @@ Options:
   --mtu N           interface MTU (68..65535; 1280 or more with IPv6)
   --inspect PORT    serve the offline inspector page on 127.0.0.1:PORT (0: any free port)
   --port PORT       (inspect) the inspector's port
-  --stately URL     also stream to Stately's inspector via a WebSocket relay (ws://127.0.0.1:8080)
+  --stately URL     also stream to Stately's inspector via a WebSocket relay (ws://127.0.0.1:8080);
+                    says it is waiting until the relay listens, and says when it connects
   --simulated       (up, inspect) use the in-memory simulated binding: no kernel, no root
   --netns NAME      (up, inspect, status, down) the interface lives in network namespace NAME
                     (/var/run/netns/NAME) or at a path such as /proc/PID/ns/net

@@ -19,7 +19,7 @@ interface StatelyModule {
     url: string;
     sanitizeContext: (context: Record<string, unknown>) => Record<string, unknown>;
     sanitizeEvent: <E>(event: E) => E;
-  }): { inspect: Partial<Observer<InspectionEvent>>; stop(): void };
+  }): { inspect: Partial<Observer<InspectionEvent>>; stop(): void; adapter?: unknown };
 }
 
 /** @statelyai/inspect, or a MissingPeerError naming STATELY_INSTALL. importer: the test's seam. */
@@ -35,6 +35,8 @@ export interface StatelyInspectorOptions {
 export interface StatelyInspector {
   /** Give this to createAdapter(name, { inspect }) (or createActor(machine, { inspect })). */
   readonly inspect: Observer<InspectionEvent>;
+  /** Whether the WebSocket to the relay is open now (it retries every 5 s while nothing listens). */
+  connected(): boolean;
   /** Close the WebSocket. */
   stop(): void;
 }
@@ -53,7 +55,9 @@ export async function createStatelyInspector(options: StatelyInspectorOptions = 
   const inspect: Observer<InspectionEvent> = {
     next: (event) => inspector.inspect.next?.(withSafeData(event)),
   };
-  return { inspect, stop: () => inspector.stop() };
+  // @statelyai/inspect keeps the socket's state on its adapter ('open' | 'closed'), untyped.
+  const connected = () => (inspector.adapter as { status?: string } | undefined)?.status === 'open';
+  return { inspect, connected, stop: () => inspector.stop() };
 }
 
 function withSafeData(event: InspectionEvent): InspectionEvent {

@@ -1,12 +1,17 @@
 // The link-monitor actor invoked in `ready`: turns changes made from outside
 // (interface deleted or set down, one of our addresses removed, a queue fd
 // failing) into one FAULT event for the statechart.
+//
+// A link deleted from outside is first closed by the kernel, its addresses
+// dropped and its queues failed (EBADFD), so an admin-down, address-removed or
+// queue error arrives before RTM_DELLINK: every fault but 'deleted' is named
+// only after asking the kernel whether the link is still there (absent →
+// 'deleted').
 
 import { fromCallback } from 'xstate';
 import type { LinkEvent } from '../binding/contract/types.js';
 import type { TunLifecycleEvent } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
-import { isGone } from './kernel-errors.js';
 
 /**
  * `getSession` maps the invoking actor system to its adapter's session; it is
@@ -26,30 +31,59 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     const ifindex = session.ifindex!;
     const ours = session.link.addresses;
 
+    /**
+     * Ask the kernel about the link, one question at a time: gone → 'deleted';
+     * else the first suspect reason seen meanwhile (a fault a deletion also
+     * causes), else 'down' when the link is down. Asked with a link dump, not
+     * getLink: a fault is rare, one request at a time keeps the binding's
+     * socket pool as it was, and the recovery's own getLink stays the next one
+     * the binding sees (the model replay holds it at a gate).
+     */
+    let checking = false;
+    let suspect: { reason: string; error: Error | undefined } | undefined;
+    const checkLink = () => {
+      if (checking) return;
+      checking = true;
+      const askedAbout = suspect;
+      session.binding.listLinks().then(
+        (links) => {
+          checking = false;
+          const link = links.find((l) => l.ifindex === ifindex);
+          if (!link) fault('deleted');
+          // A suspect seen after the question was sent: the answer may predate a deletion, ask again.
+          else if (suspect !== askedAbout) checkLink();
+          else if (suspect) fault(suspect.reason, suspect.error);
+          else if (!link.up) fault('down');
+        },
+        () => { checking = false; if (suspect) fault(suspect.reason, suspect.error); },
+      );
+    };
+    const unlessDeleted = (reason: string, error?: Error) => {
+      suspect ??= { reason, error };
+      checkLink();
+    };
+
     const onEvent = (event: LinkEvent) => {
       if (event.ifindex !== ifindex) return;
       if (event.type === 'deleted') fault('deleted');
-      else if (event.type === 'admin' && !event.up) fault('down');
+      else if (event.type === 'admin' && !event.up) unlessDeleted('down');
       else if (event.type === 'address-removed' && ours.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
-        fault(`address-removed ${event.address.cidr}`);
+        unlessDeleted(`address-removed ${event.address.cidr}`);
       }
     };
-    const onQueueError = (error: Error) => fault('queue-error', error);
+    const onQueueError = (error: Error) => unlessDeleted('queue-error', error);
     session.on('queue-error', onQueueError);
 
     let monitor: { close(): void } | undefined;
     try {
-      monitor = session.binding.monitor(ifindex, onEvent, (error) => fault('monitor-error', error));
+      monitor = session.binding.monitor(ifindex, onEvent, (error) => unlessDeleted('monitor-error', error));
     } catch (error) {
       fault('monitor-error', error as Error);
     }
 
     // Whatever changed between verification and the monitor starting.
-    if (session.device?.queues.some((queue) => queue.closed)) fault('queue-closed');
-    session.binding.getLink(ifindex).then(
-      (link) => { if (!link.up) fault('down'); },
-      (error) => { if (isGone(error)) fault('deleted', error); },
-    );
+    if (session.device?.queues.some((queue) => queue.closed)) unlessDeleted('queue-closed');
+    checkLink();
 
     return () => {
       done = true;

@@ -40,6 +40,7 @@ describe('cli: inspection while holding an interface', function () {
       expect(state.log.map((m: any) => m.type)).to.include.members(['START', 'xstate.done.actor.create']);
       const sawReady = await eventually(() => received.some((m) => m.type === '@xstate.snapshot' && m.snapshot?.value === 'ready'));
       expect(sawReady, 'the relay saw ready').to.equal(true);
+      expect(await eventually(() => cli.records.some((r) => r.type === 'stately' && r.connected === true)), 'says it connected').to.equal(true);
       cli.child.kill('SIGTERM');
       await cli.waitFor('stopped');
       expect(await cli.exit()).to.equal(0);
@@ -47,6 +48,32 @@ describe('cli: inspection while holding an interface', function () {
       if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
       for (const client of relay.clients) client.terminate();
       await new Promise((resolve) => relay.close(resolve));
+    }
+  });
+
+  it('--stately with nothing listening says it is waiting, then says when the relay connects', async () => {
+    // A port that was free a moment ago: nothing listens on it yet.
+    const probe = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((resolve) => probe.once('listening', () => resolve()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const relayUrl = `ws://127.0.0.1:${port}`;
+    const cli = startCli(['up', 'tlcliinsp2', '--simulated', '--stately', relayUrl]);
+    let relay: WebSocketServer | undefined;
+    try {
+      const first = await cli.waitFor('stately');
+      expect(first).to.include({ url: relayUrl, connected: false });
+      await cli.waitFor('holding');
+      expect(cli.records.filter((r) => r.type === 'stately'), 'still waiting, not claiming to stream').to.have.length(1);
+      relay = new WebSocketServer({ host: '127.0.0.1', port });
+      // @statelyai/inspect retries every 5 s.
+      expect(await eventually(() => cli.records.some((r) => r.type === 'stately' && r.connected === true), 8000), 'says it connected').to.equal(true);
+      cli.child.kill('SIGTERM');
+      expect(await cli.exit()).to.equal(0);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+      for (const client of relay?.clients ?? []) client.terminate();
+      if (relay) await new Promise((resolve) => relay!.close(resolve));
     }
   });
 

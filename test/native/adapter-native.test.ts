@@ -14,8 +14,8 @@ import { loadNativeBinding } from '../helpers/native-binding.js';
 import { bindUdp } from '../helpers/udp.js';
 import { buildIPv4Udp, buildIPv6Udp, isUdp, parsePacket } from '../helpers/packets.js';
 import { eventually } from '../helpers/wait.js';
-import { ConfigurationFailedError, createAdapter } from '../../src/index.js';
-import type { AdapterOptions, TunAdapter, TunBinding } from '../../src/index.js';
+import { AbortError, ConfigurationFailedError, InterfaceFaultError, TunAdapter, createAdapter } from '../../src/index.js';
+import type { AdapterOptions, TunBinding } from '../../src/index.js';
 
 const OPTIONS: AdapterOptions = {
   mtu: 1400,
@@ -132,11 +132,14 @@ describeKernel('TunAdapter on the native binding', function () {
   it('outside `ip link del` → error → recovery re-creates it → ready, configured again', async () => {
     const adapter = await createAdapter('adn0', { binding, ...OPTIONS, retryDelay: 20 });
     const states: string[] = [];
-    adapter.on('state', (to) => states.push(to));
+    const faults: unknown[] = [];
+    adapter.on('state', (to) => { states.push(to); if (to === 'error') faults.push(adapter.lastError); });
     const before = adapter.ifindex;
     ip('link', 'del', 'adn0');
     const recovered = await eventually(() => states.includes('error') && adapter.state === 'ready', 5000);
     expect(recovered, `states seen: ${states.join(' → ')}`).to.equal(true);
+    expect(faults, 'named deleted, though the kernel announces the down first').to.have.length(1);
+    expect(faults[0]).to.be.instanceOf(InterfaceFaultError).and.include({ reason: 'deleted' });
     expect(adapter.ifindex).to.not.equal(before);
     expectKernelConfigured('adn0', adapter);
     await adapter.cleanup();
@@ -147,13 +150,38 @@ describeKernel('TunAdapter on the native binding', function () {
   it('outside `ip link set down` → recovery brings it up and restores the routes the kernel flushed', async () => {
     const adapter = await createAdapter('adn0', { binding, ...OPTIONS, retryDelay: 20 });
     const states: string[] = [];
-    adapter.on('state', (to) => states.push(to));
+    const faults: unknown[] = [];
+    adapter.on('state', (to) => { states.push(to); if (to === 'error') faults.push(adapter.lastError); });
     ip('link', 'set', 'adn0', 'down');
     const recovered = await eventually(() => states.includes('error') && adapter.state === 'ready', 5000);
     expect(recovered, `states seen: ${states.join(' → ')}`).to.equal(true);
+    expect(faults[0]).to.be.instanceOf(InterfaceFaultError).and.include({ reason: 'down' });
     expectKernelConfigured('adn0', adapter);
     await adapter.cleanup();
     expectKernelClean('adn0');
+  });
+
+  it('an AbortSignal already aborted: rejects at once (typed), no link appears', async () => {
+    const controller = new AbortController();
+    const reason = new Error('no');
+    controller.abort(reason);
+    const error = await createAdapter('ada0', { binding, ...OPTIONS, signal: controller.signal }).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(AbortError).and.include({ code: 'ABORT_ERR', state: 'uninitialized', cause: reason });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expectKernelClean('ada0');
+  });
+
+  it('an AbortSignal aborted while initializing: rejects once nothing is left; createAdapter again at once succeeds', async () => {
+    const controller = new AbortController();
+    const creating = new TunAdapter('ada0', { binding, ...OPTIONS, signal: controller.signal });
+    creating.once('state', (to) => { if (to === 'initializing') controller.abort('gave up'); });
+    const error = await creating.start().then(() => undefined, (e: unknown) => e);
+    expectKernelClean('ada0');
+    expect(error).to.be.instanceOf(AbortError).and.include({ code: 'ABORT_ERR', state: 'initializing', cause: 'gave up' });
+    const again = await createAdapter('ada0', { binding, ...OPTIONS });
+    expectKernelConfigured('ada0', again);
+    await again.cleanup();
+    expectKernelClean('ada0');
   });
 
   it('persistent: cleanup closes the fds, then deletes the link', async () => {

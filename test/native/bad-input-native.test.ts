@@ -9,7 +9,7 @@ import { describeKernel } from '../helpers/netns.js';
 import { ipJson, ipLink, ipLinks } from '../helpers/iproute.js';
 import { openFdCount } from '../helpers/fds.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
-import { buildIPv4Udp } from '../helpers/packets.js';
+import { buildIPv4Udp, buildIPv6Udp } from '../helpers/packets.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import type { TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 
@@ -186,7 +186,7 @@ describeKernel('native binding: bad input is refused before any syscall', functi
     }
   });
 
-  it('refuses packets that are not bytes, empty, over the MTU, or not IPv4/IPv6', async function () {
+  it('refuses packets that are not bytes, empty, over the MTU, not IPv4/IPv6, or whose IP length field disagrees with the buffer', async function () {
     const queue = device.queues[0]!;
     const header = buildIPv4Udp({ src: '10.219.0.9', dst: '10.218.0.1', srcPort: 1, dstPort: 9, payload: Buffer.alloc(8) });
     const tooBig = Buffer.alloc(MTU + 1);
@@ -195,6 +195,9 @@ describeKernel('native binding: bad input is refused before any syscall', functi
     version5[0] = 0x55;
     const version0 = Buffer.from(header);
     version0[0] = 0x05;
+    const truncated = header.subarray(0, header.length - 3);
+    const padded = Buffer.concat([header, Buffer.alloc(4)]);
+    const ipv6 = buildIPv6Udp({ src: 'fd00:219::9', dst: 'fd00:218::1', srcPort: 1, dstPort: 9, payload: Buffer.alloc(8) });
     const cases: Array<[unknown, Expected]> = [
       ['a string packet', TYPE],
       [Array.from(header), TYPE],
@@ -206,6 +209,10 @@ describeKernel('native binding: bad input is refused before any syscall', functi
       [Buffer.alloc(65536, 0x45), RANGE],
       [version5, VALUE],
       [version0, VALUE],
+      [truncated, VALUE],
+      [padded, VALUE],
+      [ipv6.subarray(0, ipv6.length - 1), VALUE],
+      [ipv6.subarray(0, 30), VALUE],
     ];
     for (const [packet, expected] of cases) {
       await expectRefused('queue.write', packet, expected, () => queue.write(packet as Uint8Array));

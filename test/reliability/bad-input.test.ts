@@ -139,8 +139,10 @@ describe('reliability: bad input', () => {
       ['an empty buffer', Buffer.alloc(0), 0, /packet/],
       ['a first nibble of 5', Buffer.from([0x50, 0, 0, 20, ...new Array(16).fill(0)]), 0, /packet|version|nibble/i],
       ['larger than the MTU', Buffer.alloc(1500 + 100, 0x45), 0, /packet|mtu|size|length/i],
-      ['queue index 1 of 1', Buffer.from([0x45, ...new Array(19).fill(0)]), 1, /queue/],
-      ['queue index -1', Buffer.from([0x45, ...new Array(19).fill(0)]), -1, /queue/],
+      ['truncated (IPv4 total length 40, 20 bytes)', Buffer.from([0x45, 0, 0, 40, ...new Array(16).fill(0)]), 0, /total length says 40/],
+      ['truncated (IPv6 payload length 8, 40 bytes)', Buffer.from([0x60, 0, 0, 0, 0, 8, ...new Array(34).fill(0)]), 0, /payload length says 48/],
+      ['queue index 1 of 1', Buffer.from([0x45, 0, 0, 20, ...new Array(16).fill(0)]), 1, /queue/],
+      ['queue index -1', Buffer.from([0x45, 0, 0, 20, ...new Array(16).fill(0)]), -1, /queue/],
     ];
     for (const [what, packet, queue, mentions] of badPackets) {
       it(`write(${what}) → typed error naming it; still ready, nothing sent`, async () => {

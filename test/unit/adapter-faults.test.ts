@@ -170,6 +170,8 @@ describe('adapter under injected faults', () => {
       binding.world.deleteLink('tun0');
       await until(() => states.at(-1) === 'ready');
       expect(states).to.deep.equal(['error', 'ready']);
+      expect(iface.lastError, 'named deleted, though the down notification came first').to.be.instanceOf(InterfaceFaultError)
+        .and.include({ reason: 'deleted' });
       expect(iface.ifindex).to.not.equal(oldIndex);
       expectConfigured(binding, 'tun0');
       expect(binding.world.openFds()).to.have.length(1);
@@ -185,6 +187,7 @@ describe('adapter under injected faults', () => {
       const index = iface.ifindex;
       binding.world.setUp('tun0', false);
       await until(() => iface.state === 'ready' && binding.world.link('tun0')!.up);
+      expect(iface.lastError).to.be.instanceOf(InterfaceFaultError).and.include({ reason: 'down' });
       await until(() => binding.world.link('tun0')!.routes.length === 2);
       expect(iface.ifindex, 're-configured in place').to.equal(index);
       expectConfigured(binding, 'tun0');

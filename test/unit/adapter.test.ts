@@ -3,7 +3,7 @@
 
 import { expect } from 'chai';
 import {
-  ConfigurationFailedError, DEFAULT_OPTIONS, InterfaceNotReadyError, InterfaceState, InvalidStateTransitionError,
+  AbortError, ConfigurationFailedError, DEFAULT_OPTIONS, InterfaceNotReadyError, InterfaceState, InvalidStateTransitionError,
   TunAdapter, TunError, createAdapter,
 } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
@@ -236,6 +236,34 @@ describe('TunAdapter on the simulated binding', () => {
     controller.abort();
     await stopped;
     expectNothingLeft(binding);
+  });
+
+  it('an AbortSignal already aborted: rejects at once with a typed AbortError and touches nothing', async () => {
+    const controller = new AbortController();
+    const reason = new Error('shutting down');
+    controller.abort(reason);
+    const error = await createAdapter('tun0', { binding, signal: controller.signal }).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(AbortError).and.instanceOf(TunError);
+    expect(error).to.include({ name: 'AbortError', code: 'ABORT_ERR', state: 'uninitialized', by: 'signal', cause: reason });
+    expect((error as Error).message).to.match(/options\.signal was aborted/).and.not.match(/cleanup\(\)/);
+    expect(binding.faults.calls(), 'no kernel conversation at all').to.equal(0);
+    expect(tunLinks(binding)).to.have.length(0);
+  });
+
+  it('an AbortSignal aborted while initializing: rejects only once the cleanup left nothing; the name is free at once', async () => {
+    const controller = new AbortController();
+    const release = binding.faults.hang('addAddress');
+    const creating = createAdapter('tun0', { binding, addresses: ['10.0.0.1/24'], signal: controller.signal });
+    await until(() => binding.world.openFds().length === 1);
+    controller.abort('user gave up');
+    release();
+    const error = await creating.then(() => undefined, (e: unknown) => e);
+    expectNothingLeft(binding);
+    expect(error).to.be.instanceOf(AbortError);
+    expect(error).to.include({ code: 'ABORT_ERR', state: 'initializing', by: 'signal', cause: 'user gave up' });
+    const again = await createAdapter('tun0', { binding });
+    expect(again.state).to.equal('ready');
+    await again.cleanup();
   });
 
   it('logs every transition to a pluggable logger (object first, message second)', async () => {

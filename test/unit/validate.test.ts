@@ -150,8 +150,11 @@ describe('argument validation', () => {
       expectRefused(() => validatePacket(Buffer.alloc(0), 1500), OutOfRangeError, 'packet.length');
       const big = Buffer.alloc(1501);
       big[0] = 0x45;
+      big.writeUInt16BE(1501, 2);
       expectRefused(() => validatePacket(big, 1500), OutOfRangeError, 'packet.length');
-      expect(validatePacket(big.subarray(0, 1500), 1500).length).to.equal(1500);
+      const exact = big.subarray(0, 1500);
+      exact.writeUInt16BE(1500, 2);
+      expect(validatePacket(exact, 1500).length).to.equal(1500);
     });
     it('refuses a version nibble other than 4 or 6', () => {
       for (const first of [0x00, 0x15, 0x50, 0xf0]) {
@@ -160,6 +163,20 @@ describe('argument validation', () => {
         expectRefused(() => validatePacket(packet, 1500), InvalidArgumentValueError, 'packet');
       }
       expect(validatePacket(ipv4, 1500)).to.equal(ipv4);
+    });
+    it('refuses a packet whose IP length field disagrees with the buffer (truncated or padded), or shorter than its header', () => {
+      const ipv6 = Buffer.alloc(48);
+      ipv6[0] = 0x60;
+      ipv6.writeUInt16BE(8, 4);
+      expect(validatePacket(ipv6, 1500)).to.equal(ipv6);
+      const refused = [
+        ipv4.subarray(0, 19), Buffer.concat([ipv4, Buffer.alloc(1)]), ipv6.subarray(0, 47), Buffer.concat([ipv6, Buffer.alloc(2)]),
+        ipv6.subarray(0, 39), Buffer.from('4400001400000000', 'hex'),
+      ];
+      for (const packet of refused) expectRefused(() => validatePacket(packet, 1500), InvalidArgumentValueError, 'packet');
+      const shortHeader = Buffer.from(ipv4);
+      shortHeader[0] = 0x44; // IHL 4: 16 bytes, less than the least IPv4 header
+      expectRefused(() => validatePacket(shortHeader, 1500), InvalidArgumentValueError, 'packet');
     });
   });
 

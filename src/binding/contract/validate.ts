@@ -316,7 +316,28 @@ export function validatePacket(packet: unknown, mtu: number, argument = 'packet'
   if (version !== 4 && version !== 6) {
     throw new InvalidArgumentValueError(argument, `must be an IPv4 or IPv6 packet (version nibble ${version})`, packet);
   }
+  // The kernel forwards what the header claims: a length field that disagrees
+  // with the buffer (a truncated or padded packet) would pass on garbage.
+  const header = version === 4 ? IPV4_MIN_HEADER : IPV6_HEADER;
+  if (packet.length < header) {
+    throw new InvalidArgumentValueError(argument, `is ${packet.length} bytes, shorter than an IPv${version} header (${header})`, packet);
+  }
+  const claimed = version === 4 ? readUint16(packet, 2) : IPV6_HEADER + readUint16(packet, 4);
+  if (claimed !== packet.length) {
+    const field = version === 4 ? 'total length' : 'payload length';
+    throw new InvalidArgumentValueError(argument, `is ${packet.length} bytes but its IPv${version} ${field} says ${claimed}`, packet);
+  }
+  if (version === 4 && (packet[0]! & 0x0f) * 4 < IPV4_MIN_HEADER) {
+    throw new InvalidArgumentValueError(argument, `has an IPv4 header length of ${(packet[0]! & 0x0f) * 4} bytes (at least ${IPV4_MIN_HEADER})`, packet);
+  }
   return packet;
+}
+
+const IPV4_MIN_HEADER = 20;
+const IPV6_HEADER = 40;
+
+function readUint16(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! << 8) | bytes[offset + 1]!;
 }
 
 /** Most queues a TUN accepts (MAX_TAP_QUEUES in the kernel). */

@@ -3,11 +3,12 @@
 import { toMermaid } from '../../../machines/diagram.js';
 import { tunLifecycleMachine } from '../../../machines/tunLifecycle.js';
 import { ExitCode } from '../exit-codes.js';
+import { print } from '../output.js';
 import type { Output } from '../output.js';
 
 export function runDiagram(out: Output): ExitCode {
   const mermaid = toMermaid(tunLifecycleMachine);
   if (out.json) out.record('diagram', { format: 'mermaid', text: mermaid });
-  else process.stdout.write(mermaid);
+  else print(mermaid);
   return ExitCode.Ok;
 }

@@ -50,6 +50,7 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
   }
   const follow = followTransitions(adapter, out);
   let server: InspectorServer | undefined;
+  let statelyWatch: { stop(): void } | undefined;
   const stop = stopRequests(out);
   // A simulated (or idle) interface holds no handle open: keep the process alive until asked to stop.
   const keepAlive = setInterval(() => undefined, 1 << 30);
@@ -64,7 +65,7 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
       });
       out.emit('inspector', { url: server.url }, `inspector: ${server.url}`);
     }
-    if (stately) out.emit('stately', { url: args.statelyUrl }, `streaming to Stately's inspector relay at ${args.statelyUrl}`);
+    if (stately) statelyWatch = watchStately(stately, args.statelyUrl!, out);
     out.emit('starting', { name: requested, binding: binding.kind },
       `bringing up ${requested} under the lifecycle statechart (${binding.kind} binding)`);
 
@@ -93,9 +94,27 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
     clearInterval(keepAlive);
     stop.dispose();
     follow.stop();
+    statelyWatch?.stop();
     stately?.stop();
     await server?.close();
   }
+}
+
+/**
+ * Say that events wait for Stately's relay until it listens, and say when it
+ * connects (or drops): @statelyai/inspect holds them meanwhile and retries.
+ */
+function watchStately(stately: StatelyInspector, url: string, out: Output): { stop(): void } {
+  let connected = false;
+  out.emit('stately', { url, connected }, `waiting for Stately's inspector relay at ${url} (events are held until it connects)`);
+  const timer = setInterval(() => {
+    if (stately.connected() === connected) return;
+    connected = !connected;
+    out.emit('stately', { url, connected },
+      connected ? `connected to Stately's inspector relay at ${url}: streaming` : `Stately's inspector relay at ${url} went away; waiting for it`);
+  }, 100);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 async function settleQuietly(promise: Promise<unknown>): Promise<void> {
