@@ -1,10 +1,12 @@
 #include "netns.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <thread>
 
@@ -27,9 +29,11 @@ int OpenInNamespace(int ns_fd, const std::function<int(SysError*)>& make, SysErr
 }
 
 bool NetnsIdentity(int fd, uint64_t* dev, uint64_t* ino, SysError* err) {
-  struct stat st;
-  if (fstat(fd, &st) < 0) {
-    err->Set(errno, "fstat(netns)");
+  // statx, not fstat: glibc 2.33 versioned fstat, which would raise the
+  // prebuilds' glibc floor (README) for this one call.
+  struct statx st;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_INO, &st) < 0) {
+    err->Set(errno, "statx(netns)");
     return false;
   }
   int type = ioctl(fd, NS_GET_NSTYPE);
@@ -37,8 +41,8 @@ bool NetnsIdentity(int fd, uint64_t* dev, uint64_t* ino, SysError* err) {
     err->Set(EINVAL, "ioctl(NS_GET_NSTYPE)");
     return false;
   }
-  *dev = static_cast<uint64_t>(st.st_dev);
-  *ino = static_cast<uint64_t>(st.st_ino);
+  *dev = static_cast<uint64_t>(makedev(st.stx_dev_major, st.stx_dev_minor));
+  *ino = static_cast<uint64_t>(st.stx_ino);
   return true;
 }
 
