@@ -25,7 +25,10 @@ import { validateInteger } from '../binding/contract/validate.js';
 import { createLog } from '../log.js';
 import type { Log } from '../log.js';
 import { resolveOptions, validateName } from '../options.js';
-import type { AdapterOptions, AdapterWiring } from '../options.js';
+import type { AdapterOptions, AdapterWiring, ConfigurationChange } from '../options.js';
+import { Reconfigurations, configOf, sugar, type LinkConfig } from './reconfigure.js';
+import type { ReconfigureDiff } from '../lifecycle/reconfigure.js';
+import type { RouteSpec } from '../binding/contract/types.js';
 
 export interface AlertInfo {
   interfaceName: string;
@@ -52,6 +55,7 @@ export interface AdapterStats extends LifecycleCounters {
  *  - 'packet' (packet: Buffer, queue: number) — one per packet read while ready
  *  - 'alert' (info: AlertInfo) — every alertThreshold-th consecutive failure
  *  - 'drain' (queue: number) — a queue flushed its write backlog
+ *  - 'reconfigured' (diff: ReconfigureDiff) — a reconfiguration was applied
  */
 export class TunAdapter extends EventEmitter implements AsyncDisposable {
   /** The running XState actor: subscribe to it, inspect it. */
@@ -68,6 +72,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
   #cleanupPromise: Promise<void> | undefined;
   readonly #exit: ExitParticipant;
   #onAbort: (() => void) | undefined;
+  readonly #reconfigurations: Reconfigurations;
 
   constructor(name: string, options: AdapterOptions = {}) {
     super();
@@ -84,6 +89,10 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
       },
       hasBinding: () => this.#binding !== undefined,
       ensureBinding: async () => { this.#binding ??= await loadDefaultBinding(); },
+      reconfigured: (diff) => {
+        this.#reconfigurations.applied(diff);
+        this.emit('reconfigured', diff);
+      },
     };
 
     const inspect = this.#options.inspect;
@@ -98,6 +107,15 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
       transition: (to, from) => this.#onTransition(to, from),
     });
     this.#port = sessionPort(this, () => this.#session);
+    const adapter = this;
+    this.#reconfigurations = new Reconfigurations({
+      actor: this.actor,
+      watch: this.#watch,
+      initialLink: link,
+      session: () => this.#session,
+      get name() { return adapter.name; },
+      get lastError() { return adapter.lastError; },
+    });
     this.actor.subscribe({
       next: (snapshot) => this.#watch.observe(snapshot),
       error: (error) => this.#log('error', { interface: this.name, error }, `tun-lifecycle: ${this.name} actor failed`),
@@ -204,6 +222,38 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     return promise;
   }
 
+  /** The desired configuration now (frozen, canonical): what the kernel is kept converged to. */
+  get config(): LinkConfig {
+    return configOf(this.#reconfigurations.desired);
+  }
+
+  /**
+   * Change the desired configuration while ready (or in error: recovery then
+   * converges to it). A given key is that key's whole desired list; validated
+   * as at creation. Calls run one at a time, in call order. Resolves with what
+   * changed once the kernel holds it; rejects with ConfigurationFailedError
+   * (state 'ready') after rolling the kernel back.
+   */
+  reconfigure(change: ConfigurationChange): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(() => change);
+  }
+
+  addRoute(route: string | RouteSpec): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(sugar.addRoute(route));
+  }
+
+  removeRoute(route: string | RouteSpec): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(sugar.removeRoute(route));
+  }
+
+  addAddress(cidr: string): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(sugar.addAddress(cidr));
+  }
+
+  removeAddress(cidr: string): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(sugar.removeAddress(cidr));
+  }
+
   /**
    * Write one IP packet on a queue (default 0). Returns false when the
    * packet had to be queued (wait for 'drain'). Throws InterfaceNotReadyError
@@ -211,7 +261,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
    */
   write(packet: Uint8Array, queue = 0): boolean {
     const device = this.#session?.device;
-    if (this.state !== InterfaceState.Ready || !device) {
+    if (!carriesPackets(this.state) || !device) {
       throw new InterfaceNotReadyError('write', { state: this.state, interfaceName: this.name });
     }
     const index = validateInteger(queue, 'queue', 0, device.queues.length - 1);
@@ -263,7 +313,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
 
   #onTransition(to: InterfaceState, from: InterfaceState): void {
     if (to === InterfaceState.Ready && this.#session) this.#unrelay ??= relayPackets(this.#session, this);
-    if (from === InterfaceState.Ready) {
+    if (carriesPackets(from) && !carriesPackets(to)) {
       this.#unrelay?.();
       this.#unrelay = undefined;
     }
@@ -279,6 +329,11 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     unregisterForExit(this.#exit);
     if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
   }
+}
+
+/** Packets flow while ready and while reconfiguring (the queues stay open). */
+function carriesPackets(state: InterfaceState): boolean {
+  return state === InterfaceState.Ready || state === InterfaceState.Reconfiguring;
 }
 
 /**

@@ -4,11 +4,13 @@
 
 import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
+import type { AdapterLink } from '../options.js';
 import { effectiveMetric } from '../binding/contract/route-metric.js';
 import { isGone } from './kernel-errors.js';
 
-export async function configurationDifferences(session: InterfaceSession): Promise<string[]> {
-  const { binding, link: wanted } = session;
+/** How the kernel differs from `wanted` (the desired configuration unless told). */
+export async function configurationDifferences(session: InterfaceSession, wanted: AdapterLink = session.link): Promise<string[]> {
+  const { binding } = session;
   const ifindex = session.ifindex!;
   const differences: string[] = [];
   const link = await binding.getLink(ifindex);
