@@ -67,13 +67,17 @@ function routesOf(link: AdapterLink): Required<RouteSpec>[] {
  * MTU (after IPv6 addresses left, when going under 1280; before IPv6 ones
  * come, when going over it), addresses in, routes in (after the addresses).
  * Only what `previous` (the desired configuration so far) lists is removed:
- * what someone else added is never touched.
+ * what someone else added is never touched, nor taken over.
  */
 export function planChange(session: InterfaceSession, previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration): { steps: Step[]; diff: ReconfigureDiff } {
   const { binding } = session;
   const ifindex = session.ifindex!;
   const wantedAddresses = new Set(target.addresses.map((a) => a.cidr));
   const wantedRoutes = new Set(routesOf(target).map((r) => routeKey(r.destination, r.metric)));
+  // What is ours already and in place is left as it is; anything new is asked
+  // for even when present: the kernel refuses (EEXIST) what someone else made.
+  const ownAddresses = new Set(previous.addresses.map((a) => a.cidr));
+  const ownRoutes = new Set(routesOf(previous).map((r) => routeKey(r.destination, r.metric)));
   const diff: ReconfigureDiff = { addresses: { added: [], removed: [] }, routes: { added: [], removed: [] } };
   const steps: Step[] = [];
 
@@ -109,7 +113,7 @@ export function planChange(session: InterfaceSession, previous: AdapterLink, tar
     });
   }
   for (const address of target.addresses) {
-    if (hasAddress(kernel, address.cidr)) continue;
+    if (ownAddresses.has(address.cidr) && hasAddress(kernel, address.cidr)) continue;
     diff.addresses.added.push(address.cidr);
     steps.push({
       describe: `add address ${address.cidr}`,
@@ -119,7 +123,7 @@ export function planChange(session: InterfaceSession, previous: AdapterLink, tar
     });
   }
   for (const route of routesOf(target)) {
-    if (hasRoute(kernel, route)) continue;
+    if (ownRoutes.has(routeKey(route.destination, route.metric)) && hasRoute(kernel, route)) continue;
     diff.routes.added.push(route);
     steps.push({
       describe: `add route ${route.destination} metric ${route.metric}`,
