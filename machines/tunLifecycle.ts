@@ -226,7 +226,10 @@ export const tunLifecycleMachine = setup({
       new ConfigurationFailedError(context.attempt, { state: 'initializing', interfaceName: context.interfaceName, cause: errorOf(event) })),
     failRecovery: failure('error', (context, event) =>
       new ConfigurationFailedError(context.attempt, { state: 'error', interfaceName: context.interfaceName, cause: errorOf(event) })),
-    beginReconfigure: assign({ reconfigureError: undefined }),
+    beginReconfigure: assign(({ context }) => ({
+      reconfigureError: undefined,
+      counters: { ...context.counters, reconfigurations: context.counters.reconfigurations + 1 },
+    })),
     /** Given up and rolled back: the call is rejected, the adapter stays ready. */
     failReconfigure: assign(({ context, event }) => ({
       reconfigureError: new ConfigurationFailedError(context.attempt, { state: 'ready', interfaceName: context.interfaceName, cause: errorOf(event) }),
@@ -266,7 +269,7 @@ export const tunLifecycleMachine = setup({
     ifindex: undefined,
     consecutiveFailures: 0,
     reconfigureError: undefined,
-    counters: { attempts: 0, retries: 0, failures: 0, faults: 0, recoveries: 0, cleanups: 0, cleanupRounds: 0, alerts: 0 },
+    counters: { attempts: 0, retries: 0, failures: 0, faults: 0, recoveries: 0, cleanups: 0, cleanupRounds: 0, alerts: 0, reconfigurations: 0 },
   }),
   initial: 'uninitialized',
   states: {

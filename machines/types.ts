@@ -81,6 +81,8 @@ export interface LifecycleCounters {
   /** Cleanup passes (rounds) over all episodes: a retried cleanup counts each. */
   cleanupRounds: number;
   alerts: number;
+  /** Reconfigurations begun (entries of reconfiguring). */
+  reconfigurations: number;
 }
 
 export type FaultReason = 'deleted' | 'down' | 'address-removed' | 'queue-error' | string;

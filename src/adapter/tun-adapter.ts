@@ -15,6 +15,7 @@ import { loadDefaultBinding } from '../binding/default.js';
 import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
 import { InterfaceSession } from '../lifecycle/session.js';
+import { driftOf, type Drift } from '../lifecycle/verify.js';
 import { adapterMachine, hosts, type ActorHost, type LifecycleActor } from './actors.js';
 import type { PacketPort } from './packet-source.js';
 import { packetIterator, type PacketIteratorOptions } from './packets.js';
@@ -47,6 +48,8 @@ export interface AdapterStats extends LifecycleCounters {
   kernel: LinkStats | undefined;
   /** Per-queue library counters. */
   queues: QueueStats[];
+  /** What is on the link that the desired configuration does not list (someone else's; left alone). */
+  drift: Drift | undefined;
 }
 
 /**
@@ -287,8 +290,12 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     const context = this.actor.getSnapshot().context;
     const session = this.#session;
     let kernel: LinkStats | undefined;
+    let drift: Drift | undefined;
     if (session?.ifindex !== undefined && session.fdsOpen) {
-      kernel = await session.binding.getLink(session.ifindex).then((link) => link.stats, () => undefined);
+      [kernel, drift] = await Promise.all([
+        session.binding.getLink(session.ifindex).then((link) => link.stats, () => undefined),
+        driftOf(session).catch(() => undefined),
+      ]);
     }
     return {
       ...context.counters,
@@ -297,6 +304,7 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
       ifindex: this.ifindex,
       kernel,
       queues: session?.device?.queues.map((queue) => queue.stats()) ?? [],
+      drift,
     };
   }
 

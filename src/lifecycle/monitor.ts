@@ -1,6 +1,9 @@
 // The link-monitor actor invoked in `ready`: turns changes made from outside
-// (interface deleted or set down, one of our addresses removed, a queue fd
-// failing) into one FAULT event for the statechart.
+// (interface deleted or set down, one of our addresses removed, the MTU
+// changed from the desired one, a queue fd failing) into one FAULT event for
+// the statechart. "Ours" is the desired configuration read at event time
+// (reconfigure() replaces it): what someone else added, or what a
+// reconfiguration removed, is never a fault.
 
 import { fromCallback } from 'xstate';
 import type { LinkEvent } from '../binding/contract/types.js';
@@ -24,14 +27,15 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       queueMicrotask(() => sendBack(error ? { type: 'FAULT', reason, error } : { type: 'FAULT', reason }));
     };
     const ifindex = session.ifindex!;
-    const ours = session.link.addresses;
 
     const onEvent = (event: LinkEvent) => {
       if (event.ifindex !== ifindex) return;
       if (event.type === 'deleted') fault('deleted');
       else if (event.type === 'admin' && !event.up) fault('down');
-      else if (event.type === 'address-removed' && ours.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
+      else if (event.type === 'address-removed' && session.link.addresses.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
         fault(`address-removed ${event.address.cidr}`);
+      } else if (event.type === 'mtu' && session.link.mtu !== undefined && event.mtu !== session.link.mtu) {
+        fault(`mtu ${event.mtu}, desired ${session.link.mtu}`);
       }
     };
     const onQueueError = (error: Error) => fault('queue-error', error);
@@ -47,7 +51,10 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     // Whatever changed between verification and the monitor starting.
     if (session.device?.queues.some((queue) => queue.closed)) fault('queue-closed');
     session.binding.getLink(ifindex).then(
-      (link) => { if (!link.up) fault('down'); },
+      (link) => {
+        if (!link.up) fault('down');
+        else if (session.link.mtu !== undefined && link.mtu !== session.link.mtu) fault(`mtu ${link.mtu}, desired ${session.link.mtu}`);
+      },
       (error) => { if (isGone(error)) fault('deleted', error); },
     );
 

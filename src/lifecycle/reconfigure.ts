@@ -69,15 +69,18 @@ function routesOf(link: AdapterLink): Required<RouteSpec>[] {
  * Only what `previous` (the desired configuration so far) lists is removed:
  * what someone else added is never touched, nor taken over.
  */
-export function planChange(session: InterfaceSession, previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration): { steps: Step[]; diff: ReconfigureDiff } {
+export function planChange(
+  session: InterfaceSession, previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration, desired: AdapterLink = previous,
+): { steps: Step[]; diff: ReconfigureDiff } {
   const { binding } = session;
   const ifindex = session.ifindex!;
   const wantedAddresses = new Set(target.addresses.map((a) => a.cidr));
   const wantedRoutes = new Set(routesOf(target).map((r) => routeKey(r.destination, r.metric)));
   // What is ours already and in place is left as it is; anything new is asked
   // for even when present: the kernel refuses (EEXIST) what someone else made.
-  const ownAddresses = new Set(previous.addresses.map((a) => a.cidr));
-  const ownRoutes = new Set(routesOf(previous).map((r) => routeKey(r.destination, r.metric)));
+  // (What recovery already put in place for the desired configuration is ours too.)
+  const ownAddresses = new Set([...previous.addresses, ...desired.addresses].map((a) => a.cidr));
+  const ownRoutes = new Set([...routesOf(previous), ...routesOf(desired)].map((r) => routeKey(r.destination, r.metric)));
   const diff: ReconfigureDiff = { addresses: { added: [], removed: [] }, routes: { added: [], removed: [] } };
   const steps: Step[] = [];
 
@@ -143,10 +146,11 @@ export function planChange(session: InterfaceSession, previous: AdapterLink, tar
  * RollbackFailedError when the undo did not take.
  */
 export async function reconfigureInterface(session: InterfaceSession, signal?: AbortSignal): Promise<ReconfigureDiff> {
-  const previous = session.link;
-  const target = session.proposed ?? previous;
+  // What desire() replaced (in error) is ours too until this pass removes it.
+  const previous = session.replaced ?? session.link;
+  const target = session.proposed ?? session.link;
   const kernel = await readKernel(session);
-  const { steps, diff } = planChange(session, previous, target, kernel);
+  const { steps, diff } = planChange(session, previous, target, kernel, session.link);
   const applied: Step[] = [];
   try {
     for (const step of steps) {

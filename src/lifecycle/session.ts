@@ -23,6 +23,7 @@ export class InterfaceSession extends EventEmitter {
   #confirmedGone: number | undefined;
   #link: AdapterLink;
   #proposed: AdapterLink | undefined;
+  #replaced: AdapterLink | undefined;
   /** Name asked for (may be a 'tun%d' pattern). */
   readonly requestedName: string;
   #tail: Promise<unknown> = Promise.resolve();
@@ -64,6 +65,12 @@ export class InterfaceSession extends EventEmitter {
   commitProposed(): void {
     if (this.#proposed) this.#link = this.#proposed;
     this.#proposed = undefined;
+    this.#replaced = undefined;
+  }
+
+  /** The desired configuration desire() replaced, until a reconfiguration removed what only it listed. */
+  get replaced(): AdapterLink | undefined {
+    return this.#replaced;
   }
 
   /** The reconfiguration was given up (rolled back, or to be recovered): the desired configuration stays. */
@@ -73,6 +80,7 @@ export class InterfaceSession extends EventEmitter {
 
   /** The desired configuration replaced outright (reconfigure() in error: recovery converges to it). */
   desire(link: AdapterLink): void {
+    this.#replaced ??= this.#link;
     this.#link = link;
     this.#proposed = undefined;
   }

@@ -30,6 +30,25 @@ export async function configurationDifferences(session: InterfaceSession, wanted
   return differences;
 }
 
+/** Addresses and routes on the link that the desired configuration does not list: someone else's, left alone. */
+export interface Drift {
+  addresses: string[];
+  routes: Array<{ destination: string; metric: number }>;
+}
+
+export async function driftOf(session: InterfaceSession): Promise<Drift> {
+  const { binding, link: wanted } = session;
+  const ifindex = session.ifindex!;
+  const [addresses, routes] = await Promise.all([binding.listAddresses(ifindex), binding.listRoutes(ifindex)]);
+  const ownAddresses = new Set(wanted.addresses.map((a) => a.cidr));
+  const ownRoutes = new Set(wanted.routes.map((r) => `${r.destination.cidr}@${effectiveMetric(r.family, r.metric)}`));
+  return {
+    // The kernel's own link-local address is nobody's drift.
+    addresses: addresses.filter((a) => !a.address.startsWith('fe80:') && !ownAddresses.has(a.cidr)).map((a) => a.cidr),
+    routes: routes.filter((r) => !ownRoutes.has(`${r.destination}@${r.metric}`)).map((r) => ({ destination: r.destination, metric: r.metric })),
+  };
+}
+
 export async function verifyConfigured(session: InterfaceSession): Promise<void> {
   const differences = await configurationDifferences(session);
   // No state given: verification runs while creating and while recovering alike.

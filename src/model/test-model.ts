@@ -12,7 +12,7 @@ import type { AnyStateMachine, SnapshotFrom } from 'xstate';
 import { TestModel } from 'xstate/graph';
 import type { TestPath } from 'xstate/graph';
 import { ActorId, tunLifecycleMachine } from '../../machines/tunLifecycle.js';
-import { CleanupFailedError } from '../errors.js';
+import { CleanupFailedError, RollbackFailedError } from '../errors.js';
 import type { LifecyclePolicy } from '../../machines/types.js';
 import { activeStateIds, machineStateIds, machineTransitions, transitionsTaken } from './machine-graph.js';
 
@@ -45,6 +45,13 @@ export function cleanupFailure(code: string): CleanupFailedError & { code: strin
   });
 }
 
+/** What the reconfigure actor rejects with when its undo failed: the step's errno permanent, the undo's transient. */
+export function rollbackFailure(): RollbackFailedError & { code: string } {
+  return new RollbackFailedError(errnoError(MODEL_ERRNO.transient), {
+    state: 'reconfiguring', interfaceName: 'model0', cause: errnoError(MODEL_ERRNO.permanent),
+  }) as RollbackFailedError & { code: string };
+}
+
 /** The errno a model error event stands for (a cleanup failure's is its cause's). */
 export function modelErrno(event: LifecycleModelEvent): string | undefined {
   const error = (event as { error?: { code?: string; cause?: { code?: string } } }).error;
@@ -67,6 +74,10 @@ export function lifecycleModelEvents(machine: AnyStateMachine = tunLifecycleMach
       const failure = type.endsWith(`.${ActorId.cleanup}`) ? cleanupFailure : errnoError;
       for (const code of [MODEL_ERRNO.transient, MODEL_ERRNO.permanent]) {
         events.push({ type: type as `xstate.error.actor.${string}`, error: failure(code) });
+      }
+      // A reconfiguration whose undo failed too (its step's errno the permanent one).
+      if (type.endsWith(`.${ActorId.reconfigure}`)) {
+        events.push({ type: type as `xstate.error.actor.${string}`, error: rollbackFailure() });
       }
     } else if (type.startsWith('xstate.done.actor.')) {
       const output = type.endsWith(`.${ActorId.cleanup}`) ? undefined : { name: 'model0', ifindex: 1 };
@@ -92,7 +103,7 @@ export function lifecycleModelEvents(machine: AnyStateMachine = tunLifecycleMach
  */
 export function serializeLifecycleState(snapshot: LifecycleSnapshot): string {
   const { attempt, cleanupRound, cleanupRequested, errorFrom } = snapshot.context;
-  const inEpisode = snapshot.matches('initializing') || snapshot.matches({ error: 'recovering' });
+  const inEpisode = snapshot.matches('initializing') || snapshot.matches({ error: 'recovering' }) || snapshot.matches('reconfiguring');
   return JSON.stringify([
     snapshot.value,
     inEpisode ? attempt : null,
@@ -100,6 +111,18 @@ export function serializeLifecycleState(snapshot: LifecycleSnapshot): string {
     snapshot.matches('stopping') ? cleanupRound : null,
     snapshot.matches('error') ? errorFrom ?? null : null,
   ]);
+}
+
+/**
+ * Ready after a reconfiguration applied, after one rolled back, or before
+ * any: the same state to every guard, but three states of the graph, so the
+ * paths take both ways back from reconfiguring (a way back into a state
+ * already on the path is never on a simple or shortest path).
+ */
+function lastReconfiguration(snapshot: LifecycleSnapshot): 'none' | 'applied' | 'rolled-back' {
+  const { reconfigureError, counters } = snapshot.context;
+  if (reconfigureError) return 'rolled-back';
+  return counters.reconfigurations > 0 ? 'applied' : 'none';
 }
 
 /**
@@ -111,12 +134,14 @@ export function serializeLifecycleState(snapshot: LifecycleSnapshot): string {
  */
 export function serializeLifecycleContext(snapshot: LifecycleSnapshot): string {
   const { attempt, cleanupRound, cleanupRequested, errorFrom } = snapshot.context;
-  return JSON.stringify([snapshot.value, attempt, cleanupRequested, snapshot.matches('stopping') ? cleanupRound : null, errorFrom ?? null]);
+  const ready = snapshot.matches('ready') ? [lastReconfiguration(snapshot)] : [];
+  return JSON.stringify([snapshot.value, attempt, cleanupRequested, snapshot.matches('stopping') ? cleanupRound : null, errorFrom ?? null, ...ready]);
 }
 
 export function serializeModelEvent(event: LifecycleModelEvent): string {
   const code = modelErrno(event);
-  return code ? `${event.type}:${code}` : event.type;
+  const undo = (event as { error?: unknown }).error instanceof RollbackFailedError ? ':rollback-failed' : '';
+  return code ? `${event.type}:${code}${undo}` : event.type;
 }
 
 export interface LifecycleTestModelOptions {

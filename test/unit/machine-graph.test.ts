@@ -126,7 +126,7 @@ describe('tunLifecycle machine under xstate/graph', () => {
 
   it('invoked actors have the stable ids the model-based tests name', () => {
     const ids = nodes.flatMap((node) => node.invoke.map((inv: { id: string }) => inv.id)).sort();
-    expect(ids).to.deep.equal(['cleanup', 'create', 'linkMonitor', 'recover']);
+    expect(ids).to.deep.equal(['cleanup', 'create', 'linkMonitor', 'reconfigure', 'recover']);
   });
 });
 
