@@ -72,6 +72,8 @@ export interface ReplayConfig {
   retryAttempts: number;
   retryDelay: number;
   cleanupTimeout: number;
+  /** The reconfiguration deadline the model uses (default the chart's). */
+  reconfigureTimeout?: number;
   faultReason: FaultReason;
   /** How long to wait for the adapter to reach a state. Default 5000 ms. */
   stepTimeout?: number;
@@ -112,7 +114,7 @@ export class LifecycleReplay {
   alerts = 0;
   /** Rejections of API calls (kept, so none is unhandled). */
   readonly rejections: unknown[] = [];
-  #route: 'create' | 'reconfigure' = 'create';
+  #route: 'create' | 'reconfigure' | 'reconfiguration' = 'create';
   #prearmed = false;
   #disposing = false;
   #holds: Array<{ op: 'open' | 'getLink' | 'setUp'; callsAtArm: number; release: () => void }> = [];
@@ -178,6 +180,10 @@ export class LifecycleReplay {
     if (matches(target, { initializing: 'attempt' })) {
       this.#route = 'create';
       this.#hold('open');
+    } else if (matches(target, { reconfiguring: 'attempt' })) {
+      // The reconfigure actor reads the kernel back first (getLink).
+      this.#route = 'reconfiguration';
+      this.#hold('getLink');
     } else if (matches(target, { error: { recovering: 'attempt' } })) {
       if (this.#prearmed) this.#prearmed = false;
       else {
@@ -224,6 +230,10 @@ export class LifecycleReplay {
       await this.#prearmRecovery();
       this.#armFor(target);
       this.#keep(this.adapter.recover());
+    } else if (type === 'RECONFIGURE') {
+      this.#armFor(target);
+      // The configuration the replay checks stays the desired one: the kernel must hold it after.
+      this.#keep(this.adapter.reconfigure({ routes: this.config.routes }));
     } else if (type === 'FAULT') {
       await this.#fault(target);
     } else if (type.startsWith('xstate.done.actor.')) {
@@ -245,12 +255,15 @@ export class LifecycleReplay {
         this.#armFor(target);
         if (this.#route === 'create') faults.fail('listAddresses', code);
         else faults.fail('getLink', code);
+        // (A rollback failure is not produced by the replay yet: the no-op reconfiguration has no step to undo.)
       }
     } else if (type.startsWith('xstate.after.cleanupTimeout.')) {
       await this.#advance(this.config.cleanupTimeout - this.#spentStopping);
     } else if (type.startsWith('xstate.after.cleanupBackoff.')) {
       // After round n's backoff, round n + 1 (the target) is the one counted.
       await this.#advance(this.#backoff(target.context.cleanupRound - 1));
+    } else if (type.startsWith('xstate.after.reconfigureTimeout.')) {
+      await this.#advance(this.config.reconfigureTimeout ?? 10_000);
     } else if (type.startsWith('xstate.after.retryBackoff.')) {
       if (matches(target, { error: { recovering: 'attempt' } })) await this.#prearmRecovery();
       this.#armFor(target);
@@ -341,7 +354,7 @@ export class LifecycleReplay {
     const modelKind = errorKind(target.context.lastError);
     this.#expect(kind === modelKind, `lastError ${kind}, model ${modelKind}`);
 
-    if (matches(target, { initializing: 'attempt' }) || matches(target, { error: { recovering: 'attempt' } }) || matches(target, 'stopping')) {
+    if (matches(target, { initializing: 'attempt' }) || matches(target, { error: { recovering: 'attempt' } }) || matches(target, { reconfiguring: 'attempt' }) || matches(target, 'stopping')) {
       await this.#untilHeld();
     }
     await settle();
@@ -353,7 +366,7 @@ export class LifecycleReplay {
     };
     if (matches(target, 'uninitialized') || matches(target, 'initializing') || matches(target, 'stopped')) {
       nothing();
-    } else if (matches(target, 'ready')) {
+    } else if (matches(target, 'ready') || matches(target, 'reconfiguring')) {
       this.#expect(sameMembers(seen.links, [name]), `links ${seen.links.join(', ')}, expected ${name}`);
       this.#expect(seen.queueFds === 1, `${seen.queueFds} queue fds, expected 1`);
       const link = seen.link!;
