@@ -135,7 +135,10 @@ function lastReconfiguration(snapshot: LifecycleSnapshot): 'none' | 'applied' | 
  */
 export function serializeLifecycleContext(snapshot: LifecycleSnapshot): string {
   const { attempt, cleanupRound, cleanupRequested, errorFrom } = snapshot.context;
-  const ready = snapshot.matches('ready') ? [lastReconfiguration(snapshot)] : [];
+  // Stopping after a reconfiguration is told apart too (and by whether a failed attempt came before), so the
+  // paths take each way cleanup() asked while reconfiguring gets there.
+  const ready = snapshot.matches('ready') ? [lastReconfiguration(snapshot)]
+    : snapshot.matches('stopping') && snapshot.context.counters.reconfigurations > 0 ? [true, snapshot.context.lastError !== undefined] : [];
   return JSON.stringify([snapshot.value, attempt, cleanupRequested, snapshot.matches('stopping') ? cleanupRound : null, errorFrom ?? null, ...ready]);
 }
 
