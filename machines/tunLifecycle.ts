@@ -312,7 +312,13 @@ export const tunLifecycleMachine = setup({
       }),
       entry: ['beginEpisode', 'beginReconfigure'],
       // One deadline for every attempt; the attempt in flight undoes its changes once it settles.
-      after: { reconfigureTimeout: { target: 'error.halted', actions: ['recordReconfigureTimeout', 'countFailure'] } },
+      after: {
+        reconfigureTimeout: [
+          // cleanup() was asked meanwhile: past the deadline it need not wait any more.
+          { guard: 'cleanupRequested', target: 'stopping', actions: ['recordReconfigureTimeout', 'countFailure'] },
+          { target: 'error.halted', actions: ['recordReconfigureTimeout', 'countFailure'] },
+        ],
+      },
     },
 
     stopping: {

@@ -13,6 +13,9 @@
 //     cleanup have a real device to handle; a failure inside open's plan would
 //     be rolled back by open itself)
 //   recover in place (link still there):  held and failed at its first getLink
+//   reconfigure (a no-op change):          held and failed at its first getLink
+//     (its read-back); a rollback failure instead asks for a real change (one
+//     route out, one in) whose add and whose undo (an add) both fail
 //   cleanup (each round's pass):          held at its first step (link down). A
 //     permanent failure: link down fails with EPERM and verification cannot
 //     read the kernel (getLink), so the pass reports at once, no backoff. A
@@ -32,7 +35,10 @@
 
 import type { TunAdapter } from '../adapter/index.js';
 import type { FaultInjector } from '../binding/simulated/faults.js';
-import { CleanupTimeoutError, ConfigurationFailedError, TunError } from '../errors.js';
+import { CleanupTimeoutError, ConfigurationFailedError, RollbackFailedError, TunError } from '../errors.js';
+
+/** A route only a reconfiguration that is to fail asks for. */
+const EXTRA_ROUTE = '10.79.0.0/16';
 import { backoffDelay } from '../../machines/retry-policy.js';
 import { initialTransition, transition } from 'xstate';
 import { topLevelState, tunLifecycleMachine } from '../../machines/tunLifecycle.js';
@@ -233,7 +239,9 @@ export class LifecycleReplay {
     } else if (type === 'RECONFIGURE') {
       this.#armFor(target);
       // The configuration the replay checks stays the desired one: the kernel must hold it after.
-      this.#keep(this.adapter.reconfigure({ routes: this.config.routes }));
+      // Before a rollback failure the change has steps to undo: one route out, one in (see the error executor).
+      const undoFails = this.#next !== undefined && (this.#next as { error?: unknown }).error instanceof RollbackFailedError;
+      this.#keep(this.adapter.reconfigure({ routes: undoFails ? [this.config.routes[0]!, EXTRA_ROUTE] : this.config.routes }));
     } else if (type === 'FAULT') {
       await this.#fault(target);
     } else if (type.startsWith('xstate.done.actor.')) {
@@ -250,12 +258,18 @@ export class LifecycleReplay {
       if (type.endsWith('.cleanup')) {
         if (code === MODEL_ERRNO.transient) await this.#failCleanupTransiently();
         else this.#failCleanup();
+      } else if (this.#route === 'reconfiguration' && (event as { error?: unknown }).error instanceof RollbackFailedError) {
+        // Removing routes[1] succeeds, adding EXTRA_ROUTE fails, and so does undoing the removal (an add):
+        // recovery, held at its first getLink from here, puts routes[1] back.
+        faults.fail('addRoute', MODEL_ERRNO.permanent, 2);
+        const held = this.#holds.splice(0);
+        await this.#prearmRecovery();
+        for (const hold of held) hold.release();
       } else {
         this.#releaseHolds();
         this.#armFor(target);
         if (this.#route === 'create') faults.fail('listAddresses', code);
         else faults.fail('getLink', code);
-        // (A rollback failure is not produced by the replay yet: the no-op reconfiguration has no step to undo.)
       }
     } else if (type.startsWith('xstate.after.cleanupTimeout.')) {
       await this.#advance(this.config.cleanupTimeout - this.#spentStopping);
