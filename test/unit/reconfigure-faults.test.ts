@@ -11,7 +11,7 @@ import { SimulatedBinding } from '../../src/testing.js';
 import type { BindingOp } from '../../src/testing.js';
 import { expectNothingLeft } from '../helpers/leftovers.js';
 import { until } from '../helpers/wait.js';
-import { kernelOf } from './reconfigure.test.js';
+import { kernelOf } from '../helpers/simulated-config.js';
 
 const START = { mtu: 1400, addresses: ['10.0.0.1/24'], routes: ['10.1.0.0/16'] };
 // Removes a route and an address, changes the MTU, adds an address and a route: every kind of step.

@@ -9,7 +9,7 @@ import { createAdapter } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
 import { expectNothingLeft } from '../helpers/leftovers.js';
 import { until } from '../helpers/wait.js';
-import { kernelOf } from './reconfigure.test.js';
+import { kernelOf } from '../helpers/simulated-config.js';
 
 const ADDRESSES = ['10.0.0.1/24', '10.0.1.1/24', 'fd00::1/64', 'fd00:1::1/64'];
 const ROUTES = ['10.1.0.0/16', '10.2.0.0/16', 'fd01::/64', 'fd02::/64'];

@@ -7,20 +7,11 @@ import { ConfigurationFailedError, InvalidStateTransitionError, TunAdapter, crea
 import type { AdapterOptions } from '../../src/index.js';
 import { SimulatedBinding } from '../../src/testing.js';
 import { expectNothingLeft } from '../helpers/leftovers.js';
+import { kernelOf } from '../helpers/simulated-config.js';
 
 const base = (binding: SimulatedBinding, extra: AdapterOptions = {}): AdapterOptions => ({
   binding, retryDelay: 1, mtu: 1400, addresses: ['10.0.0.1/24'], routes: ['10.1.0.0/16'], ...extra,
 });
-
-/** What the simulated kernel holds on the link: MTU, our addresses (no link-local), routes as dest@metric. */
-export function kernelOf(binding: SimulatedBinding, name: string) {
-  const link = binding.world.link(name)!;
-  return {
-    mtu: link.mtu,
-    addresses: link.addresses.filter((a) => a.scope !== 'link').map((a) => a.cidr).sort(),
-    routes: link.routes.map((r) => `${r.destination}@${r.metric}`).sort(),
-  };
-}
 
 describe('reconfigure() (simulated)', () => {
   let binding: SimulatedBinding;
