@@ -292,10 +292,8 @@ export class TunAdapter extends EventEmitter implements AsyncDisposable {
     let kernel: LinkStats | undefined;
     let drift: Drift | undefined;
     if (session?.ifindex !== undefined && session.fdsOpen) {
-      [kernel, drift] = await Promise.all([
-        session.binding.getLink(session.ifindex).then((link) => link.stats, () => undefined),
-        driftOf(session).catch(() => undefined),
-      ]);
+      kernel = await session.binding.getLink(session.ifindex).then((link) => link.stats, () => undefined);
+      drift = await driftOf(session).catch(() => undefined);
     }
     return {
       ...context.counters,

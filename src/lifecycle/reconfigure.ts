@@ -52,7 +52,10 @@ const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) =>
 async function readKernel(session: InterfaceSession): Promise<KernelConfiguration> {
   const { binding } = session;
   const ifindex = session.ifindex!;
-  const [link, addresses, routes] = await Promise.all([binding.getLink(ifindex), binding.listAddresses(ifindex), binding.listRoutes(ifindex)]);
+  // One after another: concurrent requests would each take a netlink socket of the binding's pool.
+  const link = await binding.getLink(ifindex);
+  const addresses = await binding.listAddresses(ifindex);
+  const routes = await binding.listRoutes(ifindex);
   return { mtu: link.mtu, addresses, routes };
 }
 

@@ -39,7 +39,8 @@ export interface Drift {
 export async function driftOf(session: InterfaceSession): Promise<Drift> {
   const { binding, link: wanted } = session;
   const ifindex = session.ifindex!;
-  const [addresses, routes] = await Promise.all([binding.listAddresses(ifindex), binding.listRoutes(ifindex)]);
+  const addresses = await binding.listAddresses(ifindex);
+  const routes = await binding.listRoutes(ifindex);
   const ownAddresses = new Set(wanted.addresses.map((a) => a.cidr));
   const ownRoutes = new Set(wanted.routes.map((r) => `${r.destination.cidr}@${effectiveMetric(r.family, r.metric)}`));
   return {

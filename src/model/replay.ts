@@ -278,6 +278,8 @@ export class LifecycleReplay {
       await this.#advance(this.#backoff(target.context.cleanupRound - 1));
     } else if (type.startsWith('xstate.after.reconfigureTimeout.')) {
       await this.#advance(this.config.reconfigureTimeout ?? 10_000);
+      // The attempt that hung past the deadline settles now (it finds its deadline passed and changes nothing).
+      this.#releaseHolds();
     } else if (type.startsWith('xstate.after.retryBackoff.')) {
       if (matches(target, { error: { recovering: 'attempt' } })) await this.#prearmRecovery();
       this.#armFor(target);
