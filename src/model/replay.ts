@@ -277,9 +277,11 @@ export class LifecycleReplay {
       // After round n's backoff, round n + 1 (the target) is the one counted.
       await this.#advance(this.#backoff(target.context.cleanupRound - 1));
     } else if (type.startsWith('xstate.after.reconfigureTimeout.')) {
+      // The attempt that hung past the deadline settles once it passed (it finds so and changes nothing);
+      // a cleanup the deadline starts keeps its own gate.
+      const hung = this.#holds.splice(0);
       await this.#advance(this.config.reconfigureTimeout ?? 10_000);
-      // The attempt that hung past the deadline settles now (it finds its deadline passed and changes nothing).
-      this.#releaseHolds();
+      for (const hold of hung) hold.release();
     } else if (type.startsWith('xstate.after.retryBackoff.')) {
       if (matches(target, { error: { recovering: 'attempt' } })) await this.#prearmRecovery();
       this.#armFor(target);
