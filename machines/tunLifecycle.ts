@@ -7,7 +7,10 @@
 // ready→error; stopping→error; error→ready (recovery). Extension, so nothing
 // leaks: error→stopping (cleanup of whatever a failure left), and
 // initializing→stopping (cleanup() while initializing, after the attempt in
-// flight settles).
+// flight settles). Live reconfiguration: ready→reconfiguring→ready (applied,
+// or given up and rolled back), reconfiguring→error (the rollback failed:
+// recovering; the reconfigureTimeout deadline: halted), reconfiguring→stopping
+// (cleanup() asked meanwhile, after the attempt in flight settles).
 //
 // Every retry is a state: create and recovery attempts (attempt / backoff,
 // built by one helper) and cleanup rounds (stopping.round / stopping.backoff,
@@ -16,7 +19,9 @@
 
 import { assign, emit, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
-import { CleanupFailedError, CleanupTimeoutError, ConfigurationFailedError, InterfaceFaultError, TunError } from '../src/errors.js';
+import {
+  CleanupFailedError, CleanupTimeoutError, ConfigurationFailedError, InterfaceFaultError, ReconfigureTimeoutError, RollbackFailedError, TunError,
+} from '../src/errors.js';
 import { backoffDelay, isTransientCleanupFailure, isTransientError } from './retry-policy.js';
 import type {
   AlertEvent, AttemptInput, CleanupInput, CreateOutput, FailureOrigin, LifecyclePolicy, TunLifecycleContext, TunLifecycleEvent, TunLifecycleInput,
@@ -29,6 +34,7 @@ export const DEFAULT_POLICY: Readonly<LifecyclePolicy> = Object.freeze({
   retryJitter: 0,
   cleanupTimeout: 10_000,
   alertThreshold: 3,
+  reconfigureTimeout: 10_000,
 });
 
 /** Invoked actor ids: they name the done/error events (xstate.done.actor.<id>). */
@@ -37,6 +43,7 @@ export const ActorId = {
   recover: 'recover',
   cleanup: 'cleanup',
   linkMonitor: 'linkMonitor',
+  reconfigure: 'reconfigure',
 } as const;
 
 const notProvided = (name: string) => () => {
@@ -79,14 +86,18 @@ function failure(origin: FailureOrigin, make: (context: TunLifecycleContext, eve
   }));
 }
 
-/** How one attempt episode (create or recover) differs from the other. */
+/** How one attempt episode (create, recover or reconfigure) differs from the others. */
 export interface AttemptStatesOptions {
   /** The actor each attempt invokes (its id and src). */
-  actor: typeof ActorId.create | typeof ActorId.recover;
+  actor: typeof ActorId.create | typeof ActorId.recover | typeof ActorId.reconfigure;
   /** Actions when an attempt succeeds (and no cleanup was asked meanwhile). */
   succeeded: Array<'rememberInterface' | 'countRecovery'>;
   /** Action when the episode gives up (a permanent error, or the retries used up). */
-  failed: 'failInitialization' | 'failRecovery';
+  failed: 'failInitialization' | 'failRecovery' | 'failReconfigure';
+  /** Where giving up leads. Default error.halted. */
+  failedTarget?: string;
+  /** A failure that ends the episode before any other rule (a rollback that failed). */
+  fatal?: { guard: 'rollbackFailed'; target: string; actions: Array<'recordRollbackFailure' | 'countFailure'> };
   /** cleanup() during the backoff goes to stopping at once (else it waits for the next attempt). */
   cleanupInBackoff: boolean;
 }
@@ -114,10 +125,11 @@ export function attemptStates(options: AttemptStatesOptions) {
             { target: '#tunLifecycle.ready', actions: options.succeeded },
           ],
           onError: [
+            ...(options.fatal ? [options.fatal] : []),
             // The attempt rolled back; cleanup still runs to verify nothing is left.
             { guard: 'cleanupRequested' as const, target: '#tunLifecycle.stopping', actions: 'recordAttemptError' as const },
             { guard: 'canRetry' as const, target: 'backoff', actions: ['recordAttemptError' as const, 'countFailure' as const] },
-            { target: '#tunLifecycle.error.halted', actions: [options.failed, 'countFailure' as const] },
+            { target: options.failedTarget ?? '#tunLifecycle.error.halted', actions: [options.failed, 'countFailure' as const] },
           ],
         },
         // Wait for the attempt in flight: leaving now would orphan what it is making.
@@ -149,6 +161,13 @@ export const tunLifecycleMachine = setup({
      * whose `transient` says whether another round may help).
      */
     cleanup: fromPromise<void, CleanupInput>(notProvided('cleanup')),
+    /**
+     * Converge the kernel to the desired configuration the session holds:
+     * diff against the kernel's read-back, apply, verify. A failed step is
+     * rolled back before it rejects with the step's error; a rollback that
+     * failed too rejects with RollbackFailedError.
+     */
+    reconfigure: fromPromise<void, AttemptInput>(notProvided('reconfigure')),
     /** Watches the kernel while ready; sends FAULT. */
     linkMonitor: fromCallback<TunLifecycleEvent, void>(() => undefined),
   },
@@ -162,11 +181,14 @@ export const tunLifecycleMachine = setup({
     cleanupRequested: ({ context }) => context.cleanupRequested,
     /** Recovery makes sense unless the failure was in cleanup (then only cleanup is allowed). */
     canRecover: ({ context }) => context.errorFrom !== 'stopping',
+    /** The reconfiguration could not undo its failed step: the kernel holds neither configuration. */
+    rollbackFailed: ({ event }) => errorOf(event) instanceof RollbackFailedError,
   },
   delays: {
     retryBackoff: ({ context }) => backoffDelay(context.policy, context.attempt),
     cleanupBackoff: ({ context }) => backoffDelay(context.policy, context.cleanupRound),
     cleanupTimeout: ({ context }) => context.policy.cleanupTimeout,
+    reconfigureTimeout: ({ context }) => context.policy.reconfigureTimeout,
   },
   actions: {
     beginEpisode: assign({ attempt: 0, cleanupRequested: false }),
@@ -204,6 +226,20 @@ export const tunLifecycleMachine = setup({
       new ConfigurationFailedError(context.attempt, { state: 'initializing', interfaceName: context.interfaceName, cause: errorOf(event) })),
     failRecovery: failure('error', (context, event) =>
       new ConfigurationFailedError(context.attempt, { state: 'error', interfaceName: context.interfaceName, cause: errorOf(event) })),
+    beginReconfigure: assign(({ context }) => ({
+      reconfigureError: undefined,
+      counters: { ...context.counters, reconfigurations: context.counters.reconfigurations + 1 },
+    })),
+    /** Given up and rolled back: the call is rejected, the adapter stays ready. */
+    failReconfigure: assign(({ context, event }) => ({
+      reconfigureError: new ConfigurationFailedError(context.attempt, { state: 'ready', interfaceName: context.interfaceName, cause: errorOf(event) }),
+    })),
+    recordRollbackFailure: failure('reconfiguring', (context, event) => {
+      const error = asError(errorOf(event));
+      return error instanceof TunError ? error : new ConfigurationFailedError(context.attempt, { state: 'reconfiguring', interfaceName: context.interfaceName, cause: error });
+    }),
+    recordReconfigureTimeout: failure('reconfiguring', (context) =>
+      new ReconfigureTimeoutError(context.policy.reconfigureTimeout, { state: 'reconfiguring', interfaceName: context.interfaceName })),
     recordFault: enqueueActions(({ context, event, enqueue }) => {
       const fault = event as Extract<TunLifecycleEvent, { type: 'FAULT' }>;
       enqueue.assign({
@@ -232,7 +268,8 @@ export const tunLifecycleMachine = setup({
     errorFrom: undefined,
     ifindex: undefined,
     consecutiveFailures: 0,
-    counters: { attempts: 0, retries: 0, failures: 0, faults: 0, recoveries: 0, cleanups: 0, cleanupRounds: 0, alerts: 0 },
+    reconfigureError: undefined,
+    counters: { attempts: 0, retries: 0, failures: 0, faults: 0, recoveries: 0, cleanups: 0, cleanupRounds: 0, alerts: 0, reconfigurations: 0 },
   }),
   initial: 'uninitialized',
   states: {
@@ -254,6 +291,33 @@ export const tunLifecycleMachine = setup({
       on: {
         FAULT: { target: 'error.recovering', actions: ['recordFault', 'countFailure'] },
         CLEANUP: { target: 'stopping' },
+        RECONFIGURE: { target: 'reconfiguring' },
+      },
+    },
+
+    /**
+     * Extension: the desired configuration changed while ready. The queues
+     * stay open (packets flow); the link monitor rests, and on ready again it
+     * reads the kernel afresh. Giving up (a permanent errno, or the retries
+     * used up) rolled the kernel back: ready, the call rejected.
+     */
+    reconfiguring: {
+      ...attemptStates({
+        actor: ActorId.reconfigure,
+        succeeded: [],
+        failed: 'failReconfigure',
+        failedTarget: '#tunLifecycle.ready',
+        fatal: { guard: 'rollbackFailed', target: '#tunLifecycle.error.recovering', actions: ['recordRollbackFailure', 'countFailure'] },
+        cleanupInBackoff: true,
+      }),
+      entry: ['beginEpisode', 'beginReconfigure'],
+      // One deadline for every attempt; the attempt in flight undoes its changes once it settles.
+      after: {
+        reconfigureTimeout: [
+          // cleanup() was asked meanwhile: past the deadline it need not wait any more.
+          { guard: 'cleanupRequested', target: 'stopping', actions: ['recordReconfigureTimeout', 'countFailure'] },
+          { target: 'error.halted', actions: ['recordReconfigureTimeout', 'countFailure'] },
+        ],
       },
     },
 

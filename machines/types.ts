@@ -16,6 +16,11 @@ export const InterfaceState = {
   Stopped: 'stopped',
   /** StateError — a failure; recovery may be running; cleanup() is allowed. */
   Error: 'error',
+  /**
+   * Extension (no reference name): ready, changing its addresses, routes or
+   * MTU (attempt / backoff); packets keep flowing; back to ready when done.
+   */
+  Reconfiguring: 'reconfiguring',
 } as const;
 export type InterfaceState = (typeof InterfaceState)[keyof typeof InterfaceState];
 
@@ -33,6 +38,8 @@ export interface LifecyclePolicy {
   cleanupTimeout: number;
   /** Every this many consecutive failures raises an 'alert'. */
   alertThreshold: number;
+  /** Deadline for one reconfiguration (every attempt of it together), ms. */
+  reconfigureTimeout: number;
 }
 
 export interface TunLifecycleInput {
@@ -42,7 +49,7 @@ export interface TunLifecycleInput {
 }
 
 /** Where the last failure happened. 'error' means during recovery. */
-export type FailureOrigin = 'initializing' | 'ready' | 'stopping' | 'error';
+export type FailureOrigin = 'initializing' | 'ready' | 'stopping' | 'error' | 'reconfiguring';
 
 export interface TunLifecycleContext {
   policy: LifecyclePolicy;
@@ -58,6 +65,8 @@ export interface TunLifecycleContext {
   errorFrom: FailureOrigin | undefined;
   ifindex: number | undefined;
   consecutiveFailures: number;
+  /** Why the last reconfiguration gave up and rolled back (undefined when it was applied). */
+  reconfigureError: Error | undefined;
   counters: LifecycleCounters;
 }
 
@@ -72,6 +81,8 @@ export interface LifecycleCounters {
   /** Cleanup passes (rounds) over all episodes: a retried cleanup counts each. */
   cleanupRounds: number;
   alerts: number;
+  /** Reconfigurations begun (entries of reconfiguring). */
+  reconfigurations: number;
 }
 
 export type FaultReason = 'deleted' | 'down' | 'address-removed' | 'queue-error' | string;
@@ -82,7 +93,9 @@ export type TunLifecycleEvent =
   /** Sent by the link monitor: the interface changed under us. */
   | { type: 'FAULT'; reason: FaultReason; error?: Error }
   /** Try recovery again from error (not after a failed cleanup). */
-  | { type: 'RECOVER' };
+  | { type: 'RECOVER' }
+  /** Apply the desired configuration the session now holds (ready → reconfiguring). */
+  | { type: 'RECONFIGURE' };
 
 /** What the create and recover actors resolve with. */
 export interface CreateOutput {

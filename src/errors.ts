@@ -9,7 +9,8 @@
 //   ErrConfigurationFailed    → ConfigurationFailedError     ERR_CONFIGURATION_FAILED
 // Extensions (no reference name): InterfaceFaultError ERR_INTERFACE_FAULT,
 // CleanupFailedError ERR_CLEANUP_FAILED, StateMismatchError ERR_STATE_MISMATCH,
-// AbortError ABORT_ERR (Node's own name and code for an aborted operation).
+// AbortError ABORT_ERR (Node's own name and code for an aborted operation),
+// ReconfigureTimeoutError ERR_RECONFIGURE_TIMEOUT, RollbackFailedError ERR_ROLLBACK_FAILED.
 //
 // Every constructor works without its options (users build these in their own
 // tests): the state is then 'unknown' and the message does not claim one.
@@ -65,6 +66,32 @@ export class CleanupTimeoutError extends TunError {
   constructor(timeout: number, options: TunErrorOptions = {}) {
     super('ERR_CLEANUP_TIMEOUT', `cleanup did not finish within ${timeout} ms`, options);
     this.timeout = timeout;
+  }
+}
+
+/**
+ * A reconfiguration did not finish within `reconfigureTimeout`: the adapter
+ * goes to error; the step in flight, once it settles, undoes what the attempt
+ * changed, and recovery converges to the desired configuration.
+ */
+export class ReconfigureTimeoutError extends TunError {
+  readonly timeout: number;
+  constructor(timeout: number, options: TunErrorOptions = {}) {
+    super('ERR_RECONFIGURE_TIMEOUT', `reconfiguration did not finish within ${timeout} ms`, options);
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * A reconfiguration step failed and so did undoing it: the kernel holds
+ * neither configuration. The adapter goes to error and recovery converges to
+ * the previous one. `cause` is the step's error, `rollbackError` the undo's.
+ */
+export class RollbackFailedError extends TunError {
+  readonly rollbackError: unknown;
+  constructor(rollbackError: unknown, options: TunErrorOptions = {}) {
+    super('ERR_ROLLBACK_FAILED', 'a reconfiguration step failed and rolling it back failed too', options);
+    this.rollbackError = rollbackError;
   }
 }
 

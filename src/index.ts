@@ -9,7 +9,7 @@ export { DEFAULT_OPTIONS } from './options.js';
 export type { AdapterOptions } from './options.js';
 export type { Logger } from './log.js';
 export {
-  TunError, InvalidStateTransitionError, InterfaceNotReadyError, CleanupTimeoutError, ConfigurationFailedError,
+  TunError, InvalidStateTransitionError, InterfaceNotReadyError, CleanupTimeoutError, ConfigurationFailedError, ReconfigureTimeoutError, RollbackFailedError,
   InterfaceFaultError, CleanupFailedError, StateMismatchError, AbortError,
 } from './errors.js';
 export type { TunErrorOptions } from './errors.js';

@@ -105,6 +105,8 @@ const OPTIONS = {
   retryJitter: policy<number>({ default: DEFAULT_POLICY.retryJitter, check: fraction }),
   /** Deadline for cleanup in ms (all its rounds together). Default 10000. */
   cleanupTimeout: policy<number>({ default: DEFAULT_POLICY.cleanupTimeout, check: integer(1, MAX_TIMER) }),
+  /** Deadline for one reconfigure() in ms (every attempt of it together); past it, error. Default 10000. */
+  reconfigureTimeout: policy<number>({ default: DEFAULT_POLICY.reconfigureTimeout, check: integer(1, MAX_TIMER) }),
   /** Read the kernel back after configuring and compare with what was asked. Default true. */
   validateState: link<boolean>({ default: true, check: validateBoolean }),
   /** Every this many consecutive failures emits 'alert' (0 = never). Default 3. */
@@ -299,6 +301,37 @@ export function resolveOptions(options: unknown): ResolvedParts {
 /** The options of one part, as resolved. */
 function partOf<P extends OptionPart>(all: ResolvedOptions, part: P): { [K in KeysOf<P>]: ResolvedOptions[K] } {
   return Object.fromEntries(OPTION_KEYS.filter((key) => OPTIONS[key].part === part).map((key) => [key, all[key]])) as never;
+}
+
+/** The keys reconfigure() takes: the desired configuration's. */
+export const CONFIGURATION_KEYS = Object.freeze(['mtu', 'addresses', 'routes'] as const);
+export type ConfigurationKey = (typeof CONFIGURATION_KEYS)[number];
+
+/** What reconfigure() accepts: each key that key's whole desired list (or MTU). */
+export type ConfigurationChange = { [K in ConfigurationKey]?: GivenOf<Options[K]> };
+
+/**
+ * The link with `change` applied: the keys given replace the current ones,
+ * checked by their rows exactly as at creation (the rule across them too),
+ * before anything touches the kernel. Unknown keys are refused.
+ */
+export function changeLink(current: AdapterLink, change: unknown): AdapterLink {
+  if (change === null || typeof change !== 'object' || Array.isArray(change)) {
+    throw new InvalidArgumentTypeError('options', 'an object', change);
+  }
+  const given = change as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!(CONFIGURATION_KEYS as readonly string[]).includes(key)) {
+      throw new InvalidArgumentValueError(`options.${key}`, 'is not a key reconfigure() takes (mtu, addresses, routes)', given[key]);
+    }
+  }
+  const resolved: Record<string, unknown> = {};
+  for (const key of CONFIGURATION_KEYS) {
+    const row = OPTIONS[key] as AnyRow;
+    const value = given[key] === undefined ? current[key] : row.check(given[key], `options.${key}`);
+    resolved[key] = row.relate ? row.relate(value, resolved, given[key]) : value;
+  }
+  return linkOf({ ...current, ...resolved } as unknown as ResolvedOptions);
 }
 
 function linkOf(all: ResolvedOptions): AdapterLink {

@@ -10,6 +10,7 @@ import { cleanupPass } from '../lifecycle/cleanup.js';
 import { createInterface } from '../lifecycle/create.js';
 import { linkMonitorActor } from '../lifecycle/monitor.js';
 import { recoverInterface } from '../lifecycle/recover.js';
+import { reconfigureInterface, type ReconfigureDiff } from '../lifecycle/reconfigure.js';
 import type { InterfaceSession } from '../lifecycle/session.js';
 
 /** What the machine's actors need from the adapter that runs them. */
@@ -17,6 +18,8 @@ export interface ActorHost {
   session(): InterfaceSession;
   hasBinding(): boolean;
   ensureBinding(): Promise<void>;
+  /** A reconfiguration was applied (the adapter emits 'reconfigured'). */
+  reconfigured(diff: ReconfigureDiff): void;
 }
 
 // The actors are provided once, for every adapter: a machine made per adapter
@@ -46,6 +49,11 @@ export const adapterMachine = tunLifecycleMachine.provide({
     cleanup: fromPromise<void, CleanupInput>(async ({ system, input }) => {
       const host = hostOf(system);
       if (host.hasBinding()) await cleanupPass(host.session(), input.round);
+    }),
+    // The signal aborts when the deadline leaves the state: the attempt then undoes its steps.
+    reconfigure: fromPromise<void, AttemptInput>(async ({ system, signal }) => {
+      const host = hostOf(system);
+      host.reconfigured(await reconfigureInterface(host.session(), signal));
     }),
     linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
   },

@@ -4,6 +4,7 @@
 // so a misspelled name would compile). A new event is one line here.
 
 import type { EventEmitter } from 'node:events';
+import type { ReconfigureDiff } from '../lifecycle/reconfigure.js';
 import type { PacketSourceEvents } from './packet-source.js';
 
 export interface AlertInfo {
@@ -15,10 +16,12 @@ export interface AlertInfo {
   state: string | undefined;
 }
 
-/** 'state', 'packet' and 'drain' (what the packet iterator and the Duplex read), and 'alert'. */
+/** 'state', 'packet' and 'drain' (what the packet iterator and the Duplex read), 'alert' and 'reconfigured'. */
 export interface TunAdapterEvents extends PacketSourceEvents {
   /** Every alertThreshold-th consecutive failure. */
   alert: [info: AlertInfo];
+  /** A reconfiguration was applied: what it added and removed, the MTU from → to. */
+  reconfigured: [diff: ReconfigureDiff];
 }
 
 export type TunAdapterEventName = keyof TunAdapterEvents;

@@ -18,6 +18,7 @@ import { runQueueInWorker } from './worker-queues.js';
 import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
 import { InterfaceSession } from '../lifecycle/session.js';
+import { driftOf, type Drift } from '../lifecycle/verify.js';
 import { adapterMachine, hosts, type ActorHost, type LifecycleActor } from './actors.js';
 import type { PacketPort } from './packet-source.js';
 import { packetIterator, type PacketIteratorOptions } from './packets.js';
@@ -29,7 +30,10 @@ import { validateInteger } from '../binding/contract/validate.js';
 import { createLog } from '../log.js';
 import type { Log } from '../log.js';
 import { resolveOptions, validateName } from '../options.js';
-import type { AdapterOptions, AdapterWiring } from '../options.js';
+import type { AdapterOptions, AdapterWiring, ConfigurationChange } from '../options.js';
+import { Reconfigurations, configOf, sugar, type LinkConfig } from './reconfigure.js';
+import type { ReconfigureDiff } from '../lifecycle/reconfigure.js';
+import type { RouteSpec } from '../binding/contract/types.js';
 
 export interface AdapterStats extends LifecycleCounters {
   state: InterfaceState;
@@ -39,9 +43,11 @@ export interface AdapterStats extends LifecycleCounters {
   kernel: LinkStats | undefined;
   /** Per-queue library counters. */
   queues: QueueStats[];
+  /** What is on the link that the desired configuration does not list (someone else's; left alone). */
+  drift: Drift | undefined;
 }
 
-/** Events: see TunAdapterEvents ('state', 'packet', 'drain', 'alert'). */
+/** Events: see TunAdapterEvents ('state', 'packet', 'drain', 'alert', 'reconfigured'). */
 export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements AsyncDisposable {
   /** The running XState actor: subscribe to it, inspect it. */
   readonly actor: LifecycleActor;
@@ -59,6 +65,7 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
   #onAbort: (() => void) | undefined;
   /** Why the start in flight was given up, when options.signal did it. */
   #abortError: AbortError | undefined;
+  readonly #reconfigurations: Reconfigurations;
 
   constructor(name: string, options: AdapterOptions = {}) {
     super();
@@ -76,6 +83,10 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
       },
       hasBinding: () => this.#binding !== undefined,
       ensureBinding: async () => { this.#binding ??= await bindingIn(this.#options); },
+      reconfigured: (diff) => {
+        this.#reconfigurations.applied(diff);
+        this.emit('reconfigured', diff);
+      },
     };
 
     const inspect = this.#options.inspect;
@@ -90,6 +101,15 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
       transition: (to, from) => this.#onTransition(to, from),
     });
     this.#port = sessionPort(this, () => this.#session);
+    const adapter = this;
+    this.#reconfigurations = new Reconfigurations({
+      actor: this.actor,
+      watch: this.#watch,
+      initialLink: link,
+      session: () => this.#session,
+      get name() { return adapter.name; },
+      get lastError() { return adapter.lastError; },
+    });
     this.actor.subscribe({
       next: (snapshot) => this.#watch.observe(snapshot),
       error: (error) => this.#log('error', { interface: this.name, error }, `tun-lifecycle: ${this.name} actor failed`),
@@ -212,6 +232,38 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
     return promise;
   }
 
+  /** The desired configuration now (frozen, canonical): what the kernel is kept converged to. */
+  get config(): LinkConfig {
+    return configOf(this.#reconfigurations.desired);
+  }
+
+  /**
+   * Change the desired configuration while ready (or in error: recovery then
+   * converges to it). A given key is that key's whole desired list; validated
+   * as at creation. Calls run one at a time, in call order. Resolves with what
+   * changed once the kernel holds it; rejects with ConfigurationFailedError
+   * (state 'ready') after rolling the kernel back.
+   */
+  reconfigure(change: ConfigurationChange): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(() => change);
+  }
+
+  addRoute(route: string | RouteSpec): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(sugar.addRoute(route));
+  }
+
+  removeRoute(route: string | RouteSpec): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(sugar.removeRoute(route));
+  }
+
+  addAddress(cidr: string): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(sugar.addAddress(cidr));
+  }
+
+  removeAddress(cidr: string): Promise<ReconfigureDiff> {
+    return this.#reconfigurations.enqueue(sugar.removeAddress(cidr));
+  }
+
   /**
    * Write one IP packet on a queue (default 0). Returns false when the
    * packet had to be queued (wait for 'drain'). Throws InterfaceNotReadyError
@@ -219,7 +271,7 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
    */
   write(packet: Uint8Array, queue = 0): boolean {
     const device = this.#session?.device;
-    if (this.state !== InterfaceState.Ready || !device) {
+    if (!carriesPackets(this.state) || !device) {
       throw new InterfaceNotReadyError('write', { state: this.state, interfaceName: this.name });
     }
     const index = validateInteger(queue, 'queue', 0, device.queues.length - 1);
@@ -258,8 +310,10 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
     const context = this.actor.getSnapshot().context;
     const session = this.#session;
     let kernel: LinkStats | undefined;
+    let drift: Drift | undefined;
     if (session?.ifindex !== undefined && session.fdsOpen) {
       kernel = await session.binding.getLink(session.ifindex).then((link) => link.stats, () => undefined);
+      drift = await driftOf(session).catch(() => undefined);
     }
     return {
       ...context.counters,
@@ -268,6 +322,7 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
       ifindex: this.ifindex,
       kernel,
       queues: session?.device?.queues.map((queue) => queue.stats()) ?? [],
+      drift,
     };
   }
 
@@ -284,7 +339,7 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
 
   #onTransition(to: InterfaceState, from: InterfaceState): void {
     if (to === InterfaceState.Ready && this.#session) this.#unrelay ??= relayPackets(this.#session, this);
-    if (from === InterfaceState.Ready) {
+    if (carriesPackets(from) && !carriesPackets(to)) {
       this.#unrelay?.();
       this.#unrelay = undefined;
     }
@@ -304,6 +359,11 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
     unregisterForExit(this.#exit);
     if (this.#onAbort) this.#options.signal?.removeEventListener('abort', this.#onAbort);
   }
+}
+
+/** Packets flow while ready and while reconfiguring (the queues stay open). */
+function carriesPackets(state: InterfaceState): boolean {
+  return state === InterfaceState.Ready || state === InterfaceState.Reconfiguring;
 }
 
 /**

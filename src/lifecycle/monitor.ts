@@ -1,6 +1,9 @@
 // The link-monitor actor invoked in `ready`: turns changes made from outside
-// (interface deleted or set down, one of our addresses removed, a queue fd
-// failing) into one FAULT event for the statechart.
+// (interface deleted or set down, one of our addresses removed, the MTU
+// changed from the desired one, a queue fd failing) into one FAULT event for
+// the statechart. "Ours" is the desired configuration read at event time
+// (reconfigure() replaces it): what someone else added, or what a
+// reconfiguration removed, is never a fault.
 //
 // A link deleted from outside is first closed by the kernel, its addresses
 // dropped and its queues failed (EBADFD), so an admin-down, address-removed or
@@ -29,7 +32,6 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       queueMicrotask(() => sendBack(error ? { type: 'FAULT', reason, error } : { type: 'FAULT', reason }));
     };
     const ifindex = session.ifindex!;
-    const ours = session.link.addresses;
 
     /**
      * Ask the kernel about the link, one question at a time: gone → 'deleted';
@@ -54,6 +56,7 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
           else if (suspect !== askedAbout) checkLink();
           else if (suspect) fault(suspect.reason, suspect.error);
           else if (!link.up) fault('down');
+          else if (session.link.mtu !== undefined && link.mtu !== session.link.mtu) fault(`mtu ${link.mtu}, desired ${session.link.mtu}`);
         },
         () => { checking = false; if (suspect) fault(suspect.reason, suspect.error); },
       );
@@ -67,8 +70,10 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       if (event.ifindex !== ifindex) return;
       if (event.type === 'deleted') fault('deleted');
       else if (event.type === 'admin' && !event.up) unlessDeleted('down');
-      else if (event.type === 'address-removed' && ours.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
+      else if (event.type === 'address-removed' && session.link.addresses.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
         unlessDeleted(`address-removed ${event.address.cidr}`);
+      } else if (event.type === 'mtu' && session.link.mtu !== undefined && event.mtu !== session.link.mtu) {
+        unlessDeleted(`mtu ${event.mtu}, desired ${session.link.mtu}`);
       }
     };
     const onQueueError = (error: Error) => unlessDeleted('queue-error', error);

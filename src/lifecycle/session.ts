@@ -21,6 +21,9 @@ export class InterfaceSession extends EventEmitter {
   readonly #madeLinks = new Map<number, string>();
   #releasing = false;
   #confirmedGone: number | undefined;
+  #link: AdapterLink;
+  #proposed: AdapterLink | undefined;
+  #replaced: AdapterLink | undefined;
   /** Name asked for (may be a 'tun%d' pattern). */
   readonly requestedName: string;
   #tail: Promise<unknown> = Promise.resolve();
@@ -28,14 +31,58 @@ export class InterfaceSession extends EventEmitter {
 
   constructor(
     readonly binding: TunBinding,
-    /** What to make and verify, resolved once per adapter. */
-    readonly link: AdapterLink,
+    /** What to make and verify at creation (resolved once per adapter; reconfigure() replaces it). */
+    link: AdapterLink,
     name: string,
     readonly log: Log,
   ) {
     super();
     this.requestedName = name;
     this.#name = name;
+    this.#link = link;
+  }
+
+  /**
+   * The desired configuration: what create, recovery, verification and the
+   * link monitor converge the kernel to. Read it at the moment of use (never
+   * keep it): reconfigure() replaces it.
+   */
+  get link(): AdapterLink {
+    return this.#link;
+  }
+
+  /** The configuration a reconfiguration in flight is applying (undefined when none is). */
+  get proposed(): AdapterLink | undefined {
+    return this.#proposed;
+  }
+
+  /** A reconfiguration will apply `link`: until it commits, the desired configuration stays the current one. */
+  propose(link: AdapterLink): void {
+    this.#proposed = link;
+  }
+
+  /** The kernel holds the proposed configuration: it is the desired one now. */
+  commitProposed(): void {
+    if (this.#proposed) this.#link = this.#proposed;
+    this.#proposed = undefined;
+    this.#replaced = undefined;
+  }
+
+  /** The desired configuration desire() replaced, until a reconfiguration removed what only it listed. */
+  get replaced(): AdapterLink | undefined {
+    return this.#replaced;
+  }
+
+  /** The reconfiguration was given up (rolled back, or to be recovered): the desired configuration stays. */
+  dropProposed(): void {
+    this.#proposed = undefined;
+  }
+
+  /** The desired configuration replaced outright (reconfigure() in error: recovery converges to it). */
+  desire(link: AdapterLink): void {
+    this.#replaced ??= this.#link;
+    this.#link = link;
+    this.#proposed = undefined;
   }
 
   get device(): TunDevice | undefined {

@@ -4,11 +4,13 @@
 
 import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
+import type { AdapterLink } from '../options.js';
 import { effectiveMetric } from '../binding/contract/route-metric.js';
 import { isGone } from './kernel-errors.js';
 
-export async function configurationDifferences(session: InterfaceSession): Promise<string[]> {
-  const { binding, link: wanted } = session;
+/** How the kernel differs from `wanted` (the desired configuration unless told). */
+export async function configurationDifferences(session: InterfaceSession, wanted: AdapterLink = session.link): Promise<string[]> {
+  const { binding } = session;
   const ifindex = session.ifindex!;
   const differences: string[] = [];
   const link = await binding.getLink(ifindex);
@@ -26,6 +28,26 @@ export async function configurationDifferences(session: InterfaceSession): Promi
     if (!found) differences.push(`route ${route.destination.cidr} metric ${metric} missing`);
   }
   return differences;
+}
+
+/** Addresses and routes on the link that the desired configuration does not list: someone else's, left alone. */
+export interface Drift {
+  addresses: string[];
+  routes: Array<{ destination: string; metric: number }>;
+}
+
+export async function driftOf(session: InterfaceSession): Promise<Drift> {
+  const { binding, link: wanted } = session;
+  const ifindex = session.ifindex!;
+  const addresses = await binding.listAddresses(ifindex);
+  const routes = await binding.listRoutes(ifindex);
+  const ownAddresses = new Set(wanted.addresses.map((a) => a.cidr));
+  const ownRoutes = new Set(wanted.routes.map((r) => `${r.destination.cidr}@${effectiveMetric(r.family, r.metric)}`));
+  return {
+    // The kernel's own link-local address is nobody's drift.
+    addresses: addresses.filter((a) => !a.address.startsWith('fe80:') && !ownAddresses.has(a.cidr)).map((a) => a.cidr),
+    routes: routes.filter((r) => !ownRoutes.has(`${r.destination}@${r.metric}`)).map((r) => ({ destination: r.destination, metric: r.metric })),
+  };
 }
 
 export async function verifyConfigured(session: InterfaceSession): Promise<void> {

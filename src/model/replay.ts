@@ -13,6 +13,9 @@
 //     cleanup have a real device to handle; a failure inside open's plan would
 //     be rolled back by open itself)
 //   recover in place (link still there):  held and failed at its first getLink
+//   reconfigure (a no-op change):          held and failed at its first getLink
+//     (its read-back); a rollback failure instead asks for a real change (one
+//     route out, one in) whose add and whose undo (an add) both fail
 //   cleanup (each round's pass):          held at its first step (link down). A
 //     permanent failure: link down fails with EPERM and verification cannot
 //     read the kernel (getLink), so the pass reports at once, no backoff. A
@@ -32,7 +35,10 @@
 
 import type { TunAdapter } from '../adapter/index.js';
 import type { FaultInjector } from '../binding/simulated/faults.js';
-import { CleanupTimeoutError, ConfigurationFailedError, TunError } from '../errors.js';
+import { CleanupTimeoutError, ConfigurationFailedError, RollbackFailedError, TunError } from '../errors.js';
+
+/** A route only a reconfiguration that is to fail asks for. */
+const EXTRA_ROUTE = '10.79.0.0/16';
 import { backoffDelay } from '../../machines/retry-policy.js';
 import { initialTransition, transition } from 'xstate';
 import { topLevelState, tunLifecycleMachine } from '../../machines/tunLifecycle.js';
@@ -72,6 +78,8 @@ export interface ReplayConfig {
   retryAttempts: number;
   retryDelay: number;
   cleanupTimeout: number;
+  /** The reconfiguration deadline the model uses (default the chart's). */
+  reconfigureTimeout?: number;
   faultReason: FaultReason;
   /** How long to wait for the adapter to reach a state. Default 5000 ms. */
   stepTimeout?: number;
@@ -112,7 +120,7 @@ export class LifecycleReplay {
   alerts = 0;
   /** Rejections of API calls (kept, so none is unhandled). */
   readonly rejections: unknown[] = [];
-  #route: 'create' | 'reconfigure' = 'create';
+  #route: 'create' | 'reconfigure' | 'reconfiguration' = 'create';
   #prearmed = false;
   #disposing = false;
   #holds: Array<{ op: 'open' | 'getLink' | 'setUp'; callsAtArm: number; release: () => void }> = [];
@@ -178,6 +186,10 @@ export class LifecycleReplay {
     if (matches(target, { initializing: 'attempt' })) {
       this.#route = 'create';
       this.#hold('open');
+    } else if (matches(target, { reconfiguring: 'attempt' })) {
+      // The reconfigure actor reads the kernel back first (getLink).
+      this.#route = 'reconfiguration';
+      this.#hold('getLink');
     } else if (matches(target, { error: { recovering: 'attempt' } })) {
       if (this.#prearmed) this.#prearmed = false;
       else {
@@ -224,6 +236,12 @@ export class LifecycleReplay {
       await this.#prearmRecovery();
       this.#armFor(target);
       this.#keep(this.adapter.recover());
+    } else if (type === 'RECONFIGURE') {
+      this.#armFor(target);
+      // The configuration the replay checks stays the desired one: the kernel must hold it after.
+      // Before a rollback failure the change has steps to undo: one route out, one in (see the error executor).
+      const undoFails = this.#next !== undefined && (this.#next as { error?: unknown }).error instanceof RollbackFailedError;
+      this.#keep(this.adapter.reconfigure({ routes: undoFails ? [this.config.routes[0]!, EXTRA_ROUTE] : this.config.routes }));
     } else if (type === 'FAULT') {
       await this.#fault(target);
     } else if (type.startsWith('xstate.done.actor.')) {
@@ -240,6 +258,13 @@ export class LifecycleReplay {
       if (type.endsWith('.cleanup')) {
         if (code === MODEL_ERRNO.transient) await this.#failCleanupTransiently();
         else this.#failCleanup();
+      } else if (this.#route === 'reconfiguration' && (event as { error?: unknown }).error instanceof RollbackFailedError) {
+        // Removing routes[1] succeeds, adding EXTRA_ROUTE fails, and so does undoing the removal (an add):
+        // recovery, held at its first getLink from here, puts routes[1] back.
+        faults.fail('addRoute', MODEL_ERRNO.permanent, 2);
+        const held = this.#holds.splice(0);
+        await this.#prearmRecovery();
+        for (const hold of held) hold.release();
       } else {
         this.#releaseHolds();
         this.#armFor(target);
@@ -251,6 +276,12 @@ export class LifecycleReplay {
     } else if (type.startsWith('xstate.after.cleanupBackoff.')) {
       // After round n's backoff, round n + 1 (the target) is the one counted.
       await this.#advance(this.#backoff(target.context.cleanupRound - 1));
+    } else if (type.startsWith('xstate.after.reconfigureTimeout.')) {
+      // The attempt that hung past the deadline settles once it passed (it finds so and changes nothing);
+      // a cleanup the deadline starts keeps its own gate.
+      const hung = this.#holds.splice(0);
+      await this.#advance(this.config.reconfigureTimeout ?? 10_000);
+      for (const hold of hung) hold.release();
     } else if (type.startsWith('xstate.after.retryBackoff.')) {
       if (matches(target, { error: { recovering: 'attempt' } })) await this.#prearmRecovery();
       this.#armFor(target);
@@ -341,7 +372,7 @@ export class LifecycleReplay {
     const modelKind = errorKind(target.context.lastError);
     this.#expect(kind === modelKind, `lastError ${kind}, model ${modelKind}`);
 
-    if (matches(target, { initializing: 'attempt' }) || matches(target, { error: { recovering: 'attempt' } }) || matches(target, 'stopping')) {
+    if (matches(target, { initializing: 'attempt' }) || matches(target, { error: { recovering: 'attempt' } }) || matches(target, { reconfiguring: 'attempt' }) || matches(target, 'stopping')) {
       await this.#untilHeld();
     }
     await settle();
@@ -353,7 +384,7 @@ export class LifecycleReplay {
     };
     if (matches(target, 'uninitialized') || matches(target, 'initializing') || matches(target, 'stopped')) {
       nothing();
-    } else if (matches(target, 'ready')) {
+    } else if (matches(target, 'ready') || matches(target, 'reconfiguring')) {
       this.#expect(sameMembers(seen.links, [name]), `links ${seen.links.join(', ')}, expected ${name}`);
       this.#expect(seen.queueFds === 1, `${seen.queueFds} queue fds, expected 1`);
       const link = seen.link!;

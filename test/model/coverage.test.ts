@@ -17,10 +17,10 @@ describe('model: coverage of the statechart by the generated paths', () => {
   const shortest = shortestPaths();
   const simple = simplePaths();
 
-  it('reads the states and transitions from the definition (six top-level states, every guarded branch counted)', () => {
+  it('reads the states and transitions from the definition (six top-level states and the reconfiguring extension, every guarded branch counted)', () => {
     const states = machineStateIds(tunLifecycleMachine);
     const topLevel = states.filter((id) => id.split('.').length === 2).map((id) => id.split('.')[1]).sort();
-    expect(topLevel).to.deep.equal(['error', 'initializing', 'ready', 'stopped', 'stopping', 'uninitialized']);
+    expect(topLevel).to.deep.equal(['error', 'initializing', 'ready', 'reconfiguring', 'stopped', 'stopping', 'uninitialized']);
     const transitions = machineTransitions(tunLifecycleMachine);
     // Each candidate is its own transition: the create actor's error has three guarded branches.
     const createErrors = transitions.filter((t) => t.source === 'tunLifecycle.initializing.attempt' && t.event === 'xstate.error.actor.create');

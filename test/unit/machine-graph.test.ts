@@ -9,7 +9,7 @@ import { TestModel } from 'xstate/graph';
 import { toMermaid } from '../../machines/diagram.js';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
-import { CleanupFailedError } from '../../src/errors.js';
+import { RollbackFailedError, CleanupFailedError } from '../../src/errors.js';
 
 type AnyNode = StateNode<any, any>;
 
@@ -35,6 +35,13 @@ const EVENTS = [
   { type: 'xstate.error.actor.cleanup', error: new CleanupFailedError(['route'], { state: 'stopping', transient: false }) },
   { type: 'xstate.after.cleanupBackoff.tunLifecycle.stopping.backoff' },
   { type: 'xstate.after.cleanupTimeout.tunLifecycle.stopping' },
+  { type: 'RECONFIGURE' },
+  { type: 'xstate.done.actor.reconfigure' },
+  { type: 'xstate.error.actor.reconfigure', error: transient },
+  { type: 'xstate.error.actor.reconfigure', error: permanent },
+  { type: 'xstate.error.actor.reconfigure', error: new RollbackFailedError(transient, { state: 'reconfiguring', cause: permanent }) },
+  { type: 'xstate.after.retryBackoff.tunLifecycle.reconfiguring.backoff' },
+  { type: 'xstate.after.reconfigureTimeout.tunLifecycle.reconfiguring' },
 ] as any[];
 
 function allNodes(root: AnyNode): AnyNode[] {
@@ -126,7 +133,7 @@ describe('tunLifecycle machine under xstate/graph', () => {
 
   it('invoked actors have the stable ids the model-based tests name', () => {
     const ids = nodes.flatMap((node) => node.invoke.map((inv: { id: string }) => inv.id)).sort();
-    expect(ids).to.deep.equal(['cleanup', 'create', 'linkMonitor', 'recover']);
+    expect(ids).to.deep.equal(['cleanup', 'create', 'linkMonitor', 'reconfigure', 'recover']);
   });
 });
 

@@ -298,7 +298,7 @@ describe('options: one table', () => {
     expect(PUBLIC_DEFAULTS).to.equal(DEFAULT_OPTIONS);
     expect(Object.isFrozen(DEFAULT_OPTIONS)).to.equal(true);
     expect(DEFAULT_OPTIONS).to.deep.equal({
-      retryAttempts: 5, retryDelay: 200, retryDelayMax: 30_000, retryJitter: 0, cleanupTimeout: 10_000, validateState: true,
+      retryAttempts: 5, retryDelay: 200, retryDelayMax: 30_000, retryJitter: 0, cleanupTimeout: 10_000, reconfigureTimeout: 10_000, validateState: true,
       alertThreshold: 3, mtu: undefined, addresses: [], routes: [], queues: 1, multiQueue: false, persist: false, handleSignals: false,
     });
     for (const key of Object.keys(DEFAULT_POLICY)) {

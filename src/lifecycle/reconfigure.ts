@@ -1,0 +1,202 @@
+// One reconfiguration attempt while ready: diff the configuration proposed
+// against what the kernel holds (read back, never remembered), apply the
+// difference in an order the kernel accepts, verify, and commit it as the
+// desired configuration. A failed step (or verification) undoes the steps
+// already applied, newest first, and checks the undo took; the statechart then
+// retries (transient errno) or gives up with the kernel as it was. The queues
+// are never touched: packets keep flowing through the whole attempt.
+
+import { RollbackFailedError, StateMismatchError } from '../errors.js';
+import type { AddressInfo, RouteInfo, RouteSpec } from '../binding/contract/types.js';
+import { effectiveMetric } from '../binding/contract/route-metric.js';
+import type { AdapterLink } from '../options.js';
+import type { InterfaceSession } from './session.js';
+import { configurationDifferences } from './verify.js';
+
+/** What one reconfiguration changed in the kernel ('reconfigured' carries it). */
+export interface ReconfigureDiff {
+  addresses: { added: string[]; removed: string[] };
+  routes: { added: Required<RouteSpec>[]; removed: Required<RouteSpec>[] };
+  /** Present when the MTU changed. */
+  mtu?: { from: number; to: number };
+}
+
+/** One kernel change and its inverse. */
+interface Step {
+  describe: string;
+  apply(): Promise<void>;
+  undo(): Promise<void>;
+  /** After undo: the kernel holds what it held before this step. */
+  undone(kernel: KernelConfiguration): boolean;
+}
+
+interface KernelConfiguration {
+  mtu: number;
+  addresses: AddressInfo[];
+  routes: RouteInfo[];
+}
+
+/** The step's failure was the reconfiguration's: the attempt was stopped (deadline) before it could finish. */
+export class ReconfigureAbortedError extends Error {
+  constructor() {
+    super('reconfiguration stopped by its deadline; its steps were undone');
+    this.name = 'ReconfigureAbortedError';
+  }
+}
+
+const routeKey = (destination: string, metric: number) => `${destination}@${metric}`;
+const hasAddress = (kernel: KernelConfiguration, cidr: string) => kernel.addresses.some((a) => a.cidr === cidr);
+const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) =>
+  kernel.routes.some((r) => routeKey(r.destination, r.metric) === routeKey(route.destination, route.metric));
+
+async function readKernel(session: InterfaceSession): Promise<KernelConfiguration> {
+  const { binding } = session;
+  const ifindex = session.ifindex!;
+  // One after another: concurrent requests would each take a netlink socket of the binding's pool.
+  const link = await binding.getLink(ifindex);
+  const addresses = await binding.listAddresses(ifindex);
+  const routes = await binding.listRoutes(ifindex);
+  return { mtu: link.mtu, addresses, routes };
+}
+
+/** Routes in the form the kernel reads them back (IPv6 metric 0 is 1024). */
+function routesOf(link: AdapterLink): Required<RouteSpec>[] {
+  return link.routes.map((route) => ({ destination: route.destination.cidr, metric: effectiveMetric(route.family, route.metric) }));
+}
+
+/**
+ * The steps from `kernel` to `target`, in the order the kernel accepts:
+ * routes out (before the addresses they may depend on), addresses out, the
+ * MTU (after IPv6 addresses left, when going under 1280; before IPv6 ones
+ * come, when going over it), addresses in, routes in (after the addresses).
+ * Only what `previous` (the desired configuration so far) lists is removed:
+ * what someone else added is never touched, nor taken over.
+ */
+export function planChange(
+  session: InterfaceSession, previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration, desired: AdapterLink = previous,
+): { steps: Step[]; diff: ReconfigureDiff } {
+  const { binding } = session;
+  const ifindex = session.ifindex!;
+  const wantedAddresses = new Set(target.addresses.map((a) => a.cidr));
+  const wantedRoutes = new Set(routesOf(target).map((r) => routeKey(r.destination, r.metric)));
+  // What is ours already and in place is left as it is; anything new is asked
+  // for even when present: the kernel refuses (EEXIST) what someone else made.
+  // (What recovery already put in place for the desired configuration is ours too.)
+  const ownAddresses = new Set([...previous.addresses, ...desired.addresses].map((a) => a.cidr));
+  const ownRoutes = new Set([...routesOf(previous), ...routesOf(desired)].map((r) => routeKey(r.destination, r.metric)));
+  const diff: ReconfigureDiff = { addresses: { added: [], removed: [] }, routes: { added: [], removed: [] } };
+  const steps: Step[] = [];
+
+  for (const route of routesOf(previous)) {
+    if (wantedRoutes.has(routeKey(route.destination, route.metric)) || !hasRoute(kernel, route)) continue;
+    diff.routes.removed.push(route);
+    steps.push({
+      describe: `remove route ${route.destination} metric ${route.metric}`,
+      apply: () => binding.deleteRoute(ifindex, route),
+      undo: () => binding.addRoute(ifindex, route),
+      undone: (now) => hasRoute(now, route),
+    });
+  }
+  for (const address of previous.addresses) {
+    if (wantedAddresses.has(address.cidr) || !hasAddress(kernel, address.cidr)) continue;
+    diff.addresses.removed.push(address.cidr);
+    steps.push({
+      describe: `remove address ${address.cidr}`,
+      apply: () => binding.deleteAddress(ifindex, address.cidr),
+      undo: () => binding.addAddress(ifindex, address.cidr),
+      undone: (now) => hasAddress(now, address.cidr),
+    });
+  }
+  if (target.mtu !== undefined && target.mtu !== kernel.mtu) {
+    const from = kernel.mtu;
+    const to = target.mtu;
+    diff.mtu = { from, to };
+    steps.push({
+      describe: `set mtu ${from} → ${to}`,
+      apply: () => binding.setMtu(ifindex, to),
+      undo: () => binding.setMtu(ifindex, from),
+      undone: (now) => now.mtu === from,
+    });
+  }
+  for (const address of target.addresses) {
+    if (ownAddresses.has(address.cidr) && hasAddress(kernel, address.cidr)) continue;
+    diff.addresses.added.push(address.cidr);
+    steps.push({
+      describe: `add address ${address.cidr}`,
+      apply: () => binding.addAddress(ifindex, address.cidr),
+      undo: () => binding.deleteAddress(ifindex, address.cidr),
+      undone: (now) => !hasAddress(now, address.cidr),
+    });
+  }
+  for (const route of routesOf(target)) {
+    if (ownRoutes.has(routeKey(route.destination, route.metric)) && hasRoute(kernel, route)) continue;
+    diff.routes.added.push(route);
+    steps.push({
+      describe: `add route ${route.destination} metric ${route.metric}`,
+      apply: () => binding.addRoute(ifindex, route),
+      undo: () => binding.deleteRoute(ifindex, route),
+      undone: (now) => !hasRoute(now, route),
+    });
+  }
+  return { steps, diff };
+}
+
+/**
+ * Apply `session.proposed` (the desired configuration when none is proposed).
+ * Resolves with what changed once the kernel holds it (read back when
+ * validateState is on) and it is the desired configuration. Rejects with the
+ * failing step's error after undoing every step applied, or with
+ * RollbackFailedError when the undo did not take.
+ */
+export async function reconfigureInterface(session: InterfaceSession, signal?: AbortSignal): Promise<ReconfigureDiff> {
+  // What desire() replaced (in error) is ours too until this pass removes it.
+  const previous = session.replaced ?? session.link;
+  const target = session.proposed ?? session.link;
+  const kernel = await readKernel(session);
+  const { steps, diff } = planChange(session, previous, target, kernel, session.link);
+  const applied: Step[] = [];
+  try {
+    for (const step of steps) {
+      if (signal?.aborted) throw new ReconfigureAbortedError();
+      await step.apply();
+      applied.push(step);
+    }
+    if (signal?.aborted) throw new ReconfigureAbortedError();
+    if (target.validateState) {
+      const differences = await configurationDifferences(session, target);
+      if (differences.length > 0) throw new StateMismatchError(differences, { state: 'reconfiguring', interfaceName: session.name });
+    }
+  } catch (error) {
+    session.log('warn', { interface: session.name, error, applied: applied.map((s) => s.describe) },
+      `tun-lifecycle: ${session.name} reconfiguration failed; undoing ${applied.length} step(s)`);
+    await undo(session, applied, error);
+    throw error;
+  }
+  session.commitProposed();
+  return diff;
+}
+
+/** Undo `applied` newest first, then read the kernel back: every step must be undone. */
+async function undo(session: InterfaceSession, applied: readonly Step[], cause: unknown): Promise<void> {
+  const failed = (rollbackError: unknown): never => {
+    // Recovery converges to the previous desired configuration, not to this one.
+    session.dropProposed();
+    throw new RollbackFailedError(rollbackError, { state: 'reconfiguring', interfaceName: session.name, cause });
+  };
+  for (const step of [...applied].reverse()) {
+    try {
+      await step.undo();
+    } catch (error) {
+      failed(error);
+    }
+  }
+  if (applied.length === 0) return;
+  let kernel: KernelConfiguration;
+  try {
+    kernel = await readKernel(session);
+  } catch (error) {
+    return failed(error);
+  }
+  const left = applied.filter((step) => !step.undone(kernel)).map((step) => step.describe);
+  if (left.length > 0) failed(new Error(`not undone: ${left.join('; ')}`));
+}

@@ -1,0 +1,84 @@
+// reconfigure() on real TUN interfaces in the run's namespace, every claim
+// checked with `ip -j`: each key added and removed (IPv4 and IPv6, routes
+// with metrics, MTU up and down across 1280), a route the kernel refuses
+// (rolled back, kernel as before), 10 calls at once, an outside `ip route del`
+// and `ip addr add`.
+
+import { expect } from 'chai';
+import { describeKernel } from '../helpers/netns.js';
+import { ip, ipAddresses, ipLink, ipRoutes } from '../helpers/iproute.js';
+import { loadNativeBinding } from '../helpers/native-binding.js';
+import { eventually } from '../helpers/wait.js';
+import { ConfigurationFailedError, createAdapter } from '../../src/index.js';
+import type { TunAdapter, TunBinding } from '../../src/index.js';
+
+const NAME = 'tunrc0';
+
+function kernel(name = NAME) {
+  return {
+    mtu: ipLink(name)!.mtu,
+    addresses: ipAddresses(name).map((a) => `${a.address}/${a.prefixLength}`).sort(),
+    routes: ipRoutes(name).map((r) => `${r.destination}@${r.metric}`).sort(),
+  };
+}
+
+describeKernel('reconfigure() on the native binding', function () {
+  this.timeout(20_000);
+  let binding: TunBinding;
+  let tun: TunAdapter;
+  before(async () => { binding = await loadNativeBinding(); });
+  beforeEach(async () => {
+    tun = await createAdapter(NAME, { binding, retryDelay: 5, mtu: 1400, addresses: ['10.241.0.1/24'], routes: ['10.242.0.0/16'] });
+  });
+  afterEach(async () => {
+    if (tun.state !== 'stopped') await tun.cleanup();
+    expect(ipLink(NAME)).to.equal(undefined);
+  });
+
+  it('adds and removes addresses (several, IPv4 and IPv6) and routes with metrics; MTU up across 1280 before IPv6 comes', async () => {
+    await tun.reconfigure({
+      mtu: 1500,
+      addresses: ['10.241.0.1/24', '10.241.1.1/24', 'fd00:241::1/64', 'fd00:241:1::1/64'],
+      routes: ['10.242.0.0/16', { destination: '10.243.0.0/16', metric: 20 }, { destination: 'fd00:242::/64', metric: 7 }, 'fd00:243::/64'],
+    });
+    expect(kernel()).to.deep.equal({
+      mtu: 1500,
+      addresses: ['10.241.0.1/24', '10.241.1.1/24', 'fd00:241:1::1/64', 'fd00:241::1/64'],
+      routes: ['10.242.0.0/16@0', '10.243.0.0/16@20', 'fd00:242::/64@7', 'fd00:243::/64@1024'],
+    });
+    await tun.reconfigure({ mtu: 1200, addresses: ['10.241.1.1/24'], routes: [{ destination: '10.243.0.0/16', metric: 20 }] });
+    expect(kernel()).to.deep.equal({ mtu: 1200, addresses: ['10.241.1.1/24'], routes: ['10.243.0.0/16@20'] });
+    await tun.reconfigure({ mtu: 1280, addresses: ['fd00:241::9/64'], routes: ['fd00:244::/64'] });
+    expect(kernel()).to.deep.equal({ mtu: 1280, addresses: ['fd00:241::9/64'], routes: ['fd00:244::/64@1024'] });
+  });
+
+  it('a route someone else added first is refused (EEXIST): rejected, everything rolled back, kernel as before', async () => {
+    ip('route', 'add', '10.250.0.0/16', 'dev', NAME);
+    const before = kernel();
+    const error = await tun.reconfigure({ mtu: 1450, addresses: ['10.241.0.1/24', '10.241.2.1/24'], routes: ['10.242.0.0/16', '10.250.0.0/16'] })
+      .then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(ConfigurationFailedError);
+    expect(((error as Error).cause as { code: string }).code).to.equal('EEXIST');
+    expect(tun.state).to.equal('ready');
+    expect(kernel()).to.deep.equal(before);
+    expect((await tun.stats()).drift?.routes).to.deep.equal([{ destination: '10.250.0.0/16', metric: 0 }]);
+  });
+
+  it('10 calls at once: applied in call order, the kernel ends as the last asked', async () => {
+    const calls = Array.from({ length: 10 }, (_, i) => tun.reconfigure({ routes: [`10.${200 + i}.0.0/16`] }));
+    const diffs = await Promise.all(calls);
+    diffs.forEach((diff, i) => expect(diff.routes.added.map((r) => r.destination)).to.deep.equal([`10.${200 + i}.0.0/16`]));
+    expect(kernel().routes).to.deep.equal(['10.209.0.0/16@0']);
+  });
+
+  it('an outside `ip addr add` is left alone and reported as drift; an outside `ip addr del` of ours is a fault, recovered', async () => {
+    ip('addr', 'add', '10.241.0.77/24', 'dev', NAME);
+    expect((await tun.stats()).drift?.addresses).to.deep.equal(['10.241.0.77/24']);
+    await tun.addRoute('10.244.0.0/16');
+    expect(kernel().addresses).to.include('10.241.0.77/24');
+    // An address of ours removed from outside: fault → recovered.
+    ip('addr', 'del', '10.241.0.1/24', 'dev', NAME);
+    expect(await eventually(() => tun.state === 'ready' && kernel().addresses.includes('10.241.0.1/24'), 5000)).to.equal(true);
+    expect(kernel().routes).to.deep.equal(['10.242.0.0/16@0', '10.244.0.0/16@0']);
+  });
+});
