@@ -21,3 +21,16 @@ export function tunFdCount(): number {
   }
   return count;
 }
+
+/** What each fd points at ('socket:[123]', 'anon_inode:[eventfd]', a path): to say which fds a leak check found extra. */
+export function openFdTargets(): string[] {
+  const targets: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      targets.push(readlinkSync(`/proc/self/fd/${fd}`).replace(/\[\d+\]$/u, '[…]'));
+    } catch {
+      // closed between listing and reading (the directory's own fd)
+    }
+  }
+  return targets.sort();
+}

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { describeKernel } from '../helpers/netns.js';
 import { ip, ipAddresses, ipLink, ipLinks, ipRoutes } from '../helpers/iproute.js';
-import { openFdCount, tunFdCount } from '../helpers/fds.js';
+import { openFdTargets, tunFdCount } from '../helpers/fds.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { TunAdapter } from '../../src/index.js';
 import type { TunBinding } from '../../src/index.js';
@@ -53,7 +53,9 @@ describeKernel('model: paths replayed on the native binding', function () {
   this.timeout(60_000);
   const clock = useFakeTimeouts();
   let native: TunBinding;
-  let baselineFds: number;
+  /** Idle request sockets the native pool keeps (NlPool(2) in native/addon.cc). */
+  const POOL_IDLE_CAP = 2;
+  let baselineTargets: string[] = [];
 
   before(async () => {
     native = await loadNativeBinding();
@@ -64,8 +66,9 @@ describeKernel('model: paths replayed on the native binding', function () {
     // The request-socket pool keeps up to its cap of idle sockets once requests
     // have overlapped (the link check and a read-back, say): fill it to that cap
     // now, so the baseline holds it and only a real leak moves the count.
-    await Promise.all([native.listLinks(), native.listLinks(), native.listLinks(), native.listLinks()]);
-    baselineFds = openFdCount();
+    // (Many at once, so that the threadpool's workers really overlap on them.)
+    await Promise.all(Array.from({ length: 64 }, () => native.listLinks()));
+    baselineTargets = openFdTargets();
   });
 
   let tried = 0;
@@ -89,7 +92,15 @@ describeKernel('model: paths replayed on the native binding', function () {
     if (after.links.length > 0 || after.queueFds > 0) leaks++;
     expect(after.links, `left after: ${describePath(path)}`).to.deep.equal([]);
     expect(after.queueFds).to.equal(0);
-    expect(openFdCount(), 'fds back to the baseline').to.equal(baselineFds);
+    // Exact for everything but netlink sockets; of those, the request pool may
+    // keep up to its cap (2 idle, native/addon.cc) once requests overlapped,
+    // which the warm-up cannot always provoke: more than that is a leak.
+    const now = openFdTargets();
+    const seen = `now ${now.join(', ')}; at the baseline ${baselineTargets.join(', ')}`;
+    expect(now.filter((t) => !t.startsWith('socket:')), `fds other than sockets back to the baseline (${seen})`)
+      .to.deep.equal(baselineTargets.filter((t) => !t.startsWith('socket:')));
+    const sockets = (targets: string[]) => targets.filter((t) => t.startsWith('socket:')).length;
+    expect(sockets(now), `sockets within the request pool's cap (${seen})`).to.be.at.most(Math.max(sockets(baselineTargets), POOL_IDLE_CAP));
     held++;
   };
 
