@@ -309,8 +309,14 @@ Napi::Value LinkListener::GetClosed(const Napi::CallbackInfo& info) {
 void LinkListener::DeliverRecords(const std::vector<ListenerRecord>& records, bool overrun) {
   Napi::Env env = Env();
   if (env.GetInstanceData<AddonData>()->tearing_down || !CanCallJs(env)) return;
-  Napi::HandleScope scope(env);
-  Invoke(on_records_, {ToJs(env, records), Napi::Boolean::New(env, overrun)});
+  // A worker terminated between the probe and here makes the wrappers below
+  // throw; this runs from a uv callback, where an escaping C++ exception ends
+  // the whole process. Nothing is left to tell such an environment.
+  try {
+    Napi::HandleScope scope(env);
+    Invoke(on_records_, {ToJs(env, records), Napi::Boolean::New(env, overrun)});
+  } catch (const Napi::Error&) {
+  }
 }
 
 Napi::Array LinkListener::ToJs(Napi::Env env, const std::vector<ListenerRecord>& records) {
@@ -350,8 +356,11 @@ void LinkListener::CoreFailed(const SysError& err) {
   core_ = nullptr;
   Napi::Env env = Env();
   if (!env.GetInstanceData<AddonData>()->tearing_down && CanCallJs(env)) {
-    Napi::HandleScope scope(env);
-    Invoke(on_error_, {MakeError(env, err)});
+    try {  // as in DeliverRecords: a terminating worker must not end the process
+      Napi::HandleScope scope(env);
+      Invoke(on_error_, {MakeError(env, err)});
+    } catch (const Napi::Error&) {
+    }
   }
   ReleaseJs();
 }
