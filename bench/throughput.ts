@@ -2,10 +2,13 @@
 //  - read:  kernel UDP socket → TUN → reader (C flood process as the source)
 //  - write: writer → TUN → kernel UDP socket (C recvmmsg sink counts what arrives)
 // for the binding, naive Node (fs.read/fs.write on a TUN fd) and a plain C loop
-// (the practical limit), measured in the same run, 64- and 1400-byte UDP payloads.
+// (the practical limit), measured in the same run, 64- and 1400-byte UDP payloads;
+// and the binding with several flows over 2 queues of one interface, each queue
+// read or written by its own worker_threads Worker (lib/throughput-worker.ts).
 // Prints a markdown table of medians; not a timed test.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TunBinding } from '../src/binding/contract/types.js';
@@ -31,8 +34,17 @@ const WRITE_S = 1.0;
 const IDLE_MS = 300; // a reader is done after this long without a packet
 const MAX_S = 20;
 
-type Impl = 'binding' | 'C loop' | 'naive Node';
-const IMPLS: Impl[] = ['binding', 'C loop', 'naive Node'];
+// The 2-worker rows: an interface of 2 queues made for each run (so the C loop
+// and naive Node, which attach single-queue, keep bt0), FLOWS flows spread over
+// its queues by the kernel's flow hash.
+const MQ_QUEUES = 2;
+const MQ_TUN_ADDR = '10.10.0.1';
+const MQ_PEER_ADDR = '10.10.0.2';
+const FLOWS = 4;
+const WORKERS: Impl = `binding, ${MQ_QUEUES} workers`;
+
+type Impl = 'binding' | 'C loop' | 'naive Node' | `binding, ${number} workers`;
+const IMPLS: Impl[] = ['binding', WORKERS, 'C loop', 'naive Node'];
 
 /** One reader's or writer's run: what it moved and over how long. */
 interface Moved {
@@ -68,8 +80,8 @@ function setUpTun(): void {
   execFileSync('ip', ['link', 'set', IFNAME, 'up']);
 }
 
-function tunTxCounters(): { packets: number; dropped: number } {
-  const [link] = JSON.parse(execFileSync('ip', ['-s', '-j', 'link', 'show', IFNAME], { encoding: 'utf8' }));
+function tunTxCounters(ifname = IFNAME): { packets: number; dropped: number } {
+  const [link] = JSON.parse(execFileSync('ip', ['-s', '-j', 'link', 'show', ifname], { encoding: 'utf8' }));
   return { packets: link.stats64.tx.packets, dropped: link.stats64.tx.dropped };
 }
 
@@ -129,7 +141,67 @@ async function bindingWrite(binding: TunBinding, payload: number): Promise<Moved
   return { packets: txPackets, bytes: txBytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
+let mqRuns = 0;
+/** An interface of MQ_QUEUES queues, configured like bt0, its queues handed to one worker each. */
+async function multiQueueWorkers(binding: TunBinding, job: (index: number) => object) {
+  const ifname = `btw${mqRuns++}`;
+  const dev = await binding.open({ name: ifname, queues: MQ_QUEUES });
+  execFileSync('ip', ['addr', 'add', `${MQ_TUN_ADDR}/24`, 'dev', ifname]);
+  writeFileSync(`/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`, '1');
+  execFileSync('ip', ['link', 'set', ifname, 'up']);
+  const script = new URL('./lib/throughput-worker.js', import.meta.url);
+  const workers = dev.queues.map((queue, i) => new Worker(script, {
+    workerData: { ...job(i), handle: (queue as unknown as { handOff(): unknown }).handOff() },
+  }));
+  await Promise.all(workers.map((w) => once(w, 'message')));
+  const results = workers.map((w) => once(w, 'message').then(([m]) => m as { packets: number; bytes: number; first: number; last: number }));
+  /** Sums the workers' counts over the span from the first one's start to the last one's end. */
+  const finish = async (cpu0: NodeJS.CpuUsage): Promise<Moved & { perQueue: number[] }> => {
+    const all = await Promise.all(results);
+    const cpu = process.cpuUsage(cpu0);
+    await Promise.all(workers.map((w) => w.terminate()));
+    dev.close();
+    const moving = all.filter((r) => r.packets > 0);
+    const seconds = moving.length ? (Math.max(...moving.map((r) => r.last)) - Math.min(...moving.map((r) => r.first))) / 1000 : 0;
+    return {
+      packets: all.reduce((n, r) => n + r.packets, 0), bytes: all.reduce((n, r) => n + r.bytes, 0),
+      seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, perQueue: all.map((r) => r.packets),
+    };
+  };
+  return { ifname, workers, finish };
+}
+
+/** FLOWS floods (one socket, so one source port, each) into the 2-queue interface; the workers drain its queues. */
+async function workersRead(tools: Tools, payload: number): Promise<ReadSample> {
+  const { ifname, finish } = await multiQueueWorkers(tools.binding!, () => ({ role: 'read', idleMs: IDLE_MS, maxS: MAX_S }));
+  const cpu0 = process.cpuUsage();
+  const before = tunTxCounters(ifname);
+  const floods = await Promise.all(Array.from({ length: FLOWS }, (_, i) =>
+    startHelper<{ packets: number }>(tools.flood, [MQ_PEER_ADDR, String(FLOOD_PORT + i), String(payload), String(FLOOD_S)]).result));
+  const after = tunTxCounters(ifname);
+  const moved = await finish(cpu0);
+  mqSplits.push(moved.perQueue);
+  return { ...moved, sent: floods.reduce((n, f) => n + f.packets, 0), droppedInTun: after.dropped - before.dropped };
+}
+
+/** Each worker writes its own flows' packet into its queue for WRITE_S; the sink counts what the kernel delivered. */
+async function workersWrite(tools: Tools, payload: number): Promise<WriteSample> {
+  const { workers, finish } = await multiQueueWorkers(tools.binding!, (i) => ({
+    role: 'write', seconds: WRITE_S, src: MQ_PEER_ADDR, dst: MQ_TUN_ADDR, srcPort: 40000 + i, dstPort: SINK_PORT, payload,
+  }));
+  // After the interface: the sink binds to its address.
+  const sink = startHelper<Moved>(tools.sink, [MQ_TUN_ADDR, String(SINK_PORT), String(IDLE_MS), String(MAX_S)]);
+  await sink.ready;
+  const cpu0 = process.cpuUsage();
+  for (const w of workers) w.postMessage('go');
+  const moved = await finish(cpu0);
+  return { ...moved, delivered: (await sink.result).packets };
+}
+/** Packets each queue carried, per read run: how evenly the flow hash spread the flows. */
+const mqSplits: number[][] = [];
+
 async function readOnce(tools: Tools, impl: Impl, payload: number): Promise<ReadSample | null> {
+  if (impl === WORKERS) return tools.binding ? workersRead(tools, payload) : null;
   let reader: Promise<Moved>;
   if (impl === 'binding') {
     if (!tools.binding) return null;
@@ -151,7 +223,8 @@ async function readOnce(tools: Tools, impl: Impl, payload: number): Promise<Read
 }
 
 async function writeOnce(tools: Tools, impl: Impl, payload: number): Promise<WriteSample | null> {
-  if (impl === 'binding' && !tools.binding) return null;
+  if ((impl === 'binding' || impl === WORKERS) && !tools.binding) return null;
+  if (impl === WORKERS) return workersWrite(tools, payload);
   const sink = startHelper<Moved>(tools.sink, [TUN_ADDR, String(SINK_PORT), String(IDLE_MS), String(MAX_S)]);
   await sink.ready;
   let moved: Moved;
@@ -280,6 +353,8 @@ export async function runThroughputBench(): Promise<string> {
     '**Targets**: binding ≥ 0.5× the C loop and ≥ 5× naive Node, in packets/s. The last two columns put the same comparison in CPU per packet (higher = the binding does the work with less CPU).',
     '',
     markdownTable(['case', 'binding / C loop', '≥ 0.5×', 'binding / naive Node', '≥ 5×', 'CPU efficiency vs C', 'CPU efficiency vs naive'], targets),
+    '',
+    `**${WORKERS}**: one interface of ${MQ_QUEUES} queues, queue i handed to worker_threads Worker i (queue.handOff() / attachQueue()), this thread only opening it. Reads: ${FLOWS} floods (${FLOWS} flows, one source port each) spread over the queues by the kernel's flow hash; packets per queue in the read runs: ${mqSplits.map((s) => s.join('/')).join(', ') || 'n/a'}. Writes: each worker writes its own flow. CPU µs/packet counts the whole process (every thread); on this 2-core machine the floods and the sink share the cores with the workers.`,
   ];
   if (!tools.binding) lines.push('', `Binding rows are n/a: ${tools.bindingReason}.`);
   return lines.join('\n');
