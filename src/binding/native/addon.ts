@@ -174,6 +174,8 @@ const require = createRequire(import.meta.url);
  * node-gyp-build does the choosing, the same way the install script did.
  */
 export function findAddon(root: string = findPackageRoot()): string {
+  const direct = usualAddon(root);
+  if (direct) return direct;
   const { path } = require('node-gyp-build') as { path(dir: string): string };
   try {
     return path(root);
@@ -185,6 +187,20 @@ export function findAddon(root: string = findPackageRoot()): string {
       { cause },
     );
   }
+}
+
+/**
+ * node-gyp-build's first choices, looked at directly: the local build, else the
+ * glibc prebuild for this arch (the name scripts/prebuild.mjs gives it). Its
+ * directory walk costs about 2 ms of the first create; anything unusual
+ * (musl, other names) still goes through it.
+ */
+function usualAddon(root: string): string | undefined {
+  const local = join(root, 'build', 'Release', 'tun_lifecycle.node');
+  if (existsSync(local)) return local;
+  if (existsSync('/etc/alpine-release')) return undefined;
+  const shipped = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'tun-lifecycle.napi.glibc.node');
+  return existsSync(shipped) ? shipped : undefined;
 }
 
 let addon: TunAddon | undefined;
