@@ -80,7 +80,8 @@ async function directCreate(binding: TunBinding, name: string, i: number, withMo
   // The adapter's plan: tag, group, MTU, address, up, route.
   const plan = { alias: TAG, group: DIRECT_GROUP, mtu: PLAN_MTU, addresses: [planAddress(i)], up: true, routes: [route] };
   const openOptions: OpenWithPlan = { name, queues: 1, multiQueue: false, persist: false };
-  if (createPath === 'open+plan') openOptions.configure = plan;
+  // With the plan, the read-back rides in the same round trip, as in create.ts.
+  if (createPath === 'open+plan') Object.assign(openOptions, { configure: plan, readBack: true });
   const dev = await binding.open(openOptions);
   const ifindex = dev.ifindex;
   if (createPath === 'configure') {
@@ -93,18 +94,35 @@ async function directCreate(binding: TunBinding, name: string, i: number, withMo
     await binding.setUp(ifindex, true);
     await binding.addRoute(ifindex, route);
   }
-  await binding.getLink(ifindex); // verification: read the kernel back
-  await binding.listAddresses(ifindex);
-  await binding.listRoutes(ifindex);
+  if (dev.readBack === undefined) {
+    await binding.getLink(ifindex); // verification: read the kernel back
+    await binding.listAddresses(ifindex);
+    await binding.listRoutes(ifindex);
+  }
   if (!withMonitor) return { dev, monitor: null };
   return { dev, monitor: startMonitor(binding, ifindex) };
 }
 
-/** src/lifecycle/monitor.ts's kernel side: the link monitor and its catch-up look (not awaited by ready). */
+/**
+ * src/lifecycle/monitor.ts's kernel side: the link monitor and its catch-up
+ * look (link, then our addresses), not awaited by ready: attached in the next
+ * turn of the event loop, as the adapter attaches it after ready.
+ */
 function startMonitor(binding: TunBinding, ifindex: number): LinkMonitor {
-  const monitor = binding.monitor(ifindex, () => {});
-  void binding.getLink(ifindex).catch(() => {});
-  return monitor;
+  let monitor: LinkMonitor | undefined;
+  let closed = false;
+  const attaching = setImmediate(() => {
+    monitor = binding.monitor(ifindex, () => {});
+    void binding.getLink(ifindex).then(() => binding.listAddresses(ifindex)).catch(() => {});
+  });
+  return {
+    close() {
+      closed = true;
+      clearImmediate(attaching);
+      monitor?.close();
+    },
+    get closed() { return closed; },
+  };
 }
 
 /** The same calls inside the least machine XState allows (bench/lib/xstate-floor.ts). */
