@@ -22,17 +22,20 @@ import { hasConfigure, opensWithPlan, type OpenWithPlan } from './lib/open-plan.
 import { startHelper } from './lib/proc.js';
 import { fmt, fmtUs, markdownTable, median, ratio } from './lib/stats.js';
 
-const ROUNDS = 5;
+// ADAPTER_SHORT=1: a short run while developing (2 rounds, N up to 10, fewer
+// hot cycles); the figures to publish come from the full run.
+const SHORT = process.env.ADAPTER_SHORT === '1';
+const ROUNDS = SHORT ? 2 : 5;
 const PER_ROUND = 10;
-const SCALES: { n: number; reps: number }[] = [
+const SCALES: { n: number; reps: number }[] = SHORT ? [{ n: 1, reps: 5 }, { n: 10, reps: 1 }] : [
   { n: 1, reps: 10 },
   { n: 10, reps: 3 },
   { n: 100, reps: 1 },
   { n: 1000, reps: 3 },
 ];
-const ONE_BY_ONE = 1000;
-const HOT_WARMUP = 500;
-const HOT_CYCLES = 2000;
+const ONE_BY_ONE = SHORT ? 100 : 1000;
+const HOT_WARMUP = SHORT ? 100 : 500;
+const HOT_CYCLES = SHORT ? 400 : 2000;
 const GROUP = 4244;
 // What src/lifecycle/ownership.ts tags its interfaces with (alias); the direct
 // links get a group of their own (the adapter's is per process), which costs
