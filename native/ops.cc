@@ -59,38 +59,36 @@ static Napi::Object LinkToJs(Napi::Env env, const LinkData& l) {
   return o;
 }
 
-static Napi::Array AddressesToJs(Napi::Env env, const std::vector<AddrData>& addrs) {
-  Napi::Array out = Napi::Array::New(env, addrs.size());
-  for (size_t i = 0; i < addrs.size(); i++) {
-    const AddrData& a = addrs[i];
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("family", a.family);
-    o.Set("address", Napi::Buffer<uint8_t>::Copy(env, a.addr, a.family == 4 ? 4 : 16));
-    o.Set("prefixLength", a.prefix_len);
-    o.Set("scope", a.scope);
-    o.Set("flags", static_cast<double>(a.flags));
-    out.Set(static_cast<uint32_t>(i), o);
-  }
+// One JS array of the converted items.
+template <typename T, typename Convert>
+static Napi::Array ArrayOf(Napi::Env env, const std::vector<T>& items, Convert convert) {
+  Napi::Array out = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); i++) out.Set(static_cast<uint32_t>(i), convert(env, items[i]));
   return out;
 }
 
-static Napi::Array RoutesToJs(Napi::Env env, const std::vector<RouteData>& routes) {
-  Napi::Array out = Napi::Array::New(env, routes.size());
-  for (size_t i = 0; i < routes.size(); i++) {
-    const RouteData& r = routes[i];
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("family", r.family);
-    o.Set("destination", Napi::Buffer<uint8_t>::Copy(env, r.dst, r.family == 4 ? 4 : 16));
-    o.Set("prefixLength", r.dst_len);
-    o.Set("metric", static_cast<double>(r.metric));
-    o.Set("protocol", r.protocol);
-    o.Set("scope", r.scope);
-    o.Set("type", r.type);
-    o.Set("table", static_cast<double>(r.table));
-    o.Set("gateway", r.has_gateway);
-    out.Set(static_cast<uint32_t>(i), o);
-  }
-  return out;
+static Napi::Object AddressToJs(Napi::Env env, const AddrData& a) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("family", a.family);
+  o.Set("address", Napi::Buffer<uint8_t>::Copy(env, a.addr, a.family == 4 ? 4 : 16));
+  o.Set("prefixLength", a.prefix_len);
+  o.Set("scope", a.scope);
+  o.Set("flags", static_cast<double>(a.flags));
+  return o;
+}
+
+static Napi::Object RouteToJs(Napi::Env env, const RouteData& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("family", r.family);
+  o.Set("destination", Napi::Buffer<uint8_t>::Copy(env, r.dst, r.family == 4 ? 4 : 16));
+  o.Set("prefixLength", r.dst_len);
+  o.Set("metric", static_cast<double>(r.metric));
+  o.Set("protocol", r.protocol);
+  o.Set("scope", r.scope);
+  o.Set("type", r.type);
+  o.Set("table", static_cast<double>(r.table));
+  o.Set("gateway", r.has_gateway);
+  return o;
 }
 
 // The kernel's view of a link right after its plan ran, read in the open's own
@@ -224,8 +222,8 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
         if (back->ok) {
           Napi::Object view = Napi::Object::New(env);
           view.Set("link", LinkToJs(env, back->link));
-          view.Set("addresses", AddressesToJs(env, back->addrs));
-          view.Set("routes", RoutesToJs(env, back->routes));
+          view.Set("addresses", ArrayOf(env, back->addrs, AddressToJs));
+          view.Set("routes", ArrayOf(env, back->routes, RouteToJs));
           o.Set("readBack", view);
         }
         return o;
@@ -259,11 +257,7 @@ static Napi::Value ListLinksJs(const Napi::CallbackInfo& info) {
   return Task::Start(
       env, "TunListLinks", PoolOf(info), 0,
       [links](NlSocket* nl, SysError* err) { ListLinks(nl, links.get(), err); },
-      [links](Napi::Env env) -> Napi::Value {
-        Napi::Array out = Napi::Array::New(env, links->size());
-        for (size_t i = 0; i < links->size(); i++) out.Set(static_cast<uint32_t>(i), LinkToJs(env, (*links)[i]));
-        return out;
-      });
+      [links](Napi::Env env) -> Napi::Value { return ArrayOf(env, *links, LinkToJs); });
 }
 
 // changeLink(ifindex, mtu (0 = keep), up (-1 keep, 0, 1), alias (string|undefined), group (number|undefined))
@@ -339,7 +333,7 @@ static Napi::Value ListAddressesJs(const Napi::CallbackInfo& info) {
   return Task::Start(
       env, "TunListAddresses", PoolOf(info), ifindex,
       [ifindex, addrs](NlSocket* nl, SysError* err) { ListAddresses(nl, ifindex, addrs.get(), err); },
-      [addrs](Napi::Env env) -> Napi::Value { return AddressesToJs(env, *addrs); });
+      [addrs](Napi::Env env) -> Napi::Value { return ArrayOf(env, *addrs, AddressToJs); });
 }
 
 // changeRoute(add, ifindex, family, bytes, prefixLength, metric)
@@ -359,7 +353,7 @@ static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
   return Task::Start(
       env, "TunListRoutes", PoolOf(info), ifindex,
       [ifindex, routes](NlSocket* nl, SysError* err) { ListRoutes(nl, ifindex, routes.get(), err); },
-      [routes](Napi::Env env) -> Napi::Value { return RoutesToJs(env, *routes); });
+      [routes](Napi::Env env) -> Napi::Value { return ArrayOf(env, *routes, RouteToJs); });
 }
 
 // configureLink(ifindex, steps, stepCount, alias?): one worker runs the
