@@ -41,6 +41,9 @@ export async function serveInspector(target: InspectTarget | FeedSource, options
   }
   const feed: FeedSource = isFeedSource(target) ? target : new InspectorFeed(target, options);
   const streams = new Set<ServerResponse>();
+  // Drawn now (Graphviz's first load and layout take a few hundred ms), so the
+  // page, which carries the drawing, is ready when the browser first asks.
+  diagramSvg(feed.welcome().diagram).catch(() => undefined);
 
   const send = (res: ServerResponse, message: unknown) => {
     res.write(`data: ${JSON.stringify(message)}\n\n`);
