@@ -59,6 +59,60 @@ static Napi::Object LinkToJs(Napi::Env env, const LinkData& l) {
   return o;
 }
 
+// One JS array of the converted items.
+template <typename T, typename Convert>
+static Napi::Array ArrayOf(Napi::Env env, const std::vector<T>& items, Convert convert) {
+  Napi::Array out = Napi::Array::New(env, items.size());
+  for (size_t i = 0; i < items.size(); i++) out.Set(static_cast<uint32_t>(i), convert(env, items[i]));
+  return out;
+}
+
+static Napi::Object AddressToJs(Napi::Env env, const AddrData& a) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("family", a.family);
+  o.Set("address", Napi::Buffer<uint8_t>::Copy(env, a.addr, a.family == 4 ? 4 : 16));
+  o.Set("prefixLength", a.prefix_len);
+  o.Set("scope", a.scope);
+  o.Set("flags", static_cast<double>(a.flags));
+  return o;
+}
+
+static Napi::Object RouteToJs(Napi::Env env, const RouteData& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("family", r.family);
+  o.Set("destination", Napi::Buffer<uint8_t>::Copy(env, r.dst, r.family == 4 ? 4 : 16));
+  o.Set("prefixLength", r.dst_len);
+  o.Set("metric", static_cast<double>(r.metric));
+  o.Set("protocol", r.protocol);
+  o.Set("scope", r.scope);
+  o.Set("type", r.type);
+  o.Set("table", static_cast<double>(r.table));
+  o.Set("gateway", r.has_gateway);
+  return o;
+}
+
+// The kernel's view of a link right after its plan ran, read in the open's own
+// worker: the link, its addresses, its routes (a table never used answers
+// ENOENT: no routes). What the caller verifies against; `ok` false when any
+// read failed (the device is still good: the caller then asks on its own).
+struct ReadBack {
+  bool ok = false;
+  LinkData link;
+  std::vector<AddrData> addrs;
+  std::vector<RouteData> routes;
+};
+
+static void ReadBackLink(NlSocket* nl, int ifindex, ReadBack* out) {
+  SysError err;
+  if (!GetLink(nl, ifindex, std::string(), &out->link, &err)) return;
+  if (!ListAddresses(nl, ifindex, &out->addrs, &err)) return;
+  if (!ListRoutes(nl, ifindex, &out->routes, &err)) {
+    if (err.err != ENOENT) return;
+    out->routes.clear();
+  }
+  out->ok = true;
+}
+
 // Steps packed as native/ops.h lays them out; the plan's one alias comes as a
 // separate string.
 static std::vector<LinkStep> ParseSteps(Napi::Env env, Napi::Value packed, Napi::Value count_value,
@@ -105,10 +159,12 @@ static void SetStep(Napi::Value error, int step) {
   if (error.IsObject() && step >= 0) error.As<Napi::Object>().Set("step", step);
 }
 
-// openDevice(name, queues, multiQueue, persist, owner, group, attachExisting, steps?, stepCount, alias?)
-//   -> { name, ifindex, mtu, created, queues: TunQueue[] }
+// openDevice(name, queues, multiQueue, persist, owner, group, attachExisting, steps?, stepCount, alias?, readBack?)
+//   -> { name, ifindex, mtu, created, queues: TunQueue[], readBack?: { link, addresses, routes } }
 // With steps, they run in the same worker right after TUNSETIFF (OpenPlan):
 // bring-up in one threadpool round trip. A failing step's error gets `step`.
+// With readBack, that worker then reads the link, its addresses and routes
+// back (ReadBackLink): open, plan and verification's reads in one trip.
 static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto params = std::make_shared<OpenParams>();
@@ -121,18 +177,21 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
   params->attach_existing = info[6].As<Napi::Boolean>().Value();
   auto steps = std::make_shared<std::vector<LinkStep>>();
   if (info[7].IsTypedArray()) *steps = ParseSteps(env, info[7], info[8], info[9]);
+  bool read_back = info.Length() > 10 && info[10].ToBoolean().Value();
   auto result = std::make_shared<OpenResult>();
   auto failed = std::make_shared<int>(-1);
+  auto back = std::make_shared<ReadBack>();
   std::shared_ptr<NlPool> pool = PoolOf(info);
   params->ns_fd = pool->ns_fd();  // the task holds the pool, and so the fd, until it ends
   return Task::Start(
       env, "TunOpen", pool, 0,
-      [params, steps, result, failed](NlSocket* nl, SysError* err) {
+      [params, steps, result, failed, back, read_back](NlSocket* nl, SysError* err) {
         if (!OpenTun(nl, *params, result.get(), err)) return;
         err->ifname.clear();
         if (!steps->empty()) OpenPlan(nl, *params, *steps, result.get(), failed.get(), err);
+        if (read_back && !err->failed()) ReadBackLink(nl, result->ifindex, back.get());
       },
-      [result](Napi::Env env) -> Napi::Value {
+      [result, back](Napi::Env env) -> Napi::Value {
         AddonData* data = env.GetInstanceData<AddonData>();
         if (data->tearing_down) {
           // The environment is going away: nobody will ever close these.
@@ -160,6 +219,13 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
         }
         result->fds.clear();
         o.Set("queues", queues);
+        if (back->ok) {
+          Napi::Object view = Napi::Object::New(env);
+          view.Set("link", LinkToJs(env, back->link));
+          view.Set("addresses", ArrayOf(env, back->addrs, AddressToJs));
+          view.Set("routes", ArrayOf(env, back->routes, RouteToJs));
+          o.Set("readBack", view);
+        }
         return o;
       },
       [result]() {
@@ -191,11 +257,7 @@ static Napi::Value ListLinksJs(const Napi::CallbackInfo& info) {
   return Task::Start(
       env, "TunListLinks", PoolOf(info), 0,
       [links](NlSocket* nl, SysError* err) { ListLinks(nl, links.get(), err); },
-      [links](Napi::Env env) -> Napi::Value {
-        Napi::Array out = Napi::Array::New(env, links->size());
-        for (size_t i = 0; i < links->size(); i++) out.Set(static_cast<uint32_t>(i), LinkToJs(env, (*links)[i]));
-        return out;
-      });
+      [links](Napi::Env env) -> Napi::Value { return ArrayOf(env, *links, LinkToJs); });
 }
 
 // changeLink(ifindex, mtu (0 = keep), up (-1 keep, 0, 1), alias (string|undefined), group (number|undefined))
@@ -271,20 +333,7 @@ static Napi::Value ListAddressesJs(const Napi::CallbackInfo& info) {
   return Task::Start(
       env, "TunListAddresses", PoolOf(info), ifindex,
       [ifindex, addrs](NlSocket* nl, SysError* err) { ListAddresses(nl, ifindex, addrs.get(), err); },
-      [addrs](Napi::Env env) -> Napi::Value {
-        Napi::Array out = Napi::Array::New(env, addrs->size());
-        for (size_t i = 0; i < addrs->size(); i++) {
-          const AddrData& a = (*addrs)[i];
-          Napi::Object o = Napi::Object::New(env);
-          o.Set("family", a.family);
-          o.Set("address", Napi::Buffer<uint8_t>::Copy(env, a.addr, a.family == 4 ? 4 : 16));
-          o.Set("prefixLength", a.prefix_len);
-          o.Set("scope", a.scope);
-          o.Set("flags", static_cast<double>(a.flags));
-          out.Set(static_cast<uint32_t>(i), o);
-        }
-        return out;
-      });
+      [addrs](Napi::Env env) -> Napi::Value { return ArrayOf(env, *addrs, AddressToJs); });
 }
 
 // changeRoute(add, ifindex, family, bytes, prefixLength, metric)
@@ -304,24 +353,7 @@ static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
   return Task::Start(
       env, "TunListRoutes", PoolOf(info), ifindex,
       [ifindex, routes](NlSocket* nl, SysError* err) { ListRoutes(nl, ifindex, routes.get(), err); },
-      [routes](Napi::Env env) -> Napi::Value {
-        Napi::Array out = Napi::Array::New(env, routes->size());
-        for (size_t i = 0; i < routes->size(); i++) {
-          const RouteData& r = (*routes)[i];
-          Napi::Object o = Napi::Object::New(env);
-          o.Set("family", r.family);
-          o.Set("destination", Napi::Buffer<uint8_t>::Copy(env, r.dst, r.family == 4 ? 4 : 16));
-          o.Set("prefixLength", r.dst_len);
-          o.Set("metric", static_cast<double>(r.metric));
-          o.Set("protocol", r.protocol);
-          o.Set("scope", r.scope);
-          o.Set("type", r.type);
-          o.Set("table", static_cast<double>(r.table));
-          o.Set("gateway", r.has_gateway);
-          out.Set(static_cast<uint32_t>(i), o);
-        }
-        return out;
-      });
+      [routes](Napi::Env env) -> Napi::Value { return ArrayOf(env, *routes, RouteToJs); });
 }
 
 // configureLink(ifindex, steps, stepCount, alias?): one worker runs the

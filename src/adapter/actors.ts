@@ -6,12 +6,18 @@ import { fromPromise } from 'xstate';
 import type { Actor, SnapshotFrom } from 'xstate';
 import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
 import type { AttemptInput, CleanupInput, CreateOutput } from '../../machines/types.js';
-import { cleanupPass } from '../lifecycle/cleanup.js';
 import { createInterface } from '../lifecycle/create.js';
 import { linkMonitorActor } from '../lifecycle/monitor.js';
-import { recoverInterface } from '../lifecycle/recover.js';
-import { reconfigureInterface, type ReconfigureDiff } from '../lifecycle/reconfigure.js';
+import type { ReconfigureDiff } from '../lifecycle/reconfigure.js';
 import type { InterfaceSession } from '../lifecycle/session.js';
+
+// Cold start: a plain create runs create and the link monitor only. Recovery,
+// cleanup and reconfiguration (and the teardown batching cleanup brings) load
+// when first run — each is an async actor anyway, and a VPN's process pays
+// for them at its end, not at its start.
+const recoverModule = () => import('../lifecycle/recover.js');
+const cleanupModule = () => import('../lifecycle/cleanup.js');
+const reconfigureModule = () => import('../lifecycle/reconfigure.js');
 
 /** What the machine's actors need from the adapter that runs them. */
 export interface ActorHost {
@@ -44,15 +50,22 @@ export const adapterMachine = tunLifecycleMachine.provide({
       if (host.hasBinding()) return createInterface(host.session());
       return host.ensureBinding().then(() => createInterface(host.session()));
     }),
-    recover: fromPromise<CreateOutput, AttemptInput>(({ system }) => recoverInterface(hostOf(system).session())),
+    recover: fromPromise<CreateOutput, AttemptInput>(async ({ system }) => {
+      const host = hostOf(system);
+      const { recoverInterface } = await recoverModule();
+      return recoverInterface(host.session());
+    }),
     // No binding means nothing was ever opened: the cleanup is trivially complete.
     cleanup: fromPromise<void, CleanupInput>(async ({ system, input }) => {
       const host = hostOf(system);
-      if (host.hasBinding()) await cleanupPass(host.session(), input.round);
+      if (!host.hasBinding()) return;
+      const { cleanupPass } = await cleanupModule();
+      await cleanupPass(host.session(), input.round);
     }),
     // The signal aborts when the deadline leaves the state: the attempt then undoes its steps.
     reconfigure: fromPromise<void, AttemptInput>(async ({ system, signal }) => {
       const host = hostOf(system);
+      const { reconfigureInterface } = await reconfigureModule();
       host.reconfigured(await reconfigureInterface(host.session(), signal));
     }),
     linkMonitor: linkMonitorActor((system) => hostOf(system).session()),

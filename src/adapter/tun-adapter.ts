@@ -14,7 +14,6 @@ import { AbortError, InterfaceNotReadyError, InvalidStateTransitionError } from 
 import { bindingIn } from '../binding/default.js';
 import type { Worker } from 'node:worker_threads';
 import type { QueueHandle } from '../binding/native/device.js';
-import { runQueueInWorker } from './worker-queues.js';
 import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
 import { InterfaceSession } from '../lifecycle/session.js';
@@ -285,10 +284,12 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
    * is counted, not a fault, while another queue remains (src/adapter/worker-queues.ts).
    */
   runQueueInWorker(index: number, start: (handle: QueueHandle) => Worker): Promise<Worker> {
-    if (this.state !== InterfaceState.Ready || !this.#session) {
+    const session = this.#session;
+    if (this.state !== InterfaceState.Ready || !session) {
       throw new InterfaceNotReadyError('runQueueInWorker', { state: this.state, interfaceName: this.name });
     }
-    return runQueueInWorker(this.#session, index, start);
+    // Loaded when first used: worker queues are not part of a plain create.
+    return import('./worker-queues.js').then((queues) => queues.runQueueInWorker(session, index, start));
   }
 
   /** Packets read from the interface, until it stops (or the loop breaks). */

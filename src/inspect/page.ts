@@ -1,5 +1,7 @@
 // The offline inspector page: markup only; style and script live beside it.
-// Everything it loads comes from the same server (diagram.svg, /events).
+// The first response already holds the drawn diagram and the welcome (state,
+// context, log), so the page shows the last known state before its event
+// stream connects; /events then streams from there.
 
 import { readFileSync } from 'node:fs';
 import { PAGE_STYLE } from './page-style.js';
@@ -18,7 +20,28 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"]/gu, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
-export function inspectorPage(title: string): string {
+/** JSON safe inside a <script> element: no '</script>', no '<!--'. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</gu, '\\u003c');
+}
+
+/**
+ * The drawing as the page's own element: from <svg> on (no XML prolog, doctype
+ * or comments), without the namespace declarations HTML does not need (their
+ * URIs are names, but the page promises no address of elsewhere in it).
+ */
+function inlineSvg(svg: string): string {
+  const start = svg.indexOf('<svg');
+  return (start < 0 ? '' : svg.slice(start)).replace(/\s+xmlns(?::\w+)?="[^"]*"/gu, '').trimEnd();
+}
+
+/** What the first response carries: the diagram as SVG and the welcome message it starts from. */
+export interface PageStart {
+  svg: string;
+  welcome: unknown;
+}
+
+export function inspectorPage(title: string, start?: PageStart): string {
   const t = escapeHtml(title);
   return `<!doctype html>
 <html lang="en">
@@ -35,7 +58,7 @@ export function inspectorPage(title: string): string {
   <span id="conn" class="conn">connecting…</span>
 </header>
 <main>
-  <section id="diagram-panel"><h2>Statechart (generated from the machine)</h2><div id="diagram"></div></section>
+  <section id="diagram-panel"><h2>Statechart (generated from the machine)</h2><div id="diagram">${start ? inlineSvg(start.svg) : ''}</div></section>
   <div class="side">
     <section><h2>Context</h2><dl id="context"></dl></section>
     <section><h2>Pending timers</h2><div id="timers"></div></section>
@@ -47,7 +70,7 @@ export function inspectorPage(title: string): string {
     <tbody id="log"></tbody></table></div></section>
 </main>
 <footer>tun-lifecycle offline inspector · served from this process on loopback · no network access needed</footer>
-<script type="module">
+${start ? `<script type="application/json" id="tl-welcome">${scriptJson(start.welcome)}</script>\n` : ''}<script type="module">
 ${readPageScript()}
 </script>
 </body>

@@ -2,7 +2,7 @@
 // serves one self-contained page, the statechart drawn as SVG here on the
 // server (Graphviz as WebAssembly, no CDN, no browser library), and the live
 // feed as server-sent events.
-//   GET /             the page
+//   GET /             the page, with the diagram and the welcome in it (the state shows before /events connects)
 //   GET /diagram.svg  the feed's diagram laid out by Graphviz; each state's element has its Mermaid id
 //   GET /events       text/event-stream: a 'welcome' (diagram, state, log), then every FeedMessage
 //   GET /state.json   the welcome message, for scripts and curl
@@ -41,6 +41,9 @@ export async function serveInspector(target: InspectTarget | FeedSource, options
   }
   const feed: FeedSource = isFeedSource(target) ? target : new InspectorFeed(target, options);
   const streams = new Set<ServerResponse>();
+  // Drawn now (Graphviz's first load and layout take a few hundred ms), so the
+  // page, which carries the drawing, is ready when the browser first asks.
+  diagramSvg(feed.welcome().diagram).catch(() => undefined);
 
   const send = (res: ServerResponse, message: unknown) => {
     res.write(`data: ${JSON.stringify(message)}\n\n`);
@@ -57,8 +60,16 @@ export async function serveInspector(target: InspectTarget | FeedSource, options
       return;
     }
     if (path === '/' || path === '/index.html') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(inspectorPage(feed.welcome().title));
+      const welcome = feed.welcome();
+      diagramSvg(welcome.diagram).then((svg) => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        // The welcome read again once the drawing is done: the newest state, not the one of the request's arrival.
+        res.end(inspectorPage(welcome.title, { svg, welcome: feed.welcome() }));
+      }, () => {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        // Without a drawing the page still works: it fetches diagram.svg itself (and shows why it failed).
+        res.end(inspectorPage(welcome.title));
+      });
     } else if (path === '/diagram.svg') {
       diagramSvg(feed.welcome().diagram).then((svg) => {
         res.writeHead(200, { 'content-type': 'image/svg+xml; charset=utf-8', 'cache-control': 'no-store' });

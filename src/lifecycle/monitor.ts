@@ -80,30 +80,51 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     const onQueueError = (error: Error) => unlessDeleted('queue-error', error);
     session.on('queue-error', onQueueError);
 
+    // Attached off the critical path: `ready` is reported (and the caller's
+    // await resumes) first; the listener and its baselines follow in the
+    // next turn of the event loop. Nothing is missed meanwhile: the monitor
+    // subscribes first, then compares the kernel with the desired
+    // configuration — the link (up, MTU: one getLink, not the link dump a
+    // suspect gets, which grows with the namespace) and our addresses (a
+    // dump filtered to this link by the kernel) — so a change made any time
+    // after verification's read-back is either an event after subscribing or
+    // a difference in that comparison. Queue errors are listened to at once.
     let monitor: { close(): void } | undefined;
-    try {
-      monitor = session.binding.monitor(ifindex, onEvent, (error) => unlessDeleted('monitor-error', error));
-    } catch (error) {
-      fault('monitor-error', error as Error);
-    }
-
-    // Whatever changed between verification and the monitor starting. One
-    // getLink, not the link dump a suspect gets: this runs on every entry to
-    // ready, and a dump grows with the namespace (1,000 adapters: 2.4× slower
-    // creates in bench/adapter). Anything odd becomes a suspect, asked about whole.
-    if (session.device?.queues.some((queue) => queue.closed)) unlessDeleted('queue-closed');
-    else {
+    const attach = () => {
+      if (done) return;
+      try {
+        monitor = session.binding.monitor(ifindex, onEvent, (error) => unlessDeleted('monitor-error', error));
+      } catch (error) {
+        fault('monitor-error', error as Error);
+        return;
+      }
+      if (session.device?.queues.some((queue) => queue.closed)) {
+        unlessDeleted('queue-closed');
+        return;
+      }
       session.binding.getLink(ifindex).then(
         (link) => {
+          if (done) return;
           if (!link.up) unlessDeleted('down');
           else if (session.link.mtu !== undefined && link.mtu !== session.link.mtu) unlessDeleted(`mtu ${link.mtu}, desired ${session.link.mtu}`);
+          else if (session.link.addresses.length > 0) return checkAddresses();
+          return undefined;
         },
         (error) => { if (isGone(error)) fault('deleted', error); },
       );
-    }
+    };
+    const checkAddresses = () => session.binding.listAddresses(ifindex).then(
+      (addresses) => {
+        const missing = session.link.addresses.find((a) => !addresses.some((b) => b.address === a.address && b.prefixLength === a.prefixLength));
+        if (missing) unlessDeleted(`address-removed ${missing.cidr}`);
+      },
+      (error) => { if (isGone(error)) fault('deleted', error); },
+    );
+    const attaching = setImmediate(attach);
 
     return () => {
       done = true;
+      clearImmediate(attaching);
       session.off('queue-error', onQueueError);
       monitor?.close();
     };

@@ -5,6 +5,7 @@
 import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
 import type { AdapterLink } from '../options.js';
+import type { KernelView } from '../binding/contract/types.js';
 import { effectiveMetric } from '../binding/contract/route-metric.js';
 import { isGone } from './kernel-errors.js';
 
@@ -12,16 +13,21 @@ import { isGone } from './kernel-errors.js';
 export async function configurationDifferences(session: InterfaceSession, wanted: AdapterLink = session.link): Promise<string[]> {
   const { binding } = session;
   const ifindex = session.ifindex!;
-  const differences: string[] = [];
   const link = await binding.getLink(ifindex);
+  const addresses = await binding.listAddresses(ifindex);
+  const routes = await binding.listRoutes(ifindex);
+  return differencesIn({ link, addresses, routes }, wanted);
+}
+
+/** How one reading of the kernel differs from `wanted`. */
+export function differencesIn({ link, addresses, routes }: KernelView, wanted: AdapterLink): string[] {
+  const differences: string[] = [];
   if (!link.up) differences.push('link is down');
   if (wanted.mtu !== undefined && link.mtu !== wanted.mtu) differences.push(`mtu is ${link.mtu}, asked ${wanted.mtu}`);
-  const addresses = await binding.listAddresses(ifindex);
   for (const address of wanted.addresses) {
     const found = addresses.some((a) => a.address === address.address && a.prefixLength === address.prefixLength);
     if (!found) differences.push(`address ${address.cidr} missing`);
   }
-  const routes = await binding.listRoutes(ifindex);
   for (const route of wanted.routes) {
     const metric = effectiveMetric(route.family, route.metric);
     const found = routes.some((r) => r.destination === route.destination.cidr && r.metric === metric);
@@ -50,8 +56,9 @@ export async function driftOf(session: InterfaceSession): Promise<Drift> {
   };
 }
 
-export async function verifyConfigured(session: InterfaceSession): Promise<void> {
-  const differences = await configurationDifferences(session);
+/** readBack: what the open read after its plan (OpenOptions.readBack), when it did; else the kernel is asked now. */
+export async function verifyConfigured(session: InterfaceSession, readBack?: KernelView): Promise<void> {
+  const differences = readBack ? differencesIn(readBack, session.link) : await configurationDifferences(session);
   // No state given: verification runs while creating and while recovering alike.
   if (differences.length > 0) throw new StateMismatchError(differences, { interfaceName: session.name });
 }

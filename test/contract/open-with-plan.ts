@@ -26,6 +26,36 @@ export function openWithPlanContract(): void {
       expect(() => device.queues[0]!.write(Buffer.alloc(1401, 0x45))).to.throw(RangeError);
     });
 
+    it('readBack: the link, addresses and routes read after the plan equal what the binding answers when asked (native: always given)', async () => {
+      const name = freshName();
+      names.add(name);
+      const device = await binding.open({ name, readBack: true, configure: {
+        mtu: 1380, addresses: ['10.117.0.1/24', 'fd00:117::1/64'], up: true, routes: [{ destination: '10.118.0.0/16', metric: 7 }],
+      } });
+      devices.push(device);
+      if (binding.kind === 'native') expect(device.readBack, 'the native binding reads back in the open').to.not.equal(undefined);
+      if (device.readBack === undefined) return;
+      const { link, addresses, routes } = device.readBack;
+      expect(link).to.include({ ifindex: device.ifindex, name, mtu: 1380, up: true });
+      expect(addresses.map((a) => a.cidr)).to.include.members(['10.117.0.1/24', 'fd00:117::1/64']);
+      expect(routes).to.deep.include({ family: 4, destination: '10.118.0.0/16', metric: 7 });
+      // Asked afterwards, the kernel says the same (nothing changed in between).
+      expect(addresses).to.deep.equal(await binding.listAddresses(device.ifindex));
+      expect(routes).to.deep.equal(await binding.listRoutes(device.ifindex));
+      const asked = await binding.getLink(device.ifindex);
+      // What is ours to set (carrier and counters move on their own).
+      const ours = ({ name: n, ifindex, mtu, up, alias, group }: typeof link) => ({ name: n, ifindex, mtu, up, alias, group });
+      expect(ours(link)).to.deep.equal(ours(asked));
+    });
+
+    it('without readBack nothing is read back', async () => {
+      const name = freshName();
+      names.add(name);
+      const device = await binding.open({ name, configure: { mtu: 1400 } });
+      devices.push(device);
+      expect(device.readBack).to.equal(undefined);
+    });
+
     it('a failing step rolls the device back: rejected with that step’s error and `step`, no interface, no fd', async () => {
       const fdsBefore = binding.openFdCount();
       const name = freshName();

@@ -106,7 +106,11 @@ describe('inspect: the offline inspector page in headless Chromium', function ()
     const external: string[] = [];
     page.on('request', (request) => { if (!request.url().startsWith(server!.url)) external.push(request.url()); });
     await page.goto(server.url);
-    await page.waitForFunction(() => window.__inspector?.rendered === true, undefined, { timeout: 15_000 });
+    // No wait: the first response holds the diagram and the last known state (no "connecting…" until the stream opens).
+    const atLoad = await page.evaluate(() => ({ ...window.__inspector, badge: document.getElementById('state').textContent as string }));
+    expect(atLoad.rendered, 'the diagram is drawn when the page has loaded').to.equal(true);
+    expect(atLoad.current, 'the state is highlighted when the page has loaded').to.deep.equal(['uninitialized']);
+    expect(atLoad.badge).to.equal('uninitialized');
 
     const indexed = await page.evaluate(() => (window.__inspector as any).indexed as string[]);
     // Every state node of the machine, by the id the diagram gives it.
@@ -156,5 +160,24 @@ describe('inspect: the offline inspector page in headless Chromium', function ()
     expect(history).to.deep.equal(['uninitialized', 'initializing', 'ready', 'error', 'ready', 'stopping', 'stopped']);
     expect(await page.evaluate(() => window.__inspector.error)).to.equal(null);
     expect(external, 'requests that left the inspector server').to.deep.equal([]);
+  });
+
+  it('shows the diagram and the last known state from the first response, with no event stream at all', async () => {
+    if (!browser || !server) throw new Error('the lifecycle test above did not set up the browser and the server');
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    let streamAsked = 0;
+    await page.route('**/events', (route) => { streamAsked += 1; return route.abort(); });
+    const diagramAsked: string[] = [];
+    page.on('request', (request) => { if (request.url().endsWith('/diagram.svg')) diagramAsked.push(request.url()); });
+    await page.goto(server.url);
+    const shown = await currentNode(page);
+    expect(shown?.state, 'the highlighted node with the stream refused').to.equal('stopped');
+    expect(shown?.badge).to.equal('stopped');
+    expect(await page.evaluate(() => (window.__inspector as any).fromPage)).to.equal(true);
+    expect(await page.evaluate(() => document.querySelectorAll('#log tr').length), 'the log came with the page').to.be.greaterThan(5);
+    expect(diagramAsked, 'no second request for the diagram').to.deep.equal([]);
+    expect(streamAsked, 'the page did ask for the stream (refused here)').to.be.greaterThan(0);
+    expect(await page.evaluate(() => window.__inspector.error)).to.equal(null);
+    await page.close();
   });
 });

@@ -90,6 +90,11 @@ describe('inspect: serveInspector (HTTP + server-sent events)', () => {
     const script = /<script type="module">([\s\S]*?)<\/script>/u.exec(page.body)?.[1] ?? '';
     expect(script).to.contain("new EventSource('events')").and.to.contain("fetch('diagram.svg')").and.to.match(/export \{\};\s*$/u);
     expect(script, 'no source map comment pointing nowhere').to.not.contain('sourceMappingURL');
+    // The first response already shows the machine: the drawing inline and the welcome the script starts from.
+    expect(page.body).to.match(/<div id="diagram"><svg [\s\S]*<\/svg><\/div>/u);
+    const served = JSON.parse(/<script type="application\/json" id="tl-welcome">([\s\S]*?)<\/script>/u.exec(page.body)?.[1] ?? 'null');
+    expect(served?.kind).to.equal('welcome');
+    expect(served?.snapshot?.state).to.equal('uninitialized');
     // The diagram: Graphviz's SVG of the machine's Mermaid text, one element per state under its Mermaid id.
     const diagram = await fetchText(`${server.url}diagram.svg`);
     expect(diagram.status).to.equal(200);

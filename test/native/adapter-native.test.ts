@@ -147,6 +147,21 @@ describeKernel('TunAdapter on the native binding', function () {
     expect(openFdCount()).to.equal(baselineFds);
   });
 
+  it('an address removed right after ready, before the link monitor attached, is still a fault that recovery heals', async () => {
+    const adapter = await createAdapter('adn0', { binding, ...OPTIONS, retryDelay: 20 });
+    const states: string[] = [];
+    const faults: unknown[] = [];
+    adapter.on('state', (to) => { states.push(to); if (to === 'error') faults.push(adapter.lastError); });
+    // Synchronous (execFileSync): the event loop has not turned since ready, so the monitor is not attached yet.
+    ip('addr', 'del', '10.231.0.1/24', 'dev', 'adn0');
+    const recovered = await eventually(() => states.includes('error') && adapter.state === 'ready', 5000);
+    expect(recovered, `states seen: ${states.join(' → ')}`).to.equal(true);
+    expect(faults[0]).to.be.instanceOf(InterfaceFaultError).and.include({ reason: 'address-removed 10.231.0.1/24' });
+    expectKernelConfigured('adn0', adapter);
+    await adapter.cleanup();
+    expectKernelClean('adn0');
+  });
+
   it('outside `ip link set down` → recovery brings it up and restores the routes the kernel flushed', async () => {
     const adapter = await createAdapter('adn0', { binding, ...OPTIONS, retryDelay: 20 });
     const states: string[] = [];

@@ -195,9 +195,10 @@ describe('argument validation', () => {
     it('fills defaults', () => {
       expect(validateOpenOptions(undefined)).to.deep.equal({
         name: 'tun%d', queues: 1, multiQueue: false, persist: false, owner: undefined, group: undefined, attachExisting: false,
-        netns: undefined,
+        netns: undefined, readBack: false,
       });
       expect(validateOpenOptions({ queues: 4 }).multiQueue).to.equal(true);
+      expect(() => validateOpenOptions({ readBack: 'yes' })).to.throw(TypeError, /options\.readBack/u);
     });
 
     it('netns: a name means /var/run/netns/NAME, a path stays, an fd is a non-negative integer; anything else is refused', () => {

@@ -41,6 +41,15 @@ export interface OpenOptions {
    */
   configure?: LinkPlan;
   /**
+   * Read the link, its addresses and its routes back once `configure` ran, in
+   * the same kernel conversation (the native binding: one threadpool round
+   * trip for open, plan and the verification's reads), onto device.readBack.
+   * A binding may leave readBack undefined (the simulated one does, and so
+   * does a read that failed): the caller then asks getLink/listAddresses/
+   * listRoutes itself. Default false.
+   */
+  readBack?: boolean;
+  /**
    * The network namespace the interface is made in (see NetnsTarget). The
    * same as `(await binding.namespace(netns)).open(rest)`: later calls about
    * the device go to that namespaced binding, not this one.
@@ -117,6 +126,13 @@ export interface LinkPlan {
   routes?: RouteSpec[];
 }
 
+/** The kernel's answers about one link: getLink, listAddresses and listRoutes, asked at one moment. */
+export interface KernelView {
+  link: LinkInfo;
+  addresses: AddressInfo[];
+  routes: RouteInfo[];
+}
+
 export interface RouteInfo {
   family: Family;
   /** Canonical network CIDR ('10.1.0.0/16'). */
@@ -171,6 +187,8 @@ export interface TunDevice {
   readonly closed: boolean;
   /** MTU the device validates packet sizes against (kept current by setMtu). */
   readonly mtu: number;
+  /** What open({ readBack: true }) read after the plan, when the binding did (see OpenOptions.readBack). */
+  readonly readBack?: KernelView | undefined;
   /** TUNSETPERSIST on (or off) through the first queue's fd. */
   setPersist(persist: boolean): Promise<void>;
   /** Closes every queue fd. Idempotent. A non-persistent interface then vanishes. */

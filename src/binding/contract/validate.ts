@@ -352,6 +352,7 @@ export interface NormalizedOpenOptions {
   group: number | undefined;
   attachExisting: boolean;
   netns: NetnsTarget | undefined;
+  readBack: boolean;
 }
 
 /** Where bare namespace names live (ip netns add NAME). */
@@ -384,5 +385,6 @@ export function validateOpenOptions(options: unknown): NormalizedOpenOptions {
   const group = o.group === undefined ? undefined : validateInteger(o.group, 'options.group', 0, 0xfffffffe);
   const attachExisting = o.attachExisting === undefined ? false : validateBoolean(o.attachExisting, 'options.attachExisting');
   const netns = o.netns === undefined ? undefined : (validateNetns(o.netns, 'options.netns'), o.netns as NetnsTarget);
-  return { name, queues, multiQueue, persist, owner, group, attachExisting, netns };
+  const readBack = o.readBack === undefined ? false : validateBoolean(o.readBack, 'options.readBack');
+  return { name, queues, multiQueue, persist, owner, group, attachExisting, netns, readBack };
 }

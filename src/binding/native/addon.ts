@@ -66,6 +66,13 @@ export interface RawQueue {
   readonly closed: boolean;
 }
 
+/** openDevice's read-back (native/ops.cc ReadBackLink): what getLink, listAddresses and listRoutes answer. */
+export interface RawReadBack {
+  link: RawLink;
+  addresses: RawAddress[];
+  routes: RawRoute[];
+}
+
 export interface RawDevice {
   name: string;
   ifindex: number;
@@ -73,6 +80,8 @@ export interface RawDevice {
   /** false when an existing interface was attached to */
   created: boolean;
   queues: RawQueue[];
+  /** With readBack asked and every read answered. */
+  readBack?: RawReadBack;
 }
 
 /** The addon's link listener (native/monitor.h): the LinkListener of link-records.ts. */
@@ -101,10 +110,12 @@ export interface AddonOps {
   /**
    * TUNSETIFF (and owner/group/persist), then `steps` when given, in the same
    * worker; all or nothing: a failing step rolls the device back and the
-   * error gets `step`. `mtu` is the device's MTU once the steps ran.
+   * error gets `step`. `mtu` is the device's MTU once the steps ran. With
+   * readBack the same worker then reads the link, its addresses and routes.
    */
   openDevice(name: string, queues: number, multiQueue: boolean, persist: boolean, owner: number, group: number,
-    attachExisting: boolean, steps: Uint32Array | undefined, stepCount: number, alias: string | undefined): Promise<RawDevice>;
+    attachExisting: boolean, steps: Uint32Array | undefined, stepCount: number, alias: string | undefined,
+    readBack: boolean): Promise<RawDevice>;
   getLink(link: number | string): Promise<RawLink>;
   listLinks(): Promise<RawLink[]>;
   /** mtu 0 keeps it; up -1 keeps it; alias/group undefined keep them. One RTM_NEWLINK. */
@@ -174,6 +185,8 @@ const require = createRequire(import.meta.url);
  * node-gyp-build does the choosing, the same way the install script did.
  */
 export function findAddon(root: string = findPackageRoot()): string {
+  const direct = usualAddon(root);
+  if (direct) return direct;
   const { path } = require('node-gyp-build') as { path(dir: string): string };
   try {
     return path(root);
@@ -185,6 +198,20 @@ export function findAddon(root: string = findPackageRoot()): string {
       { cause },
     );
   }
+}
+
+/**
+ * node-gyp-build's first choices, looked at directly: the local build, else the
+ * glibc prebuild for this arch (the name scripts/prebuild.mjs gives it). Its
+ * directory walk costs about 2 ms of the first create; anything unusual
+ * (musl, other names) still goes through it.
+ */
+function usualAddon(root: string): string | undefined {
+  const local = join(root, 'build', 'Release', 'tun_lifecycle.node');
+  if (existsSync(local)) return local;
+  if (existsSync('/etc/alpine-release')) return undefined;
+  const shipped = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'tun-lifecycle.napi.glibc.node');
+  return existsSync(shipped) ? shipped : undefined;
 }
 
 let addon: TunAddon | undefined;

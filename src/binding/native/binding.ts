@@ -17,7 +17,7 @@
 //    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
 //    added with metric 0 reads back as 1024).
 
-import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type TunAddon } from './addon.js';
+import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type RawRoute, type TunAddon } from './addon.js';
 import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
 import { NamespaceLease } from './netns.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
@@ -81,6 +81,21 @@ function toAddressInfo(family: 4 | 6, bytes: Uint8Array, prefixLength: number): 
   return { family, address, prefixLength, cidr: `${address}/${prefixLength}` };
 }
 
+function toAddress(a: RawAddress): AddressInfo {
+  return toAddressInfo(a.family, a.address, a.prefixLength);
+}
+
+/** The routes listRoutes reports: main table, unicast, not the kernel's own. */
+function toRoutes(raw: RawRoute[]): RouteInfo[] {
+  return raw
+    .filter((r) => r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST && r.protocol !== RTPROT_KERNEL)
+    .map((r) => ({
+      family: r.family,
+      destination: `${formatAddress(r.destination)}/${r.prefixLength}`,
+      metric: r.metric,
+    }));
+}
+
 /** Exported for its shape (the operation table's test); make one with createNativeBinding(). */
 export class NativeBinding implements TunBinding {
   readonly kind = 'native' as const;
@@ -112,7 +127,7 @@ export class NativeBinding implements TunBinding {
     const plan = options?.configure;
     const steps = plan === undefined ? undefined : this.#packSteps(plan, 'options.configure');
     const opening = this.#ops.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
-      o.group ?? -1, o.attachExisting, steps?.words, steps?.count ?? 0, steps?.alias);
+      o.group ?? -1, o.attachExisting, steps?.words, steps?.count ?? 0, steps?.alias, o.readBack);
     // The kernel work runs on the threadpool now; the queues' JavaScript side
     // (which holds nothing of the kernel's) is built meanwhile, not after.
     const prepared = new Array<NativePacketQueue>(o.queues);
@@ -123,7 +138,11 @@ export class NativeBinding implements TunBinding {
     const device = new NativeTunDevice(raw, o.persist || !raw.created, (d) => {
       if (this.#devices.get(d.ifindex) === d) this.#devices.delete(d.ifindex);
       held?.release();
-    }, prepared);
+    }, prepared, raw.readBack && {
+      link: toLinkInfo(raw.readBack.link),
+      addresses: raw.readBack.addresses.map(toAddress),
+      routes: toRoutes(raw.readBack.routes),
+    });
     this.#devices.set(device.ifindex, device);
     return device;
   }
@@ -184,7 +203,7 @@ export class NativeBinding implements TunBinding {
   async listAddresses(ifindex: number): Promise<AddressInfo[]> {
     validateIfindex(ifindex);
     const raw: RawAddress[] = await this.#ops.listAddresses(ifindex);
-    return raw.map((a) => toAddressInfo(a.family, a.address, a.prefixLength));
+    return raw.map(toAddress);
   }
 
   async addRoute(ifindex: number, route: RouteSpec): Promise<void> {
@@ -207,13 +226,7 @@ export class NativeBinding implements TunBinding {
       if (error.code === 'ENOENT') return [];
       throw error;
     });
-    return raw
-      .filter((r) => r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST && r.protocol !== RTPROT_KERNEL)
-      .map((r) => ({
-        family: r.family,
-        destination: `${formatAddress(r.destination)}/${r.prefixLength}`,
-        metric: r.metric,
-      }));
+    return toRoutes(raw);
   }
 
   async deleteLink(ifindex: number): Promise<void> {

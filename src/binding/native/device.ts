@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { RawDevice, RawQueue } from './addon.js';
 import { TunSystemError } from '../contract/system-error.js';
-import type { PacketQueue, QueueStats, TunDevice } from '../contract/types.js';
+import type { KernelView, PacketQueue, QueueStats, TunDevice } from '../contract/types.js';
 import { validateBoolean, validatePacket } from '../contract/validate.js';
 
 /** Most packets per batch the addon delivers (kBatch in native/queue.h). */
@@ -169,6 +169,7 @@ export class NativeTunDevice implements TunDevice {
   readonly name: string;
   readonly ifindex: number;
   readonly queues: readonly NativePacketQueue[];
+  readonly readBack: KernelView | undefined;
   #persistent: boolean;
   #mtu: number;
   #openQueues: number;
@@ -176,8 +177,9 @@ export class NativeTunDevice implements TunDevice {
 
   /** `prepared` holds queue objects made ahead (index i for raw queue i); missing ones are made here. */
   constructor(raw: RawDevice, persistent: boolean, onClosed: (device: NativeTunDevice) => void,
-    prepared: readonly NativePacketQueue[] = []) {
+    prepared: readonly NativePacketQueue[] = [], readBack?: KernelView) {
     this.name = raw.name;
+    this.readBack = readBack;
     this.ifindex = raw.ifindex;
     this.#mtu = raw.mtu;
     this.#persistent = persistent;

@@ -1,10 +1,12 @@
 // The inspector page's script, run by the browser as a module (inlined into
 // the page by ../page.ts; plain ES2020, no framework, no build step of its
 // own). Type-checked against the feed's message types and the DOM by
-// ./tsconfig.json (part of `npm run build`). It inlines the diagram the server
-// drew (diagram.svg, Graphviz), finds each state's node in the SVG by its id,
-// then applies the server's pushed messages in order: highlight the active
-// states, append to the event log, refresh context / timers / stats.
+// ./tsconfig.json (part of `npm run build`). The page arrives with the diagram
+// the server drew (Graphviz) and the welcome message inside it (#tl-welcome),
+// so it shows the last known state at once; then it applies the server's
+// pushed messages in order: highlight the active states, append to the event
+// log, refresh context / timers / stats. (A page served without them fetches
+// diagram.svg and waits for the stream's welcome.)
 // window.__inspector exposes what it highlighted, for the browser test and
 // for anyone debugging the page.
 
@@ -17,7 +19,7 @@
 /**
  * What the page shows the outside (window.__inspector).
  * @typedef {{ rendered: boolean, messages: number, highlights: string[], current: string[] | null, error: string | null,
- *   stateIds?: Record<string, string>, indexed?: string[] }} Probe
+ *   stateIds?: Record<string, string>, indexed?: string[], fromPage?: boolean }} Probe
  */
 /** @typedef {{ at: number, kind: string, text: string, cls?: string, source?: string, detail?: string }} LogRow */
 /** An error as the feed sends it (json-safe.ts): its fields, and its cause chain. */
@@ -214,6 +216,11 @@ async function welcome(w) {
   probe.stateIds = w.stateIds;
   document.title = w.title + ' — inspector';
   $('title').textContent = w.title;
+  if (!probe.rendered && $('diagram').querySelector('svg')) {
+    indexNodes(/** @type {SVGSVGElement} */ ($('diagram').querySelector('svg')));
+    probe.rendered = true;
+    probe.indexed = Object.keys(nodes);
+  }
   if (!probe.rendered) {
     var response = await fetch('diagram.svg');
     if (!response.ok) throw new Error('diagram.svg: ' + response.status + ' ' + (await response.text()));
@@ -238,6 +245,14 @@ function handle(m) {
   if (m.kind === 'snapshot') applySnapshot(m);
   else if (m.kind === 'stats') applyStats(m);
   else applyLogEntry(m);
+}
+
+// The welcome the page was served with: applied before the stream connects.
+var served = document.getElementById('tl-welcome');
+if (served && served.textContent) {
+  var first = /** @type {WelcomeMessage} */ (JSON.parse(served.textContent));
+  probe.fromPage = true;
+  queue = queue.then(function () { return welcome(first); }).catch(function (err) { probe.error = String(err && err.stack || err); });
 }
 
 var source = new EventSource('events');
