@@ -183,7 +183,10 @@ export type LinkEvent =
   | { type: 'carrier'; ifindex: number; name: string; carrier: boolean }
   | { type: 'mtu'; ifindex: number; name: string; mtu: number }
   | { type: 'address-added'; ifindex: number; name: string; address: AddressInfo }
-  | { type: 'address-removed'; ifindex: number; name: string; address: AddressInfo };
+  | { type: 'address-removed'; ifindex: number; name: string; address: AddressInfo }
+  /** A main-table unicast route out of the link, not one the kernel made for an address (as listRoutes lists). */
+  | { type: 'route-added'; ifindex: number; name: string; route: RouteInfo }
+  | { type: 'route-removed'; ifindex: number; name: string; route: RouteInfo };
 
 export interface LinkMonitor {
   /** Idempotent. */
