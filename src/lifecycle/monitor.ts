@@ -1,6 +1,6 @@
 // The link-monitor actor invoked in `ready`: turns changes made from outside
-// (interface deleted or set down, one of our addresses removed, the MTU
-// changed from the desired one, a queue fd failing) into one FAULT event for
+// (interface deleted or set down, one of our addresses or routes removed, the
+// MTU changed from the desired one, a queue fd failing) into one FAULT event for
 // the statechart. "Ours" is the desired configuration read at event time
 // (reconfigure() replaces it): what someone else added, or what a
 // reconfiguration removed, is never a fault.
@@ -16,6 +16,7 @@ import type { LinkEvent } from '../binding/contract/types.js';
 import type { TunLifecycleEvent } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
+import { effectiveMetric } from '../binding/contract/route-metric.js';
 
 /**
  * `getSession` maps the invoking actor system to its adapter's session; it is
@@ -73,6 +74,8 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       else if (event.type === 'admin' && !event.up) unlessDeleted('down');
       else if (event.type === 'address-removed' && session.link.addresses.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
         unlessDeleted(`address-removed ${event.address.cidr}`);
+      } else if (event.type === 'route-removed' && session.link.routes.some((r) => r.destination.cidr === event.route.destination && effectiveMetric(r.family, r.metric) === event.route.metric)) {
+        unlessDeleted(`route-removed ${event.route.destination} metric ${event.route.metric}`);
       } else if (event.type === 'mtu' && session.link.mtu !== undefined && event.mtu !== session.link.mtu) {
         unlessDeleted(`mtu ${event.mtu}, desired ${session.link.mtu}`);
       }

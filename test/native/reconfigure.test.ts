@@ -1,8 +1,8 @@
 // reconfigure() on real TUN interfaces in the run's namespace, every claim
 // checked with `ip -j`: each key added and removed (IPv4 and IPv6, routes
 // with metrics, MTU up and down across 1280), a route the kernel refuses
-// (rolled back, kernel as before), 10 calls at once, an outside `ip route del`
-// and `ip addr add`.
+// (rolled back, kernel as before), 10 calls at once, outside `ip addr` and
+// `ip route` changes (ours removed: a fault, healed; someone else's: drift).
 
 import { expect } from 'chai';
 import { describeKernel } from '../helpers/netns.js';
@@ -80,5 +80,40 @@ describeKernel('reconfigure() on the native binding', function () {
     ip('addr', 'del', '10.241.0.1/24', 'dev', NAME);
     expect(await eventually(() => tun.state === 'ready' && kernel().addresses.includes('10.241.0.1/24'), 5000)).to.equal(true);
     expect(kernel().routes).to.deep.equal(['10.242.0.0/16@0', '10.244.0.0/16@0']);
+  });
+
+  it('an outside `ip route del` of our route is a fault, recovered; an outside `ip route add` is left alone, reported as drift', async () => {
+    await tun.addRoute({ destination: 'fd00:245::/64', metric: 9 });
+    await tun.addAddress('fd00:241::1/64');
+    const states: string[] = [];
+    tun.on('state', (to) => states.push(to));
+    // Someone else's route on our interface: no fault, left in place, drift.
+    ip('route', 'add', '10.246.0.0/16', 'dev', NAME, 'metric', '3');
+    ip('route', 'add', 'fd00:246::/64', 'dev', NAME);
+    expect(await eventually(async () => (await tun.stats()).drift?.routes.length === 2, 2000)).to.equal(true);
+    expect((await tun.stats()).drift?.routes).to.deep.equal([
+      { destination: '10.246.0.0/16', metric: 3 }, { destination: 'fd00:246::/64', metric: 1024 },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(states, 'a route someone else added is no fault').to.deep.equal([]);
+    // Ours removed from outside, IPv4 then IPv6: each a fault, healed back (the foreign routes stay).
+    for (const [destination, metric] of [['10.242.0.0/16', '0'], ['fd00:245::/64', '9']] as const) {
+      states.length = 0;
+      ip('route', 'del', destination, 'dev', NAME, 'metric', metric);
+      expect(await eventually(() => states.at(-1) === 'ready', 5000), `${destination} removed: ${states.join(' → ')}`).to.equal(true);
+      expect(states[0], 'a fault').to.equal('error');
+      expect(kernel().routes).to.deep.equal(['10.242.0.0/16@0', '10.246.0.0/16@3', 'fd00:245::/64@9', 'fd00:246::/64@1024']);
+    }
+  });
+
+  it('routes reconfigure itself removes are no fault', async () => {
+    const states: string[] = [];
+    tun.on('state', (to) => states.push(to));
+    await tun.reconfigure({ routes: ['10.247.0.0/16', 'fd00:247::/64'] });
+    await tun.removeRoute('10.247.0.0/16');
+    await tun.reconfigure({ routes: [] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(states.filter((s) => s !== 'reconfiguring' && s !== 'ready')).to.deep.equal([]);
+    expect(kernel().routes).to.deep.equal([]);
   });
 });
