@@ -106,6 +106,19 @@ describe('reconfigure() under injected faults (simulated)', () => {
     expect(kernelOf(binding, 'tun0').addresses).to.deep.equal(['10.0.0.3/24', '10.0.0.9/24']);
   });
 
+  it('a route reconfigure() removed is no fault; one of ours removed from outside is (recovered); someone else\'s is drift', async () => {
+    await tun.reconfigure({ routes: ['10.1.0.0/16', { destination: 'fd01::/64', metric: 5 }, '10.3.0.0/16'] });
+    await tun.removeRoute('10.3.0.0/16');
+    expect((await tun.stats()).faults).to.equal(0);
+    await binding.addRoute(tun.ifindex!, { destination: '10.9.0.0/16', metric: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await tun.stats()).faults, 'someone else\'s route is no fault').to.equal(0);
+    expect((await tun.stats()).drift?.routes).to.deep.equal([{ destination: '10.9.0.0/16', metric: 2 }]);
+    await binding.deleteRoute(tun.ifindex!, { destination: 'fd01::/64', metric: 5 });
+    await until(() => tun.actor.getSnapshot().context.counters.recoveries === 1 && tun.state === 'ready', 2000);
+    expect(kernelOf(binding, 'tun0').routes).to.deep.equal(['10.1.0.0/16@0', '10.9.0.0/16@2', 'fd01::/64@5']);
+  });
+
   it('the MTU changed from outside is a fault: recovery puts the desired MTU back', async () => {
     await tun.reconfigure({ mtu: 1420 });
     await binding.setMtu(tun.ifindex!, 1300);
