@@ -28,6 +28,8 @@ interface Step {
   undo(): Promise<void>;
   /** After undo: the kernel holds what it held before this step. */
   undone(kernel: KernelConfiguration): boolean;
+  /** What an add step puts in the kernel: ours, to be removed by recovery should its undo fail. */
+  made?: { address?: string; route?: Required<RouteSpec> };
 }
 
 interface KernelConfiguration {
@@ -126,6 +128,7 @@ export function planChange(
       apply: () => binding.addAddress(ifindex, address.cidr),
       undo: () => binding.deleteAddress(ifindex, address.cidr),
       undone: (now) => !hasAddress(now, address.cidr),
+      made: { address: address.cidr },
     });
   }
   for (const route of routesOf(target)) {
@@ -136,6 +139,7 @@ export function planChange(
       apply: () => binding.addRoute(ifindex, route),
       undo: () => binding.deleteRoute(ifindex, route),
       undone: (now) => !hasRoute(now, route),
+      made: { route },
     });
   }
   return { steps, diff };
@@ -179,8 +183,10 @@ export async function reconfigureInterface(session: InterfaceSession, signal?: A
 /** Undo `applied` newest first, then read the kernel back: every step must be undone. */
 async function undo(session: InterfaceSession, applied: readonly Step[], cause: unknown): Promise<void> {
   const failed = (rollbackError: unknown): never => {
-    // Recovery converges to the previous desired configuration, not to this one.
+    // Recovery converges to the previous desired configuration, not to this
+    // one, and removes what this attempt added and may have left behind.
     session.dropProposed();
+    for (const step of applied) if (step.made) session.mayHaveLeft(step.made);
     throw new RollbackFailedError(rollbackError, { state: 'reconfiguring', interfaceName: session.name, cause });
   };
   for (const step of [...applied].reverse()) {

@@ -9,7 +9,7 @@ import { describeKernel } from '../helpers/netns.js';
 import { ip, ipAddresses, ipLink, ipRoutes } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { eventually } from '../helpers/wait.js';
-import { ConfigurationFailedError, createAdapter } from '../../src/index.js';
+import { ConfigurationFailedError, RollbackFailedError, createAdapter } from '../../src/index.js';
 import type { TunAdapter, TunBinding } from '../../src/index.js';
 
 const NAME = 'tunrc0';
@@ -104,6 +104,33 @@ describeKernel('reconfigure() on the native binding', function () {
       expect(states[0], 'a fault').to.equal('error');
       expect(kernel().routes).to.deep.equal(['10.242.0.0/16@0', '10.246.0.0/16@3', 'fd00:245::/64@9', 'fd00:246::/64@1024']);
     }
+  });
+
+  it('recovery removes what a failed undo left of ours (address, route), never what someone else made', async () => {
+    await tun.cleanup();
+    // The real binding, whose deleteRoute fails once when armed: the kernel refuses nothing an undo asks.
+    let failDelete = false;
+    const flaky = new Proxy(binding, {
+      get(target, key) {
+        if (key === 'deleteRoute' && failDelete) {
+          failDelete = false;
+          return () => Promise.reject(Object.assign(new Error('injected'), { code: 'EPERM' }));
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    tun = await createAdapter(NAME, { binding: flaky, retryDelay: 5, mtu: 1400, addresses: ['10.241.0.1/24'], routes: ['10.242.0.0/16'] });
+    ip('route', 'add', '10.250.0.0/16', 'dev', NAME);
+    ip('addr', 'add', '10.241.7.1/24', 'dev', NAME);
+    failDelete = true;
+    // Applied: MTU, address 10.241.5.1, route 10.243; 10.250 is refused (EEXIST), the undo of 10.243 fails.
+    const error = await tun.reconfigure({
+      mtu: 1450, addresses: ['10.241.0.1/24', '10.241.5.1/24'], routes: ['10.242.0.0/16', '10.243.0.0/16', '10.250.0.0/16'],
+    }).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(RollbackFailedError);
+    expect(await eventually(() => tun.state === 'ready', 5000)).to.equal(true);
+    expect(kernel()).to.deep.equal({ mtu: 1400, addresses: ['10.241.0.1/24', '10.241.7.1/24'], routes: ['10.242.0.0/16@0', '10.250.0.0/16@0'] });
   });
 
   it('routes reconfigure itself removes are no fault', async () => {
