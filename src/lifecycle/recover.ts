@@ -44,18 +44,15 @@ async function reconfigure(session: InterfaceSession): Promise<void> {
   const link = await binding.getLink(ifindex);
   if (wanted.mtu !== undefined && link.mtu !== wanted.mtu) await binding.setMtu(ifindex, wanted.mtu);
   await removeStrays(session);
-  const present = await binding.listAddresses(ifindex);
+  const present = new Set((await binding.listAddresses(ifindex)).map((a) => a.cidr));
   for (const address of wanted.addresses) {
-    if (!present.some((a) => a.address === address.address && a.prefixLength === address.prefixLength)) {
-      await tolerate(() => binding.addAddress(ifindex, address.cidr), 'EEXIST');
-    }
+    if (!present.has(address.cidr)) await tolerate(() => binding.addAddress(ifindex, address.cidr), 'EEXIST');
   }
   if (!link.up) await binding.setUp(ifindex, true);
   // Setting a link down flushes its routes: put back whatever is missing.
-  const routes = await binding.listRoutes(ifindex);
+  const routes = new Set((await binding.listRoutes(ifindex)).map((r) => `${r.destination}@${r.metric}`));
   for (const route of wanted.routes) {
-    const metric = effectiveMetric(route.family, route.metric);
-    if (!routes.some((r) => r.destination === route.destination.cidr && r.metric === metric)) {
+    if (!routes.has(`${route.destination.cidr}@${effectiveMetric(route.family, route.metric)}`)) {
       await tolerate(() => binding.addRoute(ifindex, { destination: route.destination.cidr, metric: route.metric }), 'EEXIST');
     }
   }

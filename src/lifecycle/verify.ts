@@ -16,16 +16,15 @@ export async function configurationDifferences(session: InterfaceSession, wanted
   const link = await binding.getLink(ifindex);
   if (!link.up) differences.push('link is down');
   if (wanted.mtu !== undefined && link.mtu !== wanted.mtu) differences.push(`mtu is ${link.mtu}, asked ${wanted.mtu}`);
-  const addresses = await binding.listAddresses(ifindex);
+  // Keyed: a configuration may hold thousands of routes.
+  const addresses = new Set((await binding.listAddresses(ifindex)).map((a) => a.cidr));
   for (const address of wanted.addresses) {
-    const found = addresses.some((a) => a.address === address.address && a.prefixLength === address.prefixLength);
-    if (!found) differences.push(`address ${address.cidr} missing`);
+    if (!addresses.has(address.cidr)) differences.push(`address ${address.cidr} missing`);
   }
-  const routes = await binding.listRoutes(ifindex);
+  const routes = new Set((await binding.listRoutes(ifindex)).map((r) => `${r.destination}@${r.metric}`));
   for (const route of wanted.routes) {
     const metric = effectiveMetric(route.family, route.metric);
-    const found = routes.some((r) => r.destination === route.destination.cidr && r.metric === metric);
-    if (!found) differences.push(`route ${route.destination.cidr} metric ${metric} missing`);
+    if (!routes.has(`${route.destination.cidr}@${metric}`)) differences.push(`route ${route.destination.cidr} metric ${metric} missing`);
   }
   return differences;
 }

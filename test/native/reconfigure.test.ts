@@ -10,7 +10,7 @@ import { ip, ipAddresses, ipLink, ipRoutes } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { eventually } from '../helpers/wait.js';
 import { ConfigurationFailedError, RollbackFailedError, createAdapter } from '../../src/index.js';
-import type { TunAdapter, TunBinding } from '../../src/index.js';
+import type { LinkPlan, TunAdapter, TunBinding } from '../../src/index.js';
 
 const NAME = 'tunrc0';
 
@@ -108,13 +108,16 @@ describeKernel('reconfigure() on the native binding', function () {
 
   it('recovery removes what a failed undo left of ours (address, route), never what someone else made', async () => {
     await tun.cleanup();
-    // The real binding, whose deleteRoute fails once when armed: the kernel refuses nothing an undo asks.
+    // The real binding, whose next plan removing routes (the undo) fails once when armed: the kernel refuses nothing an undo asks.
     let failDelete = false;
     const flaky = new Proxy(binding, {
       get(target, key) {
-        if (key === 'deleteRoute' && failDelete) {
-          failDelete = false;
-          return () => Promise.reject(Object.assign(new Error('injected'), { code: 'EPERM' }));
+        if (key === 'configure' && failDelete) {
+          return (ifindex: number, plan: LinkPlan) => {
+            if (!plan.removeRoutes) return target.configure(ifindex, plan);
+            failDelete = false;
+            return Promise.reject(Object.assign(new Error('injected'), { code: 'EPERM', step: 0 }));
+          };
         }
         const value = Reflect.get(target, key) as unknown;
         return typeof value === 'function' ? value.bind(target) : value;

@@ -92,6 +92,31 @@ export function planOps(plan: LinkPlan): BindingOp[] {
   return planSteps(plan).flatMap((step) => callsOfStep(step).map((call) => call.op));
 }
 
+/** Steps (in LinkPlan's order, as planSteps makes them) as a plan again: a plan's prefix, an undo. */
+export function planFromSteps(steps: readonly PlanStep[]): LinkPlan {
+  const plan: LinkPlan = {};
+  const push = <K extends 'removeRoutes' | 'removeAddresses' | 'addresses' | 'routes'>(key: K, item: NonNullable<LinkPlan[K]>[number]) => {
+    ((plan[key] as unknown[] | undefined) ??= []).push(item);
+  };
+  for (const step of steps) {
+    switch (step.kind) {
+      case 'link':
+        if (step.mtu !== undefined) plan.mtu = step.mtu;
+        if (step.alias !== undefined) plan.alias = step.alias;
+        if (step.group !== undefined) plan.group = step.group;
+        break;
+      case 'up': plan.up = step.up; break;
+      case 'address': push(step.add ? 'addresses' : 'removeAddresses', step.cidr.cidr); break;
+      case 'route': {
+        const route = { destination: step.route.destination.cidr, metric: step.route.metric };
+        push(step.add ? 'routes' : 'removeRoutes', route);
+        break;
+      }
+    }
+  }
+  return plan;
+}
+
 /**
  * The plan that undoes the given address and route steps of a plan (the
  * native binding's batch carried them out past a failure): each added one
@@ -99,14 +124,5 @@ export function planOps(plan: LinkPlan): BindingOp[] {
  * own order again.
  */
 export function inversePlan(steps: readonly PlanStep[]): LinkPlan {
-  const plan: Required<Pick<LinkPlan, 'removeRoutes' | 'removeAddresses' | 'addresses' | 'routes'>> = {
-    removeRoutes: [], removeAddresses: [], addresses: [], routes: [],
-  };
-  for (const step of [...steps].reverse()) {
-    if (step.kind === 'address') (step.add ? plan.removeAddresses : plan.addresses).push(step.cidr.cidr);
-    else if (step.kind === 'route') {
-      (step.add ? plan.removeRoutes : plan.routes).push({ destination: step.route.destination.cidr, metric: step.route.metric });
-    }
-  }
-  return plan;
+  return planFromSteps([...steps].reverse().flatMap((step) => (step.kind === 'address' || step.kind === 'route' ? [{ ...step, add: !step.add }] : [])));
 }
