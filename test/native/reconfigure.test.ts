@@ -136,6 +136,46 @@ describeKernel('reconfigure() on the native binding', function () {
     expect(kernel()).to.deep.equal({ mtu: 1400, addresses: ['10.241.0.1/24', '10.241.7.1/24'], routes: ['10.242.0.0/16@0', '10.250.0.0/16@0'] });
   });
 
+  it('1,000 routes added in one reconfigure and removed in one, each one configure() call (batched requests); ip -j agrees', async () => {
+    const calls: string[] = [];
+    const counted = new Proxy(binding, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (['configure', 'addRoute', 'deleteRoute'].includes(String(key))) calls.push(String(key));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    await tun.cleanup();
+    tun = await createAdapter(NAME, { binding: counted, retryDelay: 5, addresses: ['10.241.0.1/24'] });
+    calls.length = 0;
+    const routes = Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? `10.${100 + (i >> 8)}.${i & 255}.0/24` : `fd00:${i.toString(16)}::/64`));
+    const added = await tun.reconfigure({ routes });
+    expect(added.routes.added).to.have.length(1000);
+    expect(calls).to.deep.equal(['configure']);
+    expect(ipRoutes(NAME)).to.have.length(1000);
+    expect(kernel().routes).to.deep.equal(routes.map((r) => `${r}@${r.includes(':') ? 1024 : 0}`).sort());
+    calls.length = 0;
+    const removed = await tun.reconfigure({ routes: [] });
+    expect(removed.routes.removed).to.have.length(1000);
+    expect(calls).to.deep.equal(['configure']);
+    expect(ipRoutes(NAME)).to.deep.equal([]);
+  });
+
+  it('1,000 routes with one refused in the middle (someone else\'s, EEXIST): rejected, every route and the MTU rolled back', async () => {
+    ip('route', 'add', '10.101.244.0/24', 'dev', NAME);
+    const before = kernel();
+    const routes = ['10.242.0.0/16', ...Array.from({ length: 1000 }, (_, i) => `10.${100 + (i >> 8)}.${i & 255}.0/24`)];
+    const error = await tun.reconfigure({ mtu: 1420, routes }).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(ConfigurationFailedError);
+    expect(((error as Error).cause as { code: string }).code).to.equal('EEXIST');
+    expect(tun.state).to.equal('ready');
+    expect(kernel()).to.deep.equal(before);
+    expect(ipRoutes(NAME)).to.have.length(2);
+  });
+
   it('routes reconfigure itself removes are no fault', async () => {
     const states: string[] = [];
     tun.on('state', (to) => states.push(to));
