@@ -18,6 +18,8 @@ export interface ActorHost {
   session(): InterfaceSession;
   hasBinding(): boolean;
   ensureBinding(): Promise<void>;
+  /** A reconfiguration is about to apply this diff (the adapter emits 'reconfiguring'). */
+  reconfiguring(diff: ReconfigureDiff): void;
   /** A reconfiguration was applied (the adapter emits 'reconfigured'). */
   reconfigured(diff: ReconfigureDiff): void;
 }
@@ -53,7 +55,7 @@ export const adapterMachine = tunLifecycleMachine.provide({
     // The signal aborts when the deadline leaves the state: the attempt then undoes its steps.
     reconfigure: fromPromise<void, AttemptInput>(async ({ system, signal }) => {
       const host = hostOf(system);
-      host.reconfigured(await reconfigureInterface(host.session(), signal));
+      host.reconfigured(await reconfigureInterface(host.session(), signal, (diff) => host.reconfiguring(diff)));
     }),
     linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
   },

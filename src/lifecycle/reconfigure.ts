@@ -170,12 +170,16 @@ export function planChange(
  * failing step's error after undoing every step applied, or with
  * RollbackFailedError when the undo did not take.
  */
-export async function reconfigureInterface(session: InterfaceSession, signal?: AbortSignal): Promise<ReconfigureDiff> {
+export async function reconfigureInterface(
+  session: InterfaceSession, signal?: AbortSignal, onPlanned?: (diff: ReconfigureDiff) => void,
+): Promise<ReconfigureDiff> {
   // What desire() replaced (in error) is ours too until this pass removes it.
   const previous = session.replaced ?? session.link;
   const target = session.proposed ?? session.link;
   const kernel = await readKernel(session);
   const { steps, diff } = planChange(previous, target, kernel, session.link);
+  // What is about to be applied, for whoever shows it (the adapter's 'reconfiguring', the inspector).
+  if (steps.length > 0) onPlanned?.(diff);
   let applied: readonly Step[] = [];
   try {
     if (signal?.aborted) throw new ReconfigureAbortedError();
