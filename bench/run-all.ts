@@ -7,7 +7,7 @@ import path from 'node:path';
 import { machineDescription } from './lib/machine.js';
 import { distBenchDir, repoRoot } from './lib/paths.js';
 
-const BENCHES = ['throughput', 'lifecycle', 'adapter', 'tunnel', 'cold-start'];
+const BENCHES = ['throughput', 'lifecycle', 'adapter', 'tunnel', 'cold-start', 'reconfigure'];
 
 if (typeof process.getuid === 'function' && process.getuid() !== 0) {
   console.log('bench: root is needed (the benches create TUN interfaces in private network namespaces); no tables.');

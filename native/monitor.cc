@@ -26,7 +26,7 @@ ListenerCore* ListenerCore::Open(AddonData* data, LinkListener* wrapper, int ns_
   // Made inside its namespace (native/netns.h), then read from the loop thread.
   int fd = OpenInNamespace(ns_fd, [](SysError* e) { return OpenRouteSocket(SOCK_NONBLOCK, e); }, err);
   if (fd < 0) return nullptr;
-  // Every link and address change in the namespace lands here (creating a
+  // Every link, address and route change in the namespace lands here (creating a
   // thousand interfaces at once is a burst of several thousand messages).
   int rcvbuf = 4 << 20;
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0) {
@@ -34,7 +34,7 @@ ListenerCore* ListenerCore::Open(AddonData* data, LinkListener* wrapper, int ns_
   }
   sockaddr_nl sa{};
   sa.nl_family = AF_NETLINK;
-  sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+  sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE;
   if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
     err->Set(errno, "bind(NETLINK_ROUTE)");
     close(fd);
@@ -71,6 +71,17 @@ bool ListenerCore::Send(const std::string& type, int ifindex, uint32_t seq, std:
       ifi.ifi_family = AF_UNSPEC;
       ifi.ifi_index = ifindex;
       return NlMessage(RTM_GETLINK, 0, &ifi, sizeof ifi);
+    }
+    if (type == "routes") {
+      call = "RTM_GETROUTE";
+      // Both families in one dump; the main table and ifindex filtered by the kernel (strict checking).
+      rtmsg rt{};
+      rt.rtm_family = AF_UNSPEC;
+      rt.rtm_table = RT_TABLE_MAIN;
+      NlMessage m(RTM_GETROUTE, NLM_F_DUMP, &rt, sizeof rt);
+      m.PutU32(RTA_TABLE, RT_TABLE_MAIN);
+      m.PutU32(RTA_OIF, static_cast<uint32_t>(ifindex));
+      return m;
     }
     call = "RTM_GETADDR";
     ifaddrmsg ifa{};
@@ -216,6 +227,23 @@ void ListenerCore::Parse(const nlmsghdr* h, std::vector<ListenerRecord>* out) {
       out->push_back(std::move(r));
       return;
     }
+    case RTM_NEWROUTE:
+    case RTM_DELROUTE: {
+      // The output interface is an attribute: parsed before the interest check.
+      // A multipath route names none (RTA_MULTIPATH): not one of ours.
+      RouteData route;
+      if (!ParseRoute(h, &route) || route.oif == 0 || !Wanted(route.oif, seq)) return;
+      ListenerRecord r{ListenerRecord::kRoute, seq, h->nlmsg_type == RTM_DELROUTE, route.oif};
+      r.family = route.family;
+      memcpy(r.addr, route.dst, sizeof r.addr);
+      r.prefix_len = route.dst_len;
+      r.metric = route.metric;
+      r.table = route.table;
+      r.protocol = route.protocol;
+      r.route_type = route.type;
+      out->push_back(std::move(r));
+      return;
+    }
     default:
       return;
   }
@@ -264,7 +292,7 @@ bool LinkListener::CloseCore() {
   return true;
 }
 
-// request({ type: 'link' | 'addresses', ifindex, seq })
+// request({ type: 'link' | 'addresses' | 'routes', ifindex, seq })
 Napi::Value LinkListener::Request(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   SysError err;
@@ -325,7 +353,7 @@ Napi::Array LinkListener::ToJs(Napi::Env env, const std::vector<ListenerRecord>&
     const ListenerRecord& r = records[i];
     Napi::Object o = Napi::Object::New(env);
     o.Set("seq", r.seq);
-    static const char* const kTypes[] = {"link", "address", "done"};
+    static const char* const kTypes[] = {"link", "address", "route", "done"};
     o.Set("type", kTypes[r.kind]);
     if (r.kind != ListenerRecord::kDone) {
       o.Set("deleted", r.deleted);
@@ -341,6 +369,15 @@ Napi::Array LinkListener::ToJs(Napi::Env env, const std::vector<ListenerRecord>&
         o.Set("family", r.family);
         o.Set("address", Napi::Buffer<uint8_t>::Copy(env, r.addr, r.family == 4 ? 4 : 16));
         o.Set("prefixLength", r.prefix_len);
+        break;
+      case ListenerRecord::kRoute:
+        o.Set("family", r.family);
+        o.Set("destination", Napi::Buffer<uint8_t>::Copy(env, r.addr, r.family == 4 ? 4 : 16));
+        o.Set("prefixLength", r.prefix_len);
+        o.Set("metric", r.metric);
+        o.Set("table", r.table);
+        o.Set("protocol", r.protocol);
+        o.Set("routeType", r.route_type);
         break;
       case ListenerRecord::kDone:
         o.Set("errno", r.error);

@@ -1,11 +1,13 @@
 // The netlink listener behind the link monitors: a nonblocking NETLINK_ROUTE
-// socket in the link and address multicast groups, watched by uv_poll. On
-// readable it reads until EAGAIN (or a batch limit), parses each message into
-// a record (link: NEW/DEL, ifindex, name, flags, mtu; address: NEW/DEL,
-// ifindex, family, bytes, prefix length; the end of an answer: DONE or an
-// errno) and hands the burst to JS in one call, with a flag when the socket
-// overran (ENOBUFS; given with the burst that empties the socket). Requests
-// (RTM_GETLINK for one link, an RTM_GETADDR dump) go out on the same socket
+// socket in the link, address and route multicast groups, watched by uv_poll.
+// On readable it reads until EAGAIN (or a batch limit), parses each message
+// into a record (link: NEW/DEL, ifindex, name, flags, mtu; address: NEW/DEL,
+// ifindex, family, bytes, prefix length; route: NEW/DEL, output ifindex,
+// family, destination, prefix length, metric, table, protocol, type; the end
+// of an answer: DONE or an errno) and hands the burst to JS in one call, with
+// a flag when the socket overran (ENOBUFS; given with the burst that empties
+// the socket). Requests (RTM_GETLINK for one link, an RTM_GETADDR or
+// RTM_GETROUTE dump) go out on the same socket
 // with the sequence number JS gives, so their answers sit in the stream in
 // order with the notifications; answers carry that number, notifications 0.
 // A socket runs one dump at a time (a second is refused with EBUSY until the
@@ -39,7 +41,7 @@ namespace tunl {
 class LinkListener;
 
 struct ListenerRecord {
-  enum Kind { kLink, kAddress, kDone } kind;
+  enum Kind { kLink, kAddress, kRoute, kDone } kind;
   uint32_t seq = 0;  // of the request it answers; 0 for a notification
   bool deleted = false;
   int ifindex = 0;
@@ -47,10 +49,15 @@ struct ListenerRecord {
   std::string name;
   unsigned flags = 0;
   uint32_t mtu = 0;
-  // address
+  // address (addr: its bytes) and route (addr: the destination's)
   int family = 0;
   uint8_t addr[16] = {0};
   int prefix_len = 0;
+  // route
+  uint32_t metric = 0;
+  uint32_t table = 0;
+  int protocol = 0;
+  int route_type = 0;
   // done: 0, or the positive errno of an NLMSG_ERROR
   int error = 0;
   std::string extack;

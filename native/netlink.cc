@@ -169,6 +169,54 @@ bool NlSocket::Collect(NlMessage& msg, const char* what, SysError* err,
   }
 }
 
+bool NlSocket::Batch(std::vector<NlMessage>& msgs, const char* what, std::vector<int>* errnos,
+                     std::vector<std::string>* extacks, SysError* err) {
+  size_t count = msgs.size();
+  errnos->assign(count, -1);
+  extacks->assign(count, std::string());
+  if (count == 0) return true;
+  std::vector<iovec> iov(count);
+  uint32_t first = seq_ + 1;
+  for (size_t i = 0; i < count; i++) {
+    nlmsghdr* h = msgs[i].header();
+    h->nlmsg_flags |= NLM_F_ACK;
+    h->nlmsg_seq = ++seq_;
+    h->nlmsg_pid = 0;
+    iov[i] = iovec{h, h->nlmsg_len};
+  }
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  msghdr out{};
+  out.msg_name = &kernel;
+  out.msg_namelen = sizeof kernel;
+  out.msg_iov = iov.data();
+  out.msg_iovlen = count;
+  for (;;) {
+    if (sendmsg(fd_, &out, 0) >= 0) break;
+    if (errno == EINTR) continue;
+    err->Set(errno, what);
+    return false;
+  }
+  size_t answered = 0;
+  while (answered < count) {
+    ssize_t n = recv(fd_, buf_.data(), buf_.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err->Set(errno == EAGAIN ? ETIMEDOUT : errno, what);
+      return false;
+    }
+    size_t left = static_cast<size_t>(n);
+    for (const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buf_.data()); NLMSG_OK(h, left);
+         h = NLMSG_NEXT(h, left)) {
+      uint32_t i = h->nlmsg_seq - first;  // unsigned: a late answer to an earlier request lands out of range
+      if (i >= count || h->nlmsg_type != NLMSG_ERROR || (*errnos)[i] >= 0) continue;
+      (*errnos)[i] = ParseNlError(h, &(*extacks)[i]);
+      answered++;
+    }
+  }
+  return true;
+}
+
 NlPool::~NlPool() {
   Drain();
   if (ns_fd_ >= 0) close(ns_fd_);

@@ -48,6 +48,12 @@ class NlSocket {
   // Sends a request whose answer is one or more messages (a dump, or a
   // single GET); calls each() for every answer until NLMSG_DONE/ack.
   bool Collect(NlMessage& msg, const char* what, SysError* err, const std::function<void(const nlmsghdr*)>& each);
+  // Sends every message (NLM_F_ACK added to each) in one sendmsg, then reads
+  // their acknowledgements in one pass: (*errnos)[i] is message i's (0 or a
+  // positive errno), (*extacks)[i] the kernel's text. False (with err) only
+  // when the socket itself failed.
+  bool Batch(std::vector<NlMessage>& msgs, const char* what, std::vector<int>* errnos,
+             std::vector<std::string>* extacks, SysError* err);
   int fd() const { return fd_; }
 
  private:

@@ -20,7 +20,11 @@ namespace tunl {
 // only let go of.
 static void OpenPlan(NlSocket* nl, const OpenParams& params, const std::vector<LinkStep>& steps, OpenResult* result,
                      int* failed, SysError* err) {
-  if (RunSteps(nl, result->ifindex, steps, failed, err)) {
+  // One request at a time: an interface attached to keeps exactly the steps before the failing one.
+  StepFailure failure;
+  bool ok = RunSteps(nl, result->ifindex, steps, false, &failure, err);
+  *failed = failure.step;
+  if (ok) {
     for (const LinkStep& step : steps) {
       if (step.kind == LinkStep::kLink && step.link.mtu > 0) result->mtu = step.link.mtu;
     }
@@ -357,17 +361,25 @@ static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
 }
 
 // configureLink(ifindex, steps, stepCount, alias?): one worker runs the
-// requests in order and stops at the first failure (the error carries `step`,
-// its index). Steps packed as ParseSteps reads them.
+// requests in order, address and route requests batched (RunSteps), and stops
+// at the first failure: the error carries `step`, its index, and
+// `alsoApplied`, the later steps of its batch the kernel carried out too (the
+// caller undoes them). Steps packed as ParseSteps reads them.
 static Napi::Value ConfigureLinkJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   auto steps = std::make_shared<std::vector<LinkStep>>(ParseSteps(env, info[1], info[2], info[3]));
-  auto failed = std::make_shared<int>(-1);
+  auto failure = std::make_shared<StepFailure>();
   return Task::Start(
       env, "TunConfigureLink", PoolOf(info), ifindex,
-      [ifindex, steps, failed](NlSocket* nl, SysError* err) { RunSteps(nl, ifindex, *steps, failed.get(), err); },
-      nullptr, nullptr, [failed](Napi::Env, Napi::Value error) { SetStep(error, *failed); });
+      [ifindex, steps, failure](NlSocket* nl, SysError* err) { RunSteps(nl, ifindex, *steps, true, failure.get(), err); },
+      nullptr, nullptr, [failure](Napi::Env env, Napi::Value error) {
+        SetStep(error, failure->step);
+        if (!error.IsObject() || failure->also_applied.empty()) return;
+        Napi::Array also = Napi::Array::New(env, failure->also_applied.size());
+        for (size_t i = 0; i < failure->also_applied.size(); i++) also.Set(static_cast<uint32_t>(i), failure->also_applied[i]);
+        error.As<Napi::Object>().Set("alsoApplied", also);
+      });
 }
 
 // fdCount(): queue and monitor fds plus netlink sockets (idle or in use).

@@ -68,8 +68,7 @@ bool DeleteLinkGroup(NlSocket* s, uint32_t group, SysError* err) {
 
 static int Af(int family) { return family == 4 ? AF_INET : AF_INET6; }
 
-bool ChangeAddress(NlSocket* s, bool add, int ifindex, int family, const uint8_t* addr, int prefix_len,
-                   SysError* err) {
+NlMessage AddressMessage(bool add, int ifindex, int family, const uint8_t* addr, int prefix_len) {
   ifaddrmsg ifa{};
   ifa.ifa_family = static_cast<uint8_t>(Af(family));
   ifa.ifa_prefixlen = static_cast<uint8_t>(prefix_len);
@@ -79,6 +78,12 @@ bool ChangeAddress(NlSocket* s, bool add, int ifindex, int family, const uint8_t
   size_t alen = family == 4 ? 4 : 16;
   msg.Put(IFA_LOCAL, addr, alen);
   msg.Put(IFA_ADDRESS, addr, alen);
+  return msg;
+}
+
+bool ChangeAddress(NlSocket* s, bool add, int ifindex, int family, const uint8_t* addr, int prefix_len,
+                   SysError* err) {
+  NlMessage msg = AddressMessage(add, ifindex, family, addr, prefix_len);
   return s->Request(msg, add ? "RTM_NEWADDR" : "RTM_DELADDR", err);
 }
 
@@ -93,8 +98,7 @@ bool ListAddresses(NlSocket* s, int ifindex, std::vector<AddrData>* out, SysErro
   });
 }
 
-bool ChangeRoute(NlSocket* s, bool add, int ifindex, int family, const uint8_t* dst, int dst_len, uint32_t metric,
-                 SysError* err) {
+NlMessage RouteMessage(bool add, int ifindex, int family, const uint8_t* dst, int dst_len, uint32_t metric) {
   rtmsg rt{};
   rt.rtm_family = static_cast<uint8_t>(Af(family));
   rt.rtm_dst_len = static_cast<uint8_t>(dst_len);
@@ -114,6 +118,13 @@ bool ChangeRoute(NlSocket* s, bool add, int ifindex, int family, const uint8_t* 
   if (dst_len > 0) msg.Put(RTA_DST, dst, family == 4 ? 4 : 16);
   msg.PutU32(RTA_OIF, static_cast<uint32_t>(ifindex));
   if (metric > 0 || add) msg.PutU32(RTA_PRIORITY, metric);
+  return msg;
+}
+
+
+bool ChangeRoute(NlSocket* s, bool add, int ifindex, int family, const uint8_t* dst, int dst_len, uint32_t metric,
+                 SysError* err) {
+  NlMessage msg = RouteMessage(add, ifindex, family, dst, dst_len, metric);
   return s->Request(msg, add ? "RTM_NEWROUTE" : "RTM_DELROUTE", err);
 }
 
@@ -134,10 +145,59 @@ bool ListRoutes(NlSocket* s, int ifindex, std::vector<RouteData>* out, SysError*
   return true;
 }
 
-bool RunSteps(NlSocket* s, int ifindex, const std::vector<LinkStep>& steps, int* failed_step, SysError* err) {
-  *failed_step = -1;
-  for (size_t i = 0; i < steps.size(); i++) {
+static bool Batched(const LinkStep& step) { return step.kind == LinkStep::kAddress || step.kind == LinkStep::kRoute; }
+
+static const char* CallOf(const LinkStep& step) {
+  if (step.kind == LinkStep::kAddress) return step.add ? "RTM_NEWADDR" : "RTM_DELADDR";
+  return step.add ? "RTM_NEWROUTE" : "RTM_DELROUTE";
+}
+
+// Steps [from, to): address and route requests, sent together and acknowledged in one pass.
+static bool RunBatch(NlSocket* s, int ifindex, const std::vector<LinkStep>& steps, size_t from, size_t to,
+                     StepFailure* failure, SysError* err) {
+  std::vector<NlMessage> msgs;
+  msgs.reserve(to - from);
+  for (size_t i = from; i < to; i++) {
     const LinkStep& step = steps[i];
+    msgs.push_back(step.kind == LinkStep::kAddress
+                       ? AddressMessage(step.add, ifindex, step.family, step.bytes, step.prefix_len)
+                       : RouteMessage(step.add, ifindex, step.family, step.bytes, step.prefix_len, step.metric));
+  }
+  std::vector<int> errnos;
+  std::vector<std::string> extacks;
+  if (!s->Batch(msgs, CallOf(steps[from]), &errnos, &extacks, err)) {
+    // The socket failed: which of these took is unknown; the batch's first step is named.
+    failure->step = static_cast<int>(from);
+    return false;
+  }
+  for (size_t i = 0; i < errnos.size(); i++) {
+    if (errnos[i] == 0) {
+      if (failure->step >= 0) failure->also_applied.push_back(static_cast<int>(from + i));
+      continue;
+    }
+    if (failure->step >= 0) continue;
+    failure->step = static_cast<int>(from + i);
+    err->Set(errnos[i], CallOf(steps[from + i]));
+    err->extack = extacks[i];
+  }
+  return failure->step < 0;
+}
+
+bool RunSteps(NlSocket* s, int ifindex, const std::vector<LinkStep>& steps, bool batch, StepFailure* failure,
+              SysError* err) {
+  failure->step = -1;
+  failure->also_applied.clear();
+  // Acks for a batch must fit the socket's receive buffer (each is an skb of its own).
+  static const size_t kMaxBatch = 128;
+  for (size_t i = 0; i < steps.size();) {
+    const LinkStep& step = steps[i];
+    if (batch && Batched(step)) {
+      size_t end = i + 1;
+      while (end < steps.size() && end - i < kMaxBatch && Batched(steps[end])) end++;
+      if (!RunBatch(s, ifindex, steps, i, end, failure, err)) return false;
+      i = end;
+      continue;
+    }
     bool ok;
     switch (step.kind) {
       case LinkStep::kLink: {
@@ -157,9 +217,10 @@ bool RunSteps(NlSocket* s, int ifindex, const std::vector<LinkStep>& steps, int*
         err->Set(EINVAL, "configure");
     }
     if (!ok) {
-      *failed_step = static_cast<int>(i);
+      failure->step = static_cast<int>(i);
       return false;
     }
+    i++;
   }
   return true;
 }

@@ -29,7 +29,10 @@ bool DeleteLink(NlSocket* s, int ifindex, SysError* err);
 // One RTM_DELLINK with ifi_index 0 and IFLA_GROUP: every link of the group.
 bool DeleteLinkGroup(NlSocket* s, uint32_t group, SysError* err);
 
-// family 4/6; addr holds 4 or 16 bytes.
+// family 4/6; addr holds 4 or 16 bytes. The *Message builders make the
+// request the Change* calls send (a batch sends many in one go).
+NlMessage AddressMessage(bool add, int ifindex, int family, const uint8_t* addr, int prefix_len);
+NlMessage RouteMessage(bool add, int ifindex, int family, const uint8_t* dst, int dst_len, uint32_t metric);
 bool ChangeAddress(NlSocket* s, bool add, int ifindex, int family, const uint8_t* addr, int prefix_len, SysError* err);
 bool ListAddresses(NlSocket* s, int ifindex, std::vector<AddrData>* out, SysError* err);
 
@@ -50,7 +53,18 @@ struct LinkStep {
   int prefix_len = 0;
   uint32_t metric = 0;
 };
-// Stops at the first failure; *failed_step says which (-1 when all succeeded).
-bool RunSteps(NlSocket* s, int ifindex, const std::vector<LinkStep>& steps, int* failed_step, SysError* err);
+// Where a run of steps stopped: step is the first that failed (-1: none);
+// also_applied, the steps after it that the kernel carried out anyway (they
+// were in the same batch: the kernel acts on every message it was sent).
+struct StepFailure {
+  int step = -1;
+  std::vector<int> also_applied;
+};
+// Runs the steps in order and stops at the first failure. With batch, each
+// run of consecutive address/route steps goes out as one sendmsg (up to 128
+// requests) whose acknowledgements are read in one pass; link steps always
+// go alone.
+bool RunSteps(NlSocket* s, int ifindex, const std::vector<LinkStep>& steps, bool batch, StepFailure* failure,
+              SysError* err);
 
 }  // namespace tunl

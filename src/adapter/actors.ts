@@ -24,6 +24,8 @@ export interface ActorHost {
   session(): InterfaceSession;
   hasBinding(): boolean;
   ensureBinding(): Promise<void>;
+  /** A reconfiguration is about to apply this diff (the adapter emits 'reconfiguring'). */
+  reconfiguring(diff: ReconfigureDiff): void;
   /** A reconfiguration was applied (the adapter emits 'reconfigured'). */
   reconfigured(diff: ReconfigureDiff): void;
 }
@@ -66,7 +68,7 @@ export const adapterMachine = tunLifecycleMachine.provide({
     reconfigure: fromPromise<void, AttemptInput>(async ({ system, signal }) => {
       const host = hostOf(system);
       const { reconfigureInterface } = await reconfigureModule();
-      host.reconfigured(await reconfigureInterface(host.session(), signal));
+      host.reconfigured(await reconfigureInterface(host.session(), signal, (diff) => host.reconfiguring(diff)));
     }),
     linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
   },

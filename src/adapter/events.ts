@@ -16,10 +16,12 @@ export interface AlertInfo {
   state: string | undefined;
 }
 
-/** 'state', 'packet' and 'drain' (what the packet iterator and the Duplex read), 'alert' and 'reconfigured'. */
+/** 'state', 'packet' and 'drain' (what the packet iterator and the Duplex read), 'alert', 'reconfiguring' and 'reconfigured'. */
 export interface TunAdapterEvents extends PacketSourceEvents {
   /** Every alertThreshold-th consecutive failure. */
   alert: [info: AlertInfo];
+  /** A reconfiguration is about to apply this diff (it may still fail and be rolled back). */
+  reconfiguring: [diff: ReconfigureDiff];
   /** A reconfiguration was applied: what it added and removed, the MTU from → to. */
   reconfigured: [diff: ReconfigureDiff];
 }

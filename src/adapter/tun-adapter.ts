@@ -82,6 +82,7 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
       },
       hasBinding: () => this.#binding !== undefined,
       ensureBinding: async () => { this.#binding ??= await bindingIn(this.#options); },
+      reconfiguring: (diff) => this.emit('reconfiguring', diff),
       reconfigured: (diff) => {
         this.#reconfigurations.applied(diff);
         this.emit('reconfigured', diff);

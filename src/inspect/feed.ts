@@ -63,6 +63,15 @@ export interface AlertMessage {
   detail: unknown;
 }
 
+/** A reconfiguration's diff: about to be applied ('applying'), or applied. */
+export interface ReconfigureMessage {
+  kind: 'reconfigure';
+  seq: number;
+  at: number;
+  phase: 'applying' | 'applied';
+  diff: unknown;
+}
+
 export interface StatsMessage {
   kind: 'stats';
   seq: number;
@@ -70,7 +79,7 @@ export interface StatsMessage {
   stats: unknown;
 }
 
-export type FeedMessage = SnapshotMessage | EventMessage | AlertMessage | StatsMessage;
+export type FeedMessage = SnapshotMessage | EventMessage | AlertMessage | ReconfigureMessage | StatsMessage;
 
 export interface WelcomeMessage {
   kind: 'welcome';
@@ -81,7 +90,7 @@ export interface WelcomeMessage {
   startedAt: number;
   snapshot: SnapshotMessage;
   stats: StatsMessage | undefined;
-  log: Array<EventMessage | AlertMessage>;
+  log: Array<EventMessage | AlertMessage | ReconfigureMessage>;
 }
 
 export interface FeedOptions {
@@ -102,7 +111,7 @@ export class InspectorFeed extends EventEmitter {
   readonly startedAt = Date.now();
   readonly #adapter: InspectableAdapter | undefined;
   readonly #options: FeedOptions;
-  readonly #log: Array<EventMessage | AlertMessage> = [];
+  readonly #log: Array<EventMessage | AlertMessage | ReconfigureMessage> = [];
   readonly #subscriptions: Subscription[] = [];
   #seq = 0;
   #snapshot: SnapshotMessage;
@@ -138,6 +147,17 @@ export class InspectorFeed extends EventEmitter {
         this.#push(this.#remember({ kind: 'alert', seq: 0, at: Date.now(), detail: toJsonSafe(event) }));
       }));
     }
+    // A TunAdapter says which diff a reconfiguration applies (the actor's events do not carry it).
+    type Emitter = { on?: (e: string, l: (diff: unknown) => void) => unknown; off?: (e: string, l: (diff: unknown) => void) => unknown };
+    const emitter = this.#adapter as Emitter | undefined;
+    if (emitter && typeof emitter.on === 'function' && typeof emitter.off === 'function') {
+      for (const phase of ['applying', 'applied'] as const) {
+        const name = phase === 'applying' ? 'reconfiguring' : 'reconfigured';
+        const listener = (diff: unknown) => this.#push(this.#remember({ kind: 'reconfigure', seq: 0, at: Date.now(), phase, diff: toJsonSafe(diff) }));
+        emitter.on(name, listener);
+        this.#subscriptions.push({ unsubscribe: () => { emitter.off!(name, listener); } });
+      }
+    }
     if (this.#adapter?.stats) {
       void this.#pollStats();
       this.#statsTimer = setInterval(() => void this.#pollStats(), options.statsIntervalMs ?? 1000);
@@ -164,7 +184,7 @@ export class InspectorFeed extends EventEmitter {
     return this.#snapshot;
   }
 
-  get log(): ReadonlyArray<EventMessage | AlertMessage> {
+  get log(): ReadonlyArray<EventMessage | AlertMessage | ReconfigureMessage> {
     return this.#log;
   }
 
@@ -181,7 +201,7 @@ export class InspectorFeed extends EventEmitter {
     return message;
   }
 
-  #remember<T extends EventMessage | AlertMessage>(message: T): T {
+  #remember<T extends EventMessage | AlertMessage | ReconfigureMessage>(message: T): T {
     this.#log.push(message);
     const limit = this.#options.historyLimit ?? 500;
     if (this.#log.length > limit) this.#log.splice(0, this.#log.length - limit);

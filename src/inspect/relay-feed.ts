@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { AlertMessage, EventMessage, FeedMessage, InspectorFeed, WelcomeMessage } from './feed.js';
+import type { AlertMessage, EventMessage, FeedMessage, InspectorFeed, ReconfigureMessage, WelcomeMessage } from './feed.js';
 
 /** What serveInspector serves: an InspectorFeed or a relay of one. Events: 'message' (FeedMessage). */
 export interface FeedSource extends EventEmitter {
@@ -48,7 +48,7 @@ export class RelayFeed extends EventEmitter implements FeedSource {
       if (!w) return;
       if (message.kind === 'snapshot') w.snapshot = message;
       else if (message.kind === 'stats') w.stats = message;
-      else w.log.push(message as EventMessage | AlertMessage);
+      else w.log.push(message as EventMessage | AlertMessage | ReconfigureMessage);
       this.emit('message', message);
     });
   }

@@ -1,6 +1,6 @@
 // The link-monitor actor invoked in `ready`: turns changes made from outside
-// (interface deleted or set down, one of our addresses removed, the MTU
-// changed from the desired one, a queue fd failing) into one FAULT event for
+// (interface deleted or set down, one of our addresses or routes removed, the
+// MTU changed from the desired one, a queue fd failing) into one FAULT event for
 // the statechart. "Ours" is the desired configuration read at event time
 // (reconfigure() replaces it): what someone else added, or what a
 // reconfiguration removed, is never a fault.
@@ -16,6 +16,7 @@ import type { LinkEvent } from '../binding/contract/types.js';
 import type { TunLifecycleEvent } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
+import { effectiveMetric } from '../binding/contract/route-metric.js';
 
 /**
  * `getSession` maps the invoking actor system to its adapter's session; it is
@@ -73,6 +74,8 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       else if (event.type === 'admin' && !event.up) unlessDeleted('down');
       else if (event.type === 'address-removed' && session.link.addresses.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
         unlessDeleted(`address-removed ${event.address.cidr}`);
+      } else if (event.type === 'route-removed' && session.link.routes.some((r) => r.destination.cidr === event.route.destination && effectiveMetric(r.family, r.metric) === event.route.metric)) {
+        unlessDeleted(`route-removed ${event.route.destination} metric ${event.route.metric}`);
       } else if (event.type === 'mtu' && session.link.mtu !== undefined && event.mtu !== session.link.mtu) {
         unlessDeleted(`mtu ${event.mtu}, desired ${session.link.mtu}`);
       }
@@ -85,8 +88,8 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     // next turn of the event loop. Nothing is missed meanwhile: the monitor
     // subscribes first, then compares the kernel with the desired
     // configuration — the link (up, MTU: one getLink, not the link dump a
-    // suspect gets, which grows with the namespace) and our addresses (a
-    // dump filtered to this link by the kernel) — so a change made any time
+    // suspect gets, which grows with the namespace), our addresses and our
+    // routes (dumps filtered to this link by the kernel) — so a change made any time
     // after verification's read-back is either an event after subscribing or
     // a difference in that comparison. Queue errors are listened to at once.
     let monitor: { close(): void } | undefined;
@@ -107,16 +110,29 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
           if (done) return;
           if (!link.up) unlessDeleted('down');
           else if (session.link.mtu !== undefined && link.mtu !== session.link.mtu) unlessDeleted(`mtu ${link.mtu}, desired ${session.link.mtu}`);
-          else if (session.link.addresses.length > 0) return checkAddresses();
+          else if (session.link.addresses.length > 0 || session.link.routes.length > 0) return checkAddresses();
           return undefined;
         },
         (error) => { if (isGone(error)) fault('deleted', error); },
       );
     };
+    // Our addresses, then our routes (each one dump the kernel filters to this link).
     const checkAddresses = () => session.binding.listAddresses(ifindex).then(
       (addresses) => {
+        if (done) return undefined;
         const missing = session.link.addresses.find((a) => !addresses.some((b) => b.address === a.address && b.prefixLength === a.prefixLength));
         if (missing) unlessDeleted(`address-removed ${missing.cidr}`);
+        else if (session.link.routes.length > 0) return checkRoutes();
+        return undefined;
+      },
+      (error) => { if (isGone(error)) fault('deleted', error); },
+    );
+    const checkRoutes = () => session.binding.listRoutes(ifindex).then(
+      (routes) => {
+        if (done) return;
+        const present = new Set(routes.map((r) => `${r.destination}@${r.metric}`));
+        const missing = session.link.routes.find((r) => !present.has(`${r.destination.cidr}@${effectiveMetric(r.family, r.metric)}`));
+        if (missing) unlessDeleted(`route-removed ${missing.destination.cidr} metric ${effectiveMetric(missing.family, missing.metric)}`);
       },
       (error) => { if (isGone(error)) fault('deleted', error); },
     );

@@ -1,13 +1,15 @@
 // One reconfiguration attempt while ready: diff the configuration proposed
 // against what the kernel holds (read back, never remembered), apply the
-// difference in an order the kernel accepts, verify, and commit it as the
-// desired configuration. A failed step (or verification) undoes the steps
-// already applied, newest first, and checks the undo took; the statechart then
+// difference in an order the kernel accepts — as one LinkPlan, whose order is
+// that order, so the native binding sends a thousand routes in a few batched
+// requests from one worker — verify, and commit it as the desired
+// configuration. A failed step (or verification) undoes the steps already
+// applied, newest first (one plan again), and checks the undo took; the statechart then
 // retries (transient errno) or gives up with the kernel as it was. The queues
 // are never touched: packets keep flowing through the whole attempt.
 
 import { RollbackFailedError, StateMismatchError } from '../errors.js';
-import type { AddressInfo, RouteInfo, RouteSpec } from '../binding/contract/types.js';
+import type { LinkPlan, RouteSpec } from '../binding/contract/types.js';
 import { effectiveMetric } from '../binding/contract/route-metric.js';
 import type { AdapterLink } from '../options.js';
 import type { InterfaceSession } from './session.js';
@@ -21,19 +23,22 @@ export interface ReconfigureDiff {
   mtu?: { from: number; to: number };
 }
 
-/** One kernel change and its inverse. */
+/** One kernel change and its inverse, each a one-step LinkPlan. */
 interface Step {
   describe: string;
-  apply(): Promise<void>;
-  undo(): Promise<void>;
+  apply: LinkPlan;
+  undo: LinkPlan;
   /** After undo: the kernel holds what it held before this step. */
   undone(kernel: KernelConfiguration): boolean;
+  /** What an add step puts in the kernel: ours, to be removed by recovery should its undo fail. */
+  made?: { address?: string; route?: Required<RouteSpec> };
 }
 
+/** What the kernel holds, keyed: addresses by cidr, routes by destination@metric. */
 interface KernelConfiguration {
   mtu: number;
-  addresses: AddressInfo[];
-  routes: RouteInfo[];
+  addresses: Set<string>;
+  routes: Set<string>;
 }
 
 /** The step's failure was the reconfiguration's: the attempt was stopped (deadline) before it could finish. */
@@ -45,9 +50,8 @@ export class ReconfigureAbortedError extends Error {
 }
 
 const routeKey = (destination: string, metric: number) => `${destination}@${metric}`;
-const hasAddress = (kernel: KernelConfiguration, cidr: string) => kernel.addresses.some((a) => a.cidr === cidr);
-const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) =>
-  kernel.routes.some((r) => routeKey(r.destination, r.metric) === routeKey(route.destination, route.metric));
+const hasAddress = (kernel: KernelConfiguration, cidr: string) => kernel.addresses.has(cidr);
+const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) => kernel.routes.has(routeKey(route.destination, route.metric));
 
 async function readKernel(session: InterfaceSession): Promise<KernelConfiguration> {
   const { binding } = session;
@@ -56,7 +60,25 @@ async function readKernel(session: InterfaceSession): Promise<KernelConfiguratio
   const link = await binding.getLink(ifindex);
   const addresses = await binding.listAddresses(ifindex);
   const routes = await binding.listRoutes(ifindex);
-  return { mtu: link.mtu, addresses, routes };
+  return { mtu: link.mtu, addresses: new Set(addresses.map((a) => a.cidr)), routes: new Set(routes.map((r) => routeKey(r.destination, r.metric))) };
+}
+
+/**
+ * Steps laid end to end as one plan. planChange makes them in LinkPlan's own
+ * order (and an undo, newest first, is in that order again), so step i of the
+ * list is step i of the plan: a failure's `step` names it.
+ */
+function planOf(steps: readonly Step[], pick: (step: Step) => LinkPlan): LinkPlan {
+  const plan: LinkPlan = {};
+  for (const step of steps) {
+    const part = pick(step);
+    for (const key of ['removeRoutes', 'removeAddresses', 'addresses', 'routes'] as const) {
+      const list = part[key] as unknown[] | undefined;
+      if (list) ((plan[key] as unknown[] | undefined) ??= []).push(...list);
+    }
+    if (part.mtu !== undefined) plan.mtu = part.mtu;
+  }
+  return plan;
 }
 
 /** Routes in the form the kernel reads them back (IPv6 metric 0 is 1024). */
@@ -73,10 +95,8 @@ function routesOf(link: AdapterLink): Required<RouteSpec>[] {
  * what someone else added is never touched, nor taken over.
  */
 export function planChange(
-  session: InterfaceSession, previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration, desired: AdapterLink = previous,
+  previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration, desired: AdapterLink = previous,
 ): { steps: Step[]; diff: ReconfigureDiff } {
-  const { binding } = session;
-  const ifindex = session.ifindex!;
   const wantedAddresses = new Set(target.addresses.map((a) => a.cidr));
   const wantedRoutes = new Set(routesOf(target).map((r) => routeKey(r.destination, r.metric)));
   // What is ours already and in place is left as it is; anything new is asked
@@ -92,8 +112,8 @@ export function planChange(
     diff.routes.removed.push(route);
     steps.push({
       describe: `remove route ${route.destination} metric ${route.metric}`,
-      apply: () => binding.deleteRoute(ifindex, route),
-      undo: () => binding.addRoute(ifindex, route),
+      apply: { removeRoutes: [route] },
+      undo: { routes: [route] },
       undone: (now) => hasRoute(now, route),
     });
   }
@@ -102,8 +122,8 @@ export function planChange(
     diff.addresses.removed.push(address.cidr);
     steps.push({
       describe: `remove address ${address.cidr}`,
-      apply: () => binding.deleteAddress(ifindex, address.cidr),
-      undo: () => binding.addAddress(ifindex, address.cidr),
+      apply: { removeAddresses: [address.cidr] },
+      undo: { addresses: [address.cidr] },
       undone: (now) => hasAddress(now, address.cidr),
     });
   }
@@ -113,8 +133,8 @@ export function planChange(
     diff.mtu = { from, to };
     steps.push({
       describe: `set mtu ${from} → ${to}`,
-      apply: () => binding.setMtu(ifindex, to),
-      undo: () => binding.setMtu(ifindex, from),
+      apply: { mtu: to },
+      undo: { mtu: from },
       undone: (now) => now.mtu === from,
     });
   }
@@ -123,9 +143,10 @@ export function planChange(
     diff.addresses.added.push(address.cidr);
     steps.push({
       describe: `add address ${address.cidr}`,
-      apply: () => binding.addAddress(ifindex, address.cidr),
-      undo: () => binding.deleteAddress(ifindex, address.cidr),
+      apply: { addresses: [address.cidr] },
+      undo: { removeAddresses: [address.cidr] },
       undone: (now) => !hasAddress(now, address.cidr),
+      made: { address: address.cidr },
     });
   }
   for (const route of routesOf(target)) {
@@ -133,9 +154,10 @@ export function planChange(
     diff.routes.added.push(route);
     steps.push({
       describe: `add route ${route.destination} metric ${route.metric}`,
-      apply: () => binding.addRoute(ifindex, route),
-      undo: () => binding.deleteRoute(ifindex, route),
+      apply: { routes: [route] },
+      undo: { removeRoutes: [route] },
       undone: (now) => !hasRoute(now, route),
+      made: { route },
     });
   }
   return { steps, diff };
@@ -148,19 +170,30 @@ export function planChange(
  * failing step's error after undoing every step applied, or with
  * RollbackFailedError when the undo did not take.
  */
-export async function reconfigureInterface(session: InterfaceSession, signal?: AbortSignal): Promise<ReconfigureDiff> {
+export async function reconfigureInterface(
+  session: InterfaceSession, signal?: AbortSignal, onPlanned?: (diff: ReconfigureDiff) => void,
+): Promise<ReconfigureDiff> {
   // What desire() replaced (in error) is ours too until this pass removes it.
   const previous = session.replaced ?? session.link;
   const target = session.proposed ?? session.link;
   const kernel = await readKernel(session);
-  const { steps, diff } = planChange(session, previous, target, kernel, session.link);
-  const applied: Step[] = [];
+  const { steps, diff } = planChange(previous, target, kernel, session.link);
+  // What is about to be applied, for whoever shows it (the adapter's 'reconfiguring', the inspector).
+  if (steps.length > 0) onPlanned?.(diff);
+  let applied: readonly Step[] = [];
   try {
-    for (const step of steps) {
-      if (signal?.aborted) throw new ReconfigureAbortedError();
-      await step.apply();
-      applied.push(step);
+    if (signal?.aborted) throw new ReconfigureAbortedError();
+    if (steps.length > 0) {
+      try {
+        await session.binding.configure(session.ifindex!, planOf(steps, (step) => step.apply));
+      } catch (error) {
+        // The plan stopped at `step`: the ones before it took.
+        const at = (error as { step?: unknown } | null)?.step;
+        applied = steps.slice(0, typeof at === 'number' ? at : 0);
+        throw error;
+      }
     }
+    applied = steps;
     if (signal?.aborted) throw new ReconfigureAbortedError();
     if (target.validateState) {
       const differences = await configurationDifferences(session, target);
@@ -179,18 +212,18 @@ export async function reconfigureInterface(session: InterfaceSession, signal?: A
 /** Undo `applied` newest first, then read the kernel back: every step must be undone. */
 async function undo(session: InterfaceSession, applied: readonly Step[], cause: unknown): Promise<void> {
   const failed = (rollbackError: unknown): never => {
-    // Recovery converges to the previous desired configuration, not to this one.
+    // Recovery converges to the previous desired configuration, not to this
+    // one, and removes what this attempt added and may have left behind.
     session.dropProposed();
+    for (const step of applied) if (step.made) session.mayHaveLeft(step.made);
     throw new RollbackFailedError(rollbackError, { state: 'reconfiguring', interfaceName: session.name, cause });
   };
-  for (const step of [...applied].reverse()) {
-    try {
-      await step.undo();
-    } catch (error) {
-      failed(error);
-    }
-  }
   if (applied.length === 0) return;
+  try {
+    await session.binding.configure(session.ifindex!, planOf([...applied].reverse(), (step) => step.undo));
+  } catch (error) {
+    failed(error);
+  }
   let kernel: KernelConfiguration;
   try {
     kernel = await readKernel(session);

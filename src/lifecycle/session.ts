@@ -4,9 +4,10 @@
 // nothing made is ever out of reach of cleanup.
 
 import { EventEmitter } from 'node:events';
-import type { PacketQueue, TunBinding, TunDevice } from '../binding/contract/types.js';
+import type { PacketQueue, RouteSpec, TunBinding, TunDevice } from '../binding/contract/types.js';
 import type { Log } from '../log.js';
 import type { AdapterLink } from '../options.js';
+import { effectiveMetric } from '../binding/contract/route-metric.js';
 
 /**
  * Events: 'packets' (batch: Buffer[], queue: number), 'queue-error' (err: Error),
@@ -24,6 +25,7 @@ export class InterfaceSession extends EventEmitter {
   #link: AdapterLink;
   #proposed: AdapterLink | undefined;
   #replaced: AdapterLink | undefined;
+  readonly #strays = { addresses: new Set<string>(), routes: new Map<string, Required<RouteSpec>>() };
   /** Name asked for (may be a 'tun%d' pattern). */
   readonly requestedName: string;
   #tail: Promise<unknown> = Promise.resolve();
@@ -80,9 +82,37 @@ export class InterfaceSession extends EventEmitter {
 
   /** The desired configuration replaced outright (reconfigure() in error: recovery converges to it). */
   desire(link: AdapterLink): void {
+    // What only the old one listed is ours and no longer desired: recovery removes it.
+    for (const address of this.#link.addresses) this.mayHaveLeft({ address: address.cidr });
+    for (const route of this.#link.routes) {
+      this.mayHaveLeft({ route: { destination: route.destination.cidr, metric: effectiveMetric(route.family, route.metric) } });
+    }
     this.#replaced ??= this.#link;
     this.#link = link;
     this.#proposed = undefined;
+  }
+
+  /**
+   * Addresses and routes this adapter added that no desired configuration may
+   * list any more (a reconfiguration whose undo failed, a desired configuration
+   * replaced in error): recovery removes the
+   * ones still present and not desired, then forgets them. Nothing else is
+   * ever removed by recovery: what someone else made is never touched.
+   */
+  get strays(): { readonly addresses: ReadonlySet<string>; readonly routes: ReadonlyMap<string, Required<RouteSpec>> } {
+    return this.#strays;
+  }
+
+  /** These were added by us and may have been left in the kernel. */
+  mayHaveLeft(made: { address?: string; route?: Required<RouteSpec> }): void {
+    if (made.address) this.#strays.addresses.add(made.address);
+    if (made.route) this.#strays.routes.set(`${made.route.destination}@${made.route.metric}`, made.route);
+  }
+
+  /** Recovery removed the strays (or found them gone, or desired again). */
+  forgetStrays(): void {
+    this.#strays.addresses.clear();
+    this.#strays.routes.clear();
   }
 
   get device(): TunDevice | undefined {

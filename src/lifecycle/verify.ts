@@ -24,14 +24,15 @@ export function differencesIn({ link, addresses, routes }: KernelView, wanted: A
   const differences: string[] = [];
   if (!link.up) differences.push('link is down');
   if (wanted.mtu !== undefined && link.mtu !== wanted.mtu) differences.push(`mtu is ${link.mtu}, asked ${wanted.mtu}`);
+  // Keyed: a configuration may hold thousands of routes.
+  const addressSet = new Set(addresses.map((a) => a.cidr));
   for (const address of wanted.addresses) {
-    const found = addresses.some((a) => a.address === address.address && a.prefixLength === address.prefixLength);
-    if (!found) differences.push(`address ${address.cidr} missing`);
+    if (!addressSet.has(address.cidr)) differences.push(`address ${address.cidr} missing`);
   }
+  const routeSet = new Set(routes.map((r) => `${r.destination}@${r.metric}`));
   for (const route of wanted.routes) {
     const metric = effectiveMetric(route.family, route.metric);
-    const found = routes.some((r) => r.destination === route.destination.cidr && r.metric === metric);
-    if (!found) differences.push(`route ${route.destination.cidr} metric ${metric} missing`);
+    if (!routeSet.has(`${route.destination.cidr}@${metric}`)) differences.push(`route ${route.destination.cidr} metric ${metric} missing`);
   }
   return differences;
 }

@@ -6,7 +6,7 @@
 
 import { FaultInjector } from '../binding/simulated/faults.js';
 import { BINDING_OPS, OPERATIONS, type BindingOp } from '../binding/contract/operations.js';
-import { planOps } from '../binding/contract/link-plan.js';
+import { callsOfStep, planFromSteps, planOps, planSteps, type PlanStep } from '../binding/contract/link-plan.js';
 import type { LinkPlan, OpenOptions, TunBinding } from '../binding/contract/types.js';
 
 export type FaultyBinding = TunBinding & { readonly faults: FaultInjector; readonly inner: TunBinding };
@@ -60,6 +60,10 @@ export function withFaults(inner: TunBinding, faults: FaultInjector = new FaultI
       };
       continue;
     }
+    if (op === 'configure') {
+      wrapped[op] = (ifindex: number, plan: LinkPlan) => configureWithFaults(inner, faults, ifindex, plan);
+      continue;
+    }
     wrapped[op] = async (...args: unknown[]) => {
       const name = op === 'getLink' && typeof args[0] === 'string' ? args[0] : undefined;
       for (const [i, request] of requestsOf(op, args).entries()) await faults.enter(request, i === 0 ? name : undefined);
@@ -67,4 +71,30 @@ export function withFaults(inner: TunBinding, faults: FaultInjector = new FaultI
     };
   }
   return wrapped as unknown as FaultyBinding;
+}
+
+/**
+ * A plan's steps faulted in order, as the kernel would refuse one: the steps
+ * before a faulted one are carried out for real, and the error gets `step`
+ * (what configure() promises), so a caller's rollback has real work to undo.
+ */
+async function configureWithFaults(inner: TunBinding, faults: FaultInjector, ifindex: number, plan: LinkPlan): Promise<void> {
+  let steps: PlanStep[];
+  try {
+    steps = planSteps(plan);
+  } catch {
+    return inner.configure(ifindex, plan); // the inner binding refuses a bad plan
+  }
+  for (const [index, step] of steps.entries()) {
+    for (const call of callsOfStep(step)) {
+      try {
+        await faults.enter(call.op);
+      } catch (error) {
+        if (index > 0) await inner.configure(ifindex, planFromSteps(steps.slice(0, index)));
+        if (error !== null && typeof error === 'object') Object.assign(error, { step: index });
+        throw error;
+      }
+    }
+  }
+  return inner.configure(ifindex, plan);
 }

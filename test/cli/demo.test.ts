@@ -2,7 +2,8 @@
 // exits 0, and tells the whole story — on the simulated binding (forced
 // here, as without root) and, in the kernel namespace, for real in a
 // namespace of its own (unshare -n inside ours), with ping and UDP round
-// trips through the user-space echo responder.
+// trips through the user-space echo responder, a route pushed live while
+// ping runs, and one of our routes deleted from outside and healed.
 
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
@@ -23,13 +24,19 @@ function expectWholeStory(stdout: string): void {
   expect(stdout).to.match(/✔ ready in .* configuration verified/u);
   expect(stdout).to.match(/✔ UDP 10\.77\.0\.1 → 10\.78\.0\.7:7 "hello over IPv4 \(first\)" came back in/u);
   expect(stdout).to.match(/✔ UDP fd77::1 → \[fd78::7\]:7 "hello over IPv6 \(first\)" came back in/u);
+  expect(stdout).to.match(/✔ route 10\.79\.0\.0\/16 pushed in .*, read back from the kernel/u);
+  expect(stdout).to.match(/✔ ping 10\.78\.0\.7 during the push: 3\/3 replies/u);
+  expect(stdout).to.match(/✔ UDP 10\.77\.0\.1 → 10\.79\.0\.7:7 "hello over IPv4 \(through the pushed route\)" came back in/u);
+  expect(stdout).to.match(/interface fault: route-removed 10\.78\.0\.0\/16 metric 0/u);
+  expect(stdout).to.match(/✔ healed in .*: 10\.78\.0\.0\/16 back, in place/u);
+  expect(stdout).to.match(/✔ UDP .* \(after the route was healed\)" came back/u);
   expect(stdout).to.match(/ready → error\.recovering\.attempt/u);
   expect(stdout).to.match(/✔ recovered in .* re-created/u);
   expect(stdout).to.match(/✔ UDP .* \(after recovery\)" came back/u);
   expect(stdout).to.match(/stopping\.round → stopped/u);
   expect(stdout).to.contain('✔ links in the namespace now: lo');
   expect(stdout).to.contain('✔ 0 TUN fd(s) open');
-  expect(stdout).to.match(/lifecycle counters: 2 attempt\(s\), 0 retries, 1 failure\(s\), 1 fault\(s\), 1 recovery\(ies\), 1 cleanup\(s\)/u);
+  expect(stdout).to.match(/lifecycle counters: 4 attempt\(s\), 0 retries, 2 failure\(s\), 2 fault\(s\), 2 recovery\(ies\), 1 cleanup\(s\)/u);
   expect(stdout).to.not.contain('✘');
   expect(stdout).to.contain('demo finished: everything checked out.');
 }

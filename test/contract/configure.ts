@@ -57,6 +57,29 @@ export function configureContract(): void {
       expect(keys(world.observer.addresses(device.name))).to.deep.equal(['4 10.103.0.1/24']);
     });
 
+    it('removal lists: routes, then addresses, are removed before the link step and the additions', async () => {
+      const device = await open();
+      await binding.configure(device.ifindex, { addresses: ['10.104.0.1/24', 'fd01:104::1/64'], up: true, routes: [{ destination: '10.105.0.0/16' }, { destination: 'fd01:105::/64' }] });
+      await binding.configure(device.ifindex, {
+        removeRoutes: [{ destination: '10.105.0.0/16' }, { destination: 'fd01:105::/64' }], removeAddresses: ['10.104.0.1/24'], mtu: 1420,
+        addresses: ['10.104.0.2/24'], routes: [{ destination: '10.106.0.0/16', metric: 3 }],
+      });
+      expect(world.observer.link(device.name)!.mtu).to.equal(1420);
+      expect(keys(world.observer.addresses(device.name))).to.deep.equal(['4 10.104.0.2/24', '6 fd01:104::1/64']);
+      expect(keys(world.observer.routes(device.name))).to.deep.equal(['4 10.106.0.0/16 3']);
+    });
+
+    it('300 routes, one refused in the middle (EEXIST): rejected at its step; those before stay, none after', async () => {
+      const device = await open();
+      await binding.configure(device.ifindex, { up: true, routes: [{ destination: '10.107.0.150/32' }] });
+      const routes = Array.from({ length: 300 }, (_, i) => `10.107.${i >> 8}.${i & 255}/32`);
+      const err = await rejectionOf(binding.configure(device.ifindex, { routes: routes.map((destination) => ({ destination })) }));
+      expect(err.code).to.equal('EEXIST');
+      expect((err as TunSystemError & { step?: number }).step).to.equal(150);
+      const held = world.observer.routes(device.name).map((r) => r.destination);
+      expect(held.sort()).to.deep.equal([...routes.slice(0, 151)].sort());
+    });
+
     it('a route in a plan that leaves the link down is ENETDOWN at that step', async () => {
       const device = await open();
       const err = await rejectionOf(binding.configure(device.ifindex, { addresses: ['10.104.0.1/24'], routes: [{ destination: '10.105.0.0/16' }] }));

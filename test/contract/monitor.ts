@@ -43,6 +43,26 @@ export function monitorContract(): void {
       expect(await seen(events, (e) => e.type === 'deleted')).to.equal(true);
     });
 
+    it('reports routes out of the link added and removed, through the binding and from outside; not the prefix route of an address', async () => {
+      const device = await open();
+      await binding.setUp(device.ifindex, true);
+      await binding.addRoute(device.ifindex, { destination: '10.83.0.0/16', metric: 0 });
+      const events = watch(device.ifindex);
+      await binding.addAddress(device.ifindex, '10.84.0.1/24');
+      await binding.addRoute(device.ifindex, { destination: 'fd83::/64', metric: 0 });
+      expect(await seen(events, (e) => e.type === 'route-added' && e.route.destination === 'fd83::/64')).to.equal(true);
+      world.observer.addRoute(device.name, '10.85.0.0/16', 7);
+      expect(await seen(events, (e) => e.type === 'route-added' && e.route.destination === '10.85.0.0/16')).to.equal(true);
+      world.observer.removeRoute(device.name, '10.83.0.0/16', 0);
+      expect(await seen(events, (e) => e.type === 'route-removed' && e.route.destination === '10.83.0.0/16')).to.equal(true);
+      await binding.deleteRoute(device.ifindex, { destination: 'fd83::/64', metric: 0 });
+      expect(await seen(events, (e) => e.type === 'route-removed' && e.route.destination === 'fd83::/64')).to.equal(true);
+      const routes = events.flatMap((e) => (e.type === 'route-added' || e.type === 'route-removed' ? [`${e.type} ${e.route.destination}@${e.route.metric}`] : []));
+      expect(routes, 'the baseline route is no news; the prefix route 10.84.0.0/24 is the kernel\'s').to.deep.equal([
+        'route-added fd83::/64@1024', 'route-added 10.85.0.0/16@7', 'route-removed 10.83.0.0/16@0', 'route-removed fd83::/64@1024',
+      ]);
+    });
+
     it('reports the deletion when the last fd of a non-persistent interface closes', async () => {
       const device = await open();
       const events = watch(device.ifindex);

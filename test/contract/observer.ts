@@ -50,6 +50,9 @@ export interface WorldObserver {
   deleteLink(name: string): void;
   addAddress(name: string, cidr: string): void;
   removeAddress(name: string, cidr: string): void;
+  /** A route out of `name` in the main table (metric as given: IPv6's 0 is stored as 1024). */
+  addRoute(name: string, destination: string, metric: number): void;
+  removeRoute(name: string, destination: string, metric: number): void;
   /**
    * Make the kernel route one UDP datagram into the TUN `name` (which has
    * `localAddress` and is up): from localAddress to `to`, an address routed

@@ -39,6 +39,8 @@ export function simulatedHarness(): ContractHarness {
         deleteLink: (name) => world.deleteLink(name),
         addAddress: (name, cidr) => world.addAddress(name, cidr),
         removeAddress: (name, cidr) => world.removeAddress(name, cidr),
+        addRoute: (name, destination, metric) => world.addRoute(name, { destination, metric }),
+        removeRoute: (name, destination, metric) => world.removeRoute(name, { destination, metric }),
         async sendUdpInto(name, localAddress, to, port, payload) {
           const spec = { src: localAddress, dst: to, srcPort: 40000, dstPort: port, payload };
           const packet = localAddress.includes(':') ? buildIPv6Udp(spec) : buildIPv4Udp(spec);

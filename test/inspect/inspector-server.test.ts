@@ -153,6 +153,27 @@ describe('inspect: serveInspector (HTTP + server-sent events)', () => {
     }
   });
 
+  it('shows the diff a reconfiguration applies: applying, then applied', async () => {
+    const binding = new SimulatedBinding();
+    adapter = new TunAdapter('tlpage3', { binding, addresses: ['10.235.0.1/24'] });
+    await adapter.start();
+    server = await serveInspector(adapter, { statsIntervalMs: 50 });
+    const stream = await openStream(`${server.url}events`);
+    try {
+      await stream.waitFor((m) => m.kind === 'welcome');
+      await adapter.reconfigure({ routes: ['10.236.0.0/16'] });
+      const applying = await stream.waitFor((m) => m.kind === 'reconfigure' && (m as any).phase === 'applying');
+      expect((applying as any).diff.routes.added).to.deep.equal([{ destination: '10.236.0.0/16', metric: 0 }]);
+      const applied = await stream.waitFor((m) => m.kind === 'reconfigure' && (m as any).phase === 'applied');
+      expect(applied.seq).to.be.above(applying.seq);
+      const late = JSON.parse((await fetchText(`${server.url}state.json`)).body) as WelcomeMessage;
+      expect(late.log.filter((m) => m.kind === 'reconfigure')).to.have.length(2);
+      await adapter.cleanup();
+    } finally {
+      stream.close();
+    }
+  });
+
   it('shows pending timers: the next retry while backing off, the cleanup deadline while stopping', async () => {
     const binding = new SimulatedBinding();
     binding.faults.fail('open', 'EBUSY', 1);

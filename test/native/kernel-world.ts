@@ -35,6 +35,8 @@ export function kernelHarness(load: () => Promise<TunBinding>): ContractHarness 
     deleteLink: (name) => void ip('link', 'del', 'dev', name),
     addAddress: (name, cidr) => void ip('addr', 'add', cidr, 'dev', name),
     removeAddress: (name, cidr) => void ip('addr', 'del', cidr, 'dev', name),
+    addRoute: (name, destination, metric) => void ip('route', 'add', destination, 'dev', name, 'metric', String(metric)),
+    removeRoute: (name, destination, metric) => void ip('route', 'del', destination, 'dev', name, 'metric', String(metric)),
     async sendUdpInto(_name, localAddress, to, port, payload) {
       const socket = await bindUdp(to.includes(':') ? 'udp6' : 'udp4', localAddress);
       try {

@@ -3,7 +3,7 @@
 
 import { expect } from 'chai';
 import { LinkChanges, type LinkChangesOutput } from '../../src/binding/contract/link-changes.js';
-import type { AddressRecord, LinkRecord, ListenerRecord, ListenerRequest } from '../../src/binding/contract/link-records.js';
+import type { AddressRecord, LinkRecord, ListenerRecord, ListenerRequest, RouteRecord } from '../../src/binding/contract/link-records.js';
 import { parseCidr } from '../../src/binding/contract/validate.js';
 import type { LinkEvent } from '../../src/binding/contract/types.js';
 
@@ -16,6 +16,16 @@ const link = (ifindex: number, flags: number, mtu: number, seq = 0, deleted = fa
 const address = (ifindex: number, cidr: string, seq = 0, deleted = false): AddressRecord => {
   const c = parseCidr(cidr, 'cidr');
   return { type: 'address', seq, deleted, ifindex, family: c.family, address: c.bytes, prefixLength: c.prefixLength };
+};
+const RT_TABLE_MAIN = 254;
+const RTPROT_KERNEL = 2;
+const RTPROT_STATIC = 4;
+const route = (ifindex: number, cidr: string, metric: number, seq = 0, deleted = false, more: Partial<RouteRecord> = {}): RouteRecord => {
+  const c = parseCidr(cidr, 'cidr');
+  return {
+    type: 'route', seq, deleted, ifindex, family: c.family, destination: c.bytes, prefixLength: c.prefixLength, metric,
+    table: RT_TABLE_MAIN, protocol: RTPROT_STATIC, routeType: 1, ...more,
+  };
 };
 const done = (seq: number, errno = 0): ListenerRecord => ({ type: 'done', seq, errno, extack: '' });
 
@@ -31,6 +41,8 @@ function short(e: LinkEvent): string {
     case 'mtu': return `mtu ${e.mtu}`;
     case 'address-added': return `added ${e.address.cidr}`;
     case 'address-removed': return `removed ${e.address.cidr}`;
+    case 'route-added': return `route+ ${e.route.destination}@${e.route.metric}`;
+    case 'route-removed': return `route- ${e.route.destination}@${e.route.metric}`;
     case 'deleted': return 'deleted';
   }
 }
@@ -41,15 +53,18 @@ function requestOf(requests: ListenerRequest[], type: ListenerRequest['type']): 
   return found!;
 }
 
-/** A watch of ifindex whose baselines (link: down, mtu 1500; the addresses given) have been answered. */
-function watched(changes: LinkChanges, ifindex: number, addresses: string[] = [], flags = 0) {
+/** A watch of ifindex whose baselines (link: down, mtu 1500; the addresses and routes given) have been answered. */
+function watched(changes: LinkChanges, ifindex: number, addresses: string[] = [], flags = 0, routes: Array<[string, number]> = []) {
   const { id, requests } = changes.watch(ifindex);
   const linkSeq = requestOf(requests, 'link').seq;
   const dumpSeq = requestOf(requests, 'addresses').seq;
+  const routeSeq = requestOf(requests, 'routes').seq;
   const baseline = changes.receive([
     link(ifindex, flags, 1500, linkSeq),
     ...addresses.map((a) => address(ifindex, a, dumpSeq)),
     done(dumpSeq),
+    ...routes.map(([cidr, metric]) => route(ifindex, cidr, metric, routeSeq)),
+    done(routeSeq),
   ]);
   expect(eventsOf(baseline, id), 'a baseline is no news').to.deep.equal([]);
   return id;
@@ -61,11 +76,42 @@ describe('link changes: what a record means to a watch', () => {
     changes = new LinkChanges();
   });
 
-  it('asks for its baselines: RTM_GETLINK of its link, then an address dump of it, with fresh sequence numbers', () => {
+  it('asks for its baselines: RTM_GETLINK of its link, then an address and a route dump of it, with fresh sequence numbers', () => {
     const { requests } = changes.watch(7);
-    expect(requests.map((r) => [r.type, r.ifindex])).to.deep.equal([['link', 7], ['addresses', 7]]);
+    expect(requests.map((r) => [r.type, r.ifindex])).to.deep.equal([['link', 7], ['addresses', 7], ['routes', 7]]);
     expect(requests[0]!.seq).to.be.above(0);
-    expect(requests[1]!.seq).to.not.equal(requests[0]!.seq);
+    expect(new Set(requests.map((r) => r.seq)).size).to.equal(3);
+  });
+
+  it('routes: the baseline dump is no news; a route added or removed after it is, once, with its metric', () => {
+    const id = watched(changes, 7, [], 0, [['10.1.0.0/16', 0]]);
+    expect(eventsOf(changes.receive([route(7, '10.1.0.0/16', 0)]), id), 'held already').to.deep.equal([]);
+    const added = changes.receive([route(7, 'fd01::/64', 1024), route(7, 'fd01::/64', 1024)]);
+    expect(eventsOf(added, id)).to.deep.equal(['route+ fd01::/64@1024']);
+    expect(added.deliveries[0]!.events[0]).to.deep.equal({
+      type: 'route-added', ifindex: 7, name: 'tun7', route: { family: 6, destination: 'fd01::/64', metric: 1024 },
+    });
+    expect(eventsOf(changes.receive([route(7, '10.1.0.0/16', 0, 0, true)]), id)).to.deep.equal(['route- 10.1.0.0/16@0']);
+    expect(eventsOf(changes.receive([route(7, '10.1.0.0/16', 5)]), id), 'another metric is another route').to.deep.equal(['route+ 10.1.0.0/16@5']);
+  });
+
+  it("routes: the kernel's own prefix routes, other tables and other types are not counted", () => {
+    const id = watched(changes, 7);
+    const out = changes.receive([
+      route(7, '10.0.0.0/24', 0, 0, false, { protocol: RTPROT_KERNEL }),
+      route(7, '10.9.0.0/16', 0, 0, false, { table: 100 }),
+      route(7, '10.8.0.0/16', 0, 0, false, { routeType: 2 /* local */ }),
+      route(8, '10.7.0.0/16', 0),
+    ]);
+    expect(eventsOf(out, id)).to.deep.equal([]);
+  });
+
+  it('routes: after an overrun the new route dump is a diff against what the watch held', () => {
+    const id = watched(changes, 7, [], 0, [['10.1.0.0/16', 0], ['10.2.0.0/16', 0]]);
+    const { requests } = changes.receive([], true);
+    const routeSeq = requestOf(requests, 'routes').seq;
+    const out = changes.receive([route(7, '10.2.0.0/16', 0, routeSeq), route(7, '10.3.0.0/16', 7, routeSeq), done(routeSeq)]);
+    expect(eventsOf(out, id)).to.deep.equal(['route+ 10.3.0.0/16@7', 'route- 10.1.0.0/16@0']);
   });
 
   it('diffs each link notification against the baseline: admin, carrier, MTU, in that order, with the name', () => {
@@ -133,7 +179,7 @@ describe('link changes: what a record means to a watch', () => {
     const overrun = changes.receive([], true);
     expect(overrun.deliveries).to.have.length(1);
     expect(overrun.deliveries[0]!.error).to.include({ code: 'ENOBUFS', syscall: 'recv(NETLINK_ROUTE)' });
-    expect(overrun.requests.map((r) => [r.type, r.ifindex])).to.deep.equal([['link', 7], ['addresses', 7]]);
+    expect(overrun.requests.map((r) => [r.type, r.ifindex])).to.deep.equal([['link', 7], ['addresses', 7], ['routes', 7]]);
     const linkSeq = requestOf(overrun.requests, 'link').seq;
     const dumpSeq = requestOf(overrun.requests, 'addresses').seq;
     // What the lost notifications said: up, MTU 1400, 10.0.0.1 gone, 10.0.0.3 added.

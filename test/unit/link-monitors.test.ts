@@ -75,7 +75,7 @@ describe('link monitors: one listener for every monitor of an environment', () =
     expect(monitors.listening).to.equal(false);
     monitors.monitor(7, () => {});
     expect(opened, 'made again for the next monitor').to.have.length(2);
-    expect(current().requests.map((r) => r.type), 'the new listener serves dumps again').to.deep.equal(['link', 'addresses']);
+    expect(current().requests.map((r) => r.type), 'the new listener serves dumps again').to.deep.equal(['link', 'addresses', 'routes']);
   });
 
   it('delivers each monitor its own events; a callback closing another monitor stops that one at once', () => {
@@ -142,7 +142,7 @@ describe('link monitors: one listener for every monitor of an environment', () =
     current().onRecords([], true);
     expect(errors.map((e) => (e as TunSystemError).code)).to.deep.equal(['ENOBUFS']);
     expect(monitor.closed).to.equal(false);
-    expect(current().requests.map((r) => [r.type, r.ifindex])).to.deep.equal([['link', 7], ['addresses', 7]]);
+    expect(current().requests.map((r) => [r.type, r.ifindex])).to.deep.equal([['link', 7], ['addresses', 7], ['routes', 7]]);
   });
 });
 

@@ -73,7 +73,7 @@ describe('reconfigure() under injected faults (simulated)', () => {
   it('the undo failing too → error (RollbackFailedError), recovery converges to the previous desired configuration', async () => {
     binding.faults.fail('addRoute', 'EPERM', 1);
     // Undoing the address add is deleting it: fail that once.
-    binding.faults.fail('deleteAddress', 'EPERM', 2);
+    binding.faults.fail('deleteAddress', 'EPERM', 1);
     const error = await tun.reconfigure({ ...CHANGE, addresses: ['10.0.0.1/24', '10.0.0.2/24'] }).then(() => undefined, (e: unknown) => e);
     expect(error).to.be.instanceOf(RollbackFailedError);
     await until(() => tun.state === 'ready', 2000);
@@ -82,6 +82,23 @@ describe('reconfigure() under injected faults (simulated)', () => {
     expect(kernel.mtu).to.equal(1400);
     expect(kernel.addresses).to.include('10.0.0.1/24');
     expect(kernel.routes).to.include('10.1.0.0/16@0');
+    expect(kernel, 'the address the failed change added (its undo failed) is removed by recovery').to.deep.equal(BEFORE);
+  });
+
+  it('recovery removes what a failed undo left of ours, and never what someone else made', async () => {
+    await binding.addRoute(tun.ifindex!, { destination: '10.7.0.0/16', metric: 0 }); // someone else's
+    await binding.addAddress(tun.ifindex!, '10.0.7.1/24'); // someone else's
+    // Applied: the MTU, address 10.0.0.5, route 10.3; then 10.7 is refused (EEXIST: someone else's),
+    // and undoing route 10.3 (a delete) fails: the undo stops there.
+    binding.faults.fail('deleteRoute', 'EPERM', 1);
+    const error = await tun.reconfigure({ mtu: 1450, addresses: ['10.0.0.1/24', '10.0.0.5/24'], routes: ['10.1.0.0/16', '10.3.0.0/16', '10.7.0.0/16'] })
+      .then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(RollbackFailedError);
+    await until(() => tun.state === 'ready', 2000);
+    expect(kernelOf(binding, 'tun0')).to.deep.equal({
+      mtu: 1400, addresses: ['10.0.0.1/24', '10.0.7.1/24'], routes: ['10.1.0.0/16@0', '10.7.0.0/16@0'],
+    });
+    expect((await tun.stats()).drift).to.deep.equal({ addresses: ['10.0.7.1/24'], routes: [{ destination: '10.7.0.0/16', metric: 0 }] });
   });
 
   it('in error, reconfigure() makes the configuration desired and resolves once recovery converged to it', async () => {
@@ -104,6 +121,19 @@ describe('reconfigure() under injected faults (simulated)', () => {
     await binding.deleteAddress(tun.ifindex!, '10.0.0.3/24');
     await until(() => tun.actor.getSnapshot().context.counters.recoveries === 1 && tun.state === 'ready', 2000);
     expect(kernelOf(binding, 'tun0').addresses).to.deep.equal(['10.0.0.3/24', '10.0.0.9/24']);
+  });
+
+  it('a route reconfigure() removed is no fault; one of ours removed from outside is (recovered); someone else\'s is drift', async () => {
+    await tun.reconfigure({ routes: ['10.1.0.0/16', { destination: 'fd01::/64', metric: 5 }, '10.3.0.0/16'] });
+    await tun.removeRoute('10.3.0.0/16');
+    expect((await tun.stats()).faults).to.equal(0);
+    await binding.addRoute(tun.ifindex!, { destination: '10.9.0.0/16', metric: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await tun.stats()).faults, 'someone else\'s route is no fault').to.equal(0);
+    expect((await tun.stats()).drift?.routes).to.deep.equal([{ destination: '10.9.0.0/16', metric: 2 }]);
+    await binding.deleteRoute(tun.ifindex!, { destination: 'fd01::/64', metric: 5 });
+    await until(() => tun.actor.getSnapshot().context.counters.recoveries === 1 && tun.state === 'ready', 2000);
+    expect(kernelOf(binding, 'tun0').routes).to.deep.equal(['10.1.0.0/16@0', '10.9.0.0/16@2', 'fd01::/64@5']);
   });
 
   it('the MTU changed from outside is a fault: recovery puts the desired MTU back', async () => {

@@ -9,9 +9,13 @@
 //    baseline is the answer to its own RTM_GETLINK, which sits in the stream
 //    behind every notification that predates the watch: notifications read
 //    before that answer are ignored for this watch.
-//  - Its address baseline is an RTM_GETADDR dump asked for right after; the
-//    addresses it lists are taken in silently. (A socket runs one dump at a
-//    time: the listener reads the previous one off before it sends the next.)
+//  - Its address and route baselines are an RTM_GETADDR and an RTM_GETROUTE
+//    dump asked for right after; what they list is taken in silently. (A
+//    socket runs one dump at a time: the listener reads the previous one off
+//    before it sends the next.)
+//  - Routes count as listRoutes counts them: main table, unicast, not made
+//    by the kernel for an address (protocol kernel); identity is destination
+//    and metric.
 //  - IPv6 repeats RTM_NEWADDR when an address's flags change (DAD, link up):
 //    an address the watch already holds is no news.
 //  - A link change is a diff against what the watch last knew: admin up/down
@@ -20,15 +24,19 @@
 //  - After an overrun (ENOBUFS: notifications were lost) every watch hears
 //    the error, and its link and addresses are asked for again; the answers
 //    are diffed like notifications, so a missed change still shows: a link
-//    answered with ENODEV is 'deleted', an address missing from the new dump
-//    is 'address-removed', one new in it 'address-added'.
+//    answered with ENODEV is 'deleted', an address (route) missing from the
+//    new dump is 'address-removed' ('route-removed'), one new in it
+//    'address-added' ('route-added').
 
 import { TunSystemError } from './system-error.js';
 import { formatAddress } from './validate.js';
-import type { AddressRecord, DoneRecord, LinkRecord, ListenerRecord, ListenerRequest } from './link-records.js';
-import type { AddressInfo, LinkEvent } from './types.js';
+import type { AddressRecord, DoneRecord, LinkRecord, ListenerRecord, ListenerRequest, RouteRecord } from './link-records.js';
+import type { AddressInfo, LinkEvent, RouteInfo } from './types.js';
 
 const IFF_UP = 0x1;
+const RT_TABLE_MAIN = 254;
+const RTN_UNICAST = 1;
+const RTPROT_KERNEL = 2;
 const IFF_LOWER_UP = 0x10000;
 const ENODEV = 19;
 const ENOBUFS = 105;
@@ -55,18 +63,32 @@ interface Watch {
   gone: boolean;
   flags: number;
   mtu: number;
-  /** By cidr. */
-  addresses: Map<string, AddressInfo>;
-  /** Its first address dump is complete: a later one is a diff. */
-  baselined: boolean;
+  /** What it holds of each kind, by key (an address's cidr, a route's destination@metric). */
+  held: { addresses: Map<string, AddressInfo>; routes: Map<string, RouteInfo> };
+  /** Its first dump of that kind is complete: a later one is a diff. */
+  baselined: { addresses: boolean; routes: boolean };
 }
 
-/** Per watch a dump serves: what the dump (and notifications read meanwhile) say its link holds, by cidr. */
-type AddressDump = Map<number, Map<string, AddressInfo>>;
+/** What a dump lists: a link's addresses or its routes. */
+type DumpKind = 'addresses' | 'routes';
+type Item = AddressInfo | RouteInfo;
 
-function addressOf(record: AddressRecord): AddressInfo {
-  const address = formatAddress(record.address);
-  return { family: record.family, address, prefixLength: record.prefixLength, cidr: `${address}/${record.prefixLength}` };
+/** A dump being answered: per watch it serves, what the dump (and notifications read meanwhile) say its link holds, by key. */
+interface Dump {
+  kind: DumpKind;
+  holds: Map<number, Map<string, Item>>;
+}
+
+/** An address or route record as what it is about, its key, and its kind (undefined: a route that does not count). */
+function itemOf(record: AddressRecord | RouteRecord): { kind: DumpKind; key: string; item: Item } | undefined {
+  if (record.type === 'address') {
+    const address = formatAddress(record.address);
+    const cidr = `${address}/${record.prefixLength}`;
+    return { kind: 'addresses', key: cidr, item: { family: record.family, address, prefixLength: record.prefixLength, cidr } };
+  }
+  if (record.table !== RT_TABLE_MAIN || record.routeType !== RTN_UNICAST || record.protocol === RTPROT_KERNEL) return undefined;
+  const destination = `${formatAddress(record.destination)}/${record.prefixLength}`;
+  return { kind: 'routes', key: `${destination}@${record.metric}`, item: { family: record.family, destination, metric: record.metric } };
 }
 
 export class LinkChanges {
@@ -74,8 +96,8 @@ export class LinkChanges {
   readonly #byIfindex = new Map<number, Watch[]>();
   /** RTM_GETLINK sequence numbers awaiting their answer → the watches it serves. */
   readonly #linkRequests = new Map<number, number[]>();
-  /** RTM_GETADDR dumps still being answered, by sequence number. */
-  readonly #dumps = new Map<number, AddressDump>();
+  /** RTM_GETADDR and RTM_GETROUTE dumps still being answered, by sequence number. */
+  readonly #dumps = new Map<number, Dump>();
   #nextId = 1;
   #seq = 0;
   // Gathered while records are read, handed out once per burst.
@@ -94,15 +116,15 @@ export class LinkChanges {
   /** A new watch of ifindex, and the requests that give it its baselines. */
   watch(ifindex: number): { id: number; requests: ListenerRequest[] } {
     const watch: Watch = {
-      id: this.#nextId++, ifindex, name: '', live: false, gone: false, flags: 0, mtu: 0, addresses: new Map(),
-      baselined: false,
+      id: this.#nextId++, ifindex, name: '', live: false, gone: false, flags: 0, mtu: 0,
+      held: { addresses: new Map(), routes: new Map() }, baselined: { addresses: false, routes: false },
     };
     this.#watches.set(watch.id, watch);
     const list = this.#byIfindex.get(ifindex);
     if (list) list.push(watch);
     else this.#byIfindex.set(ifindex, [watch]);
     this.#askLink(ifindex, [watch.id]);
-    this.#askAddresses(ifindex, [watch.id]);
+    this.#askDumps(ifindex, [watch.id]);
     return { id: watch.id, requests: this.#takeRequests() };
   }
 
@@ -111,7 +133,7 @@ export class LinkChanges {
     const watch = this.#watches.get(id);
     if (!watch) return;
     this.#watches.delete(id);
-    for (const dump of this.#dumps.values()) dump.delete(id);
+    for (const dump of this.#dumps.values()) dump.holds.delete(id);
     const list = this.#byIfindex.get(watch.ifindex)!;
     list.splice(list.indexOf(watch), 1);
     if (list.length === 0) this.#byIfindex.delete(watch.ifindex);
@@ -122,7 +144,8 @@ export class LinkChanges {
     for (const record of records) {
       switch (record.type) {
         case 'link': this.#onLink(record); break;
-        case 'address': this.#onAddress(record); break;
+        case 'address':
+        case 'route': this.#onItem(record); break;
         case 'done': this.#onDone(record); break;
       }
     }
@@ -157,10 +180,12 @@ export class LinkChanges {
     this.#requests.push({ type: 'link', seq, ifindex });
   }
 
-  #askAddresses(ifindex: number, watches: number[]): void {
-    const seq = this.#nextSeq();
-    this.#dumps.set(seq, new Map(watches.map((id) => [id, new Map()])));
-    this.#requests.push({ type: 'addresses', seq, ifindex });
+  #askDumps(ifindex: number, watches: number[]): void {
+    for (const kind of ['addresses', 'routes'] as const) {
+      const seq = this.#nextSeq();
+      this.#dumps.set(seq, { kind, holds: new Map(watches.map((id) => [id, new Map()])) });
+      this.#requests.push({ type: kind, seq, ifindex });
+    }
   }
 
   #resync(): void {
@@ -172,7 +197,7 @@ export class LinkChanges {
       if (ids.length === 0) continue;
       for (const id of ids) this.#deliveryOf(this.#watches.get(id)!).error = lost;
       this.#askLink(ifindex, ids);
-      this.#askAddresses(ifindex, ids);
+      this.#askDumps(ifindex, ids);
     }
   }
 
@@ -227,41 +252,45 @@ export class LinkChanges {
     this.#emit(watch, { type: 'deleted', ...this.#subject(watch) });
   }
 
-  #onAddress(record: AddressRecord): void {
+  #onItem(record: AddressRecord | RouteRecord): void {
+    const parsed = itemOf(record);
+    if (!parsed) return;
+    const { kind, key, item } = parsed;
     if (record.seq !== 0) {
       const dump = this.#dumps.get(record.seq);
-      if (dump && !record.deleted) this.#dumped(dump, record);
+      if (dump?.kind === kind && !record.deleted) this.#dumped(dump, record.ifindex, key, item);
       return;
     }
-    const address = addressOf(record);
     for (const watch of this.#byIfindex.get(record.ifindex) ?? []) {
       if (!watch.live || watch.gone) continue;
       // A dump in flight agrees with whatever was read after it started.
-      const holds = [...this.#dumps.values()].flatMap((dump) => dump.get(watch.id) ?? []);
+      const holds = [...this.#dumps.values()].filter((dump) => dump.kind === kind).flatMap((dump) => dump.holds.get(watch.id) ?? []);
+      const held: Map<string, Item> = watch.held[kind];
       if (record.deleted) {
-        for (const held of holds) held.delete(address.cidr);
-        watch.addresses.delete(address.cidr);
-        this.#emit(watch, { type: 'address-removed', ...this.#subject(watch), address });
+        for (const h of holds) h.delete(key);
+        held.delete(key);
+        this.#emitItem(watch, kind, false, item);
       } else {
-        for (const held of holds) held.set(address.cidr, address);
-        if (watch.addresses.has(address.cidr)) continue;
-        watch.addresses.set(address.cidr, address);
-        this.#emit(watch, { type: 'address-added', ...this.#subject(watch), address });
+        for (const h of holds) h.set(key, item);
+        // IPv6 repeats RTM_NEWADDR on flag changes, and a route can be announced again: no news.
+        if (held.has(key)) continue;
+        held.set(key, item);
+        this.#emitItem(watch, kind, true, item);
       }
     }
   }
 
-  /** A part of a dump: an address the link holds now. */
-  #dumped(dump: AddressDump, record: AddressRecord): void {
-    const address = addressOf(record);
-    for (const [id, holds] of dump) {
+  /** A part of a dump: an address or route the link holds now. */
+  #dumped(dump: Dump, ifindex: number, key: string, item: Item): void {
+    for (const [id, holds] of dump.holds) {
       const watch = this.#watches.get(id)!;
-      if (watch.ifindex !== record.ifindex || watch.gone) continue;
-      holds.set(address.cidr, address);
-      if (watch.addresses.has(address.cidr)) continue;
-      watch.addresses.set(address.cidr, address);
+      if (watch.ifindex !== ifindex || watch.gone) continue;
+      holds.set(key, item);
+      const held: Map<string, Item> = watch.held[dump.kind];
+      if (held.has(key)) continue;
+      held.set(key, item);
       // The first dump of a watch is its baseline; a later one found what an overrun hid.
-      if (watch.baselined) this.#emit(watch, { type: 'address-added', ...this.#subject(watch), address });
+      if (watch.baselined[dump.kind]) this.#emitItem(watch, dump.kind, true, item);
     }
   }
 
@@ -281,18 +310,19 @@ export class LinkChanges {
     }
   }
 
-  #dumpDone(dump: AddressDump, record: DoneRecord): void {
+  #dumpDone(dump: Dump, record: DoneRecord): void {
     // An error (the link gone: ENODEV) is the link answer's to report.
-    for (const [id, holds] of dump) {
+    for (const [id, holds] of dump.holds) {
       const watch = this.#watches.get(id)!;
-      if (record.errno === 0 && !watch.gone && watch.baselined) {
-        for (const [cidr, address] of watch.addresses) {
-          if (holds.has(cidr)) continue;
-          watch.addresses.delete(cidr);
-          this.#emit(watch, { type: 'address-removed', ...this.#subject(watch), address });
+      const held: Map<string, Item> = watch.held[dump.kind];
+      if (record.errno === 0 && !watch.gone && watch.baselined[dump.kind]) {
+        for (const [key, item] of held) {
+          if (holds.has(key)) continue;
+          held.delete(key);
+          this.#emitItem(watch, dump.kind, false, item);
         }
       }
-      watch.baselined = true;
+      watch.baselined[dump.kind] = true;
     }
   }
 
@@ -309,6 +339,15 @@ export class LinkChanges {
       this.#out.set(watch.id, delivery);
     }
     return delivery;
+  }
+
+  #emitItem(watch: Watch, kind: DumpKind, added: boolean, item: Item): void {
+    const subject = this.#subject(watch);
+    if (kind === 'addresses') {
+      this.#emit(watch, { type: added ? 'address-added' : 'address-removed', ...subject, address: item as AddressInfo });
+    } else {
+      this.#emit(watch, { type: added ? 'route-added' : 'route-removed', ...subject, route: item as RouteInfo });
+    }
   }
 
   #emit(watch: Watch, event: LinkEvent): void {

@@ -17,9 +17,9 @@ export const MAX_ALIAS_BYTES = 255;
 export type PlanStep =
   /** One RTM_NEWLINK carrying whichever of mtu/alias/group the plan gives. */
   | { kind: 'link'; mtu?: number; alias?: string; group?: number }
-  | { kind: 'address'; cidr: ParsedCidr }
+  | { kind: 'address'; add: boolean; cidr: ParsedCidr }
   | { kind: 'up'; up: boolean }
-  | { kind: 'route'; route: NormalizedRoute };
+  | { kind: 'route'; add: boolean; route: NormalizedRoute };
 
 export function validateAlias(alias: unknown, argument = 'alias'): string {
   if (typeof alias !== 'string') throw new InvalidArgumentTypeError(argument, 'a string', alias);
@@ -37,27 +37,29 @@ export function planSteps(plan: unknown, argument = 'plan'): PlanStep[] {
   }
   const p = plan as LinkPlan;
   const steps: PlanStep[] = [];
+  const routes = (list: unknown, key: string, add: boolean) => {
+    if (!Array.isArray(list)) throw new InvalidArgumentTypeError(`${argument}.${key}`, 'an array of routes', list);
+    list.forEach((route, i) => steps.push({ kind: 'route', add, route: normalizeRoute(route, `${argument}.${key}[${i}]`) }));
+  };
+  const addresses = (list: unknown, key: string, add: boolean) => {
+    if (!Array.isArray(list)) throw new InvalidArgumentTypeError(`${argument}.${key}`, 'an array of CIDR strings', list);
+    list.forEach((cidr, i) => steps.push({ kind: 'address', add, cidr: parseCidr(cidr, `${argument}.${key}[${i}]`) }));
+  };
+  if (p.removeRoutes !== undefined) routes(p.removeRoutes, 'removeRoutes', false);
+  if (p.removeAddresses !== undefined) addresses(p.removeAddresses, 'removeAddresses', false);
   const link: PlanStep & { kind: 'link' } = { kind: 'link' };
   if (p.mtu !== undefined) link.mtu = validateMtu(p.mtu, `${argument}.mtu`);
   if (p.alias !== undefined) link.alias = validateAlias(p.alias, `${argument}.alias`);
   if (p.group !== undefined) link.group = validateInteger(p.group, `${argument}.group`, 0, 0xffffffff);
   if (link.mtu !== undefined || link.alias !== undefined || link.group !== undefined) steps.push(link);
-  if (p.addresses !== undefined) {
-    if (!Array.isArray(p.addresses)) {
-      throw new InvalidArgumentTypeError(`${argument}.addresses`, 'an array of CIDR strings', p.addresses);
-    }
-    p.addresses.forEach((cidr, i) => steps.push({ kind: 'address', cidr: parseCidr(cidr, `${argument}.addresses[${i}]`) }));
-  }
+  if (p.addresses !== undefined) addresses(p.addresses, 'addresses', true);
   if (p.up !== undefined) steps.push({ kind: 'up', up: validateBoolean(p.up, `${argument}.up`) });
-  if (p.routes !== undefined) {
-    if (!Array.isArray(p.routes)) throw new InvalidArgumentTypeError(`${argument}.routes`, 'an array of routes', p.routes);
-    p.routes.forEach((route, i) => steps.push({ kind: 'route', route: normalizeRoute(route, `${argument}.routes[${i}]`) }));
-  }
+  if (p.routes !== undefined) routes(p.routes, 'routes', true);
   return steps;
 }
 
 /** The single operations a plan's steps stand for; each takes the ifindex and one argument. */
-export type SingleOp = 'setAlias' | 'setGroup' | 'setMtu' | 'addAddress' | 'setUp' | 'addRoute';
+export type SingleOp = 'setAlias' | 'setGroup' | 'setMtu' | 'addAddress' | 'deleteAddress' | 'setUp' | 'addRoute' | 'deleteRoute';
 
 /** One single binding call: `binding[op](ifindex, arg)`. */
 export type SingleCall = { [Op in SingleOp]: { op: Op; arg: Parameters<TunBinding[Op]>[1] } }[SingleOp];
@@ -76,13 +78,51 @@ export function callsOfStep(step: PlanStep): SingleCall[] {
       if (step.mtu !== undefined) calls.push({ op: 'setMtu', arg: step.mtu });
       return calls;
     }
-    case 'address': return [{ op: 'addAddress', arg: step.cidr.cidr }];
+    case 'address': return [{ op: step.add ? 'addAddress' : 'deleteAddress', arg: step.cidr.cidr }];
     case 'up': return [{ op: 'setUp', arg: step.up }];
-    case 'route': return [{ op: 'addRoute', arg: { destination: step.route.destination.cidr, metric: step.route.metric } }];
+    case 'route': {
+      const arg = { destination: step.route.destination.cidr, metric: step.route.metric };
+      return [step.add ? { op: 'addRoute', arg } : { op: 'deleteRoute', arg }];
+    }
   }
 }
 
 /** The single operations a plan stands for, in order (for fault injection around any binding). */
 export function planOps(plan: LinkPlan): BindingOp[] {
   return planSteps(plan).flatMap((step) => callsOfStep(step).map((call) => call.op));
+}
+
+/** Steps (in LinkPlan's order, as planSteps makes them) as a plan again: a plan's prefix, an undo. */
+export function planFromSteps(steps: readonly PlanStep[]): LinkPlan {
+  const plan: LinkPlan = {};
+  const push = <K extends 'removeRoutes' | 'removeAddresses' | 'addresses' | 'routes'>(key: K, item: NonNullable<LinkPlan[K]>[number]) => {
+    ((plan[key] as unknown[] | undefined) ??= []).push(item);
+  };
+  for (const step of steps) {
+    switch (step.kind) {
+      case 'link':
+        if (step.mtu !== undefined) plan.mtu = step.mtu;
+        if (step.alias !== undefined) plan.alias = step.alias;
+        if (step.group !== undefined) plan.group = step.group;
+        break;
+      case 'up': plan.up = step.up; break;
+      case 'address': push(step.add ? 'addresses' : 'removeAddresses', step.cidr.cidr); break;
+      case 'route': {
+        const route = { destination: step.route.destination.cidr, metric: step.route.metric };
+        push(step.add ? 'routes' : 'removeRoutes', route);
+        break;
+      }
+    }
+  }
+  return plan;
+}
+
+/**
+ * The plan that undoes the given address and route steps of a plan (the
+ * native binding's batch carried them out past a failure): each added one
+ * removed, each removed one added back, newest first — which is LinkPlan's
+ * own order again.
+ */
+export function inversePlan(steps: readonly PlanStep[]): LinkPlan {
+  return planFromSteps([...steps].reverse().flatMap((step) => (step.kind === 'address' || step.kind === 'route' ? [{ ...step, add: !step.add }] : [])));
 }

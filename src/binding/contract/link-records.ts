@@ -1,4 +1,4 @@
-// What a netlink listener hands over: the kernel's link and address messages
+// What a netlink listener hands over: the kernel's link, address and route messages
 // as records, nothing judged yet. The native addon's listener (native/monitor.cc)
 // parses them off its socket; the simulated kernel queues the same records
 // for its listeners. What the records mean for a monitor is decided in one
@@ -33,6 +33,30 @@ export interface AddressRecord {
   prefixLength: number;
 }
 
+/**
+ * RTM_NEWROUTE / RTM_DELROUTE of a route whose output interface (RTA_OIF) is
+ * `ifindex`, as the kernel sent it: which of them count (main table, unicast,
+ * not the kernel's own prefix routes) is the meaning's to decide.
+ */
+export interface RouteRecord {
+  type: 'route';
+  seq: number;
+  deleted: boolean;
+  ifindex: number;
+  family: Family;
+  /** network-order bytes: 4 or 16 */
+  destination: Uint8Array;
+  prefixLength: number;
+  /** RTA_PRIORITY as the kernel stores it (IPv6's 0 reads back 1024) */
+  metric: number;
+  /** RTA_TABLE (254: main) */
+  table: number;
+  /** rtm_protocol (2: kernel) */
+  protocol: number;
+  /** rtm_type (1: unicast) */
+  routeType: number;
+}
+
 /** The end of an answer: NLMSG_DONE (errno 0) or NLMSG_ERROR (errno > 0). */
 export interface DoneRecord {
   type: 'done';
@@ -41,16 +65,17 @@ export interface DoneRecord {
   extack: string;
 }
 
-export type ListenerRecord = LinkRecord | AddressRecord | DoneRecord;
+export type ListenerRecord = LinkRecord | AddressRecord | RouteRecord | DoneRecord;
 
 /**
  * A request sent on the listener's own socket, so its answer is queued in
  * the stream behind every notification that came before it:
  *  - 'link': RTM_GETLINK for ifindex (one RTM_NEWLINK back, or an error)
  *  - 'addresses': RTM_GETADDR dump of ifindex's addresses, then DONE
+ *  - 'routes': RTM_GETROUTE dump of the main table's routes out of ifindex, then DONE
  */
 export interface ListenerRequest {
-  type: 'link' | 'addresses';
+  type: 'link' | 'addresses' | 'routes';
   seq: number;
   ifindex: number;
 }
@@ -67,7 +92,7 @@ export interface ListenerBurst {
 /** The socket failed for good: the listener has closed itself. */
 export type OnListenerFailed = (error: Error) => void;
 
-/** A listener in the link and address multicast groups. */
+/** A listener in the link, address and route multicast groups. */
 export interface LinkListener {
   /**
    * Sends the request; throws (a TunSystemError) when the kernel refuses the

@@ -112,11 +112,19 @@ export interface RouteSpec {
 }
 
 /**
- * A configuration applied by TunBinding.configure, always in this order: one
- * RTM_NEWLINK for mtu/alias/group, each address, the link up (or down), each
- * route (after `up`, because the kernel refuses a route through a down link).
+ * A configuration applied by TunBinding.configure, always in this order: each
+ * route removed (before the addresses it may depend on), each address
+ * removed, one RTM_NEWLINK for mtu/alias/group (after IPv6 addresses left,
+ * before new ones need its ≥ 1280), each address added, the link up (or down),
+ * each route added (after `up`, because the kernel refuses a route through a
+ * down link). The native binding sends runs of address and route requests
+ * batched (many per sendmsg, acknowledged in one pass).
  */
 export interface LinkPlan {
+  /** Routes to delete (RTM_DELROUTE; metric 0 matches the lowest-metric route of that destination). */
+  removeRoutes?: RouteSpec[];
+  /** CIDRs to delete. */
+  removeAddresses?: string[];
   mtu?: number;
   alias?: string;
   group?: number;
@@ -201,7 +209,10 @@ export type LinkEvent =
   | { type: 'carrier'; ifindex: number; name: string; carrier: boolean }
   | { type: 'mtu'; ifindex: number; name: string; mtu: number }
   | { type: 'address-added'; ifindex: number; name: string; address: AddressInfo }
-  | { type: 'address-removed'; ifindex: number; name: string; address: AddressInfo };
+  | { type: 'address-removed'; ifindex: number; name: string; address: AddressInfo }
+  /** A main-table unicast route out of the link, not one the kernel made for an address (as listRoutes lists). */
+  | { type: 'route-added'; ifindex: number; name: string; route: RouteInfo }
+  | { type: 'route-removed'; ifindex: number; name: string; route: RouteInfo };
 
 export interface LinkMonitor {
   /** Idempotent. */
@@ -263,8 +274,10 @@ export interface TunBinding {
    * kernel call) with the same requests the single calls make, in the order
    * LinkPlan documents, stopping at the first failure. The rejection is that
    * request's error plus `step` (its index in the plan's order; see planOps in
-   * src/binding/contract/link-plan.ts). The native binding runs the whole plan in one
-   * threadpool round trip; the simulated one runs its single operations, each
+   * src/binding/contract/link-plan.ts); the steps before it stay applied, none
+   * after it does. The native binding runs the whole plan in one threadpool
+   * round trip (requests of a batch after the failing one, which the kernel
+   * carried out too, are undone before it rejects); the simulated one runs its single operations, each
    * through its fault injector (so a fault armed on `addAddress` fails a plan
    * that adds an address), and counts the call as `configure`.
    */

@@ -48,7 +48,7 @@ import {
   validateMtu,
   validateOpenOptions,
 } from '../contract/validate.js';
-import { validateAlias } from '../contract/link-plan.js';
+import { inversePlan, planSteps, validateAlias } from '../contract/link-plan.js';
 
 const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
 const IFF_UP = 0x1;
@@ -158,8 +158,30 @@ export class NativeBinding implements TunBinding {
   async configure(ifindex: number, plan: LinkPlan): Promise<void> {
     validateIfindex(ifindex);
     const steps = this.#packSteps(plan);
-    await this.#ops.configureLink(ifindex, steps.words, steps.count, steps.alias);
+    try {
+      await this.#ops.configureLink(ifindex, steps.words, steps.count, steps.alias);
+    } catch (error) {
+      await this.#undoPastFailure(ifindex, plan, error);
+      throw error;
+    }
     if (plan.mtu !== undefined) this.#devices.get(ifindex)?.mtuChanged(plan.mtu);
+  }
+
+  /**
+   * The kernel acts on every request of a batch, so requests after the failing
+   * one may have taken (the addon names them: `alsoApplied`). Undone here, so
+   * that a plan stops at its first failure as configure() promises; an undo
+   * that fails too is told on the error (`undoError`).
+   */
+  async #undoPastFailure(ifindex: number, plan: LinkPlan, error: unknown): Promise<void> {
+    const also = (error as { alsoApplied?: number[] } | null)?.alsoApplied;
+    if (!also) return;
+    delete (error as { alsoApplied?: number[] }).alsoApplied;
+    const planned = planSteps(plan);
+    const undo = this.#packSteps(inversePlan(also.map((i) => planned[i]!)));
+    await this.#ops.configureLink(ifindex, undo.words, undo.count, undo.alias).catch((undoError: unknown) => {
+      Object.assign(error as object, { undoError });
+    });
   }
 
   async setMtu(ifindex: number, mtu: number): Promise<void> {

@@ -82,14 +82,14 @@ export function stepPacker(layout: StepLayout): StepPacker {
           words[w + HEAD] = KIND_LINK | ((HAS_UP | (step.up ? UP : 0)) << 8);
           break;
         case 'address':
-          words[w + HEAD] = KIND_ADDRESS | (ADD << 8);
+          words[w + HEAD] = KIND_ADDRESS | ((step.add ? ADD : 0) << 8);
           words[w + FAMILY] = step.cidr.family;
           words[w + PREFIX_LENGTH] = step.cidr.prefixLength;
           address = step.cidr.bytes;
           break;
         case 'route': {
           const d = step.route.destination;
-          words[w + HEAD] = KIND_ROUTE | (ADD << 8);
+          words[w + HEAD] = KIND_ROUTE | ((step.add ? ADD : 0) << 8);
           words[w + FAMILY] = d.family;
           words[w + PREFIX_LENGTH] = d.prefixLength;
           words[w + METRIC] = step.route.metric;

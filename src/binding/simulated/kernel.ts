@@ -29,7 +29,7 @@ import {
   type NormalizedOpenOptions, type NormalizedRoute, type ParsedCidr,
 } from '../contract/validate.js';
 import type { AddressInfo, Family, LinkInfo, LinkStats, RouteInfo } from '../contract/types.js';
-import type { AddressRecord, LinkListener, ListenerRecord, ListenerRequest, OnListenerRecords } from '../contract/link-records.js';
+import type { AddressRecord, LinkListener, ListenerRecord, ListenerRequest, OnListenerRecords, RouteRecord } from '../contract/link-records.js';
 import { SimNetlinkSocket } from './netlink.js';
 
 export const IFF_UP = 0x1;
@@ -43,6 +43,10 @@ export const IFF_LOWER_UP = 0x10000;
 /** The default ring of a TUN queue (the device's txqueuelen, 500). */
 export const DEFAULT_RING_LIMIT = 500;
 const DEFAULT_MTU = 1500;
+// rtnetlink's numbers for a route record (linux/rtnetlink.h)
+const RT_TABLE_MAIN = 254;
+const RTPROT_STATIC = 4;
+const RTN_UNICAST = 1;
 
 export type AddressScope = 'global' | 'link' | 'host';
 
@@ -250,7 +254,7 @@ export class SimKernel {
 
   // ── notifications ───────────────────────────────────────────────────────
 
-  /** A netlink socket in the link and address groups (see ./netlink.ts); onClose runs once it is closed. */
+  /** A netlink socket in the link, address and route groups (see ./netlink.ts); onClose runs once it is closed. */
   listen(onRecords: OnListenerRecords, onClose: () => void = () => {}): LinkListener {
     const socket: SimNetlinkSocket = new SimNetlinkSocket(onRecords, (request) => this.#answer(request), () => {
       this.#sockets.delete(socket);
@@ -280,6 +284,14 @@ export class SimKernel {
     };
   }
 
+  /** Routes someone added (the kernel's own prefix routes are never announced here: no meaning counts them). */
+  #routeRecord(route: SimRoute, seq: number, deleted = false): RouteRecord {
+    return {
+      type: 'route', seq, deleted, ifindex: route.ifindex, family: route.family, destination: Buffer.from(route.network.bytes),
+      prefixLength: route.network.prefixLength, metric: route.metric, table: RT_TABLE_MAIN, protocol: RTPROT_STATIC, routeType: RTN_UNICAST,
+    };
+  }
+
   /** RTM_NEWADDR, twice for IPv6: addrconf announces it again once DAD has finished with it. */
   #addressAdded(link: SimLink, a: SimAddress): void {
     this.#notify(this.#addressRecord(link, a, 0));
@@ -291,6 +303,9 @@ export class SimKernel {
     if (request.type === 'link') {
       const link = this.#links.get(request.ifindex);
       return [link ? this.#linkRecord(link, request.seq) : done(errnoOf('ENODEV'))];
+    }
+    if (request.type === 'routes') {
+      return [...this.#routes.filter((r) => r.ifindex === request.ifindex).map((r) => this.#routeRecord(r, request.seq)), done(0)];
     }
     const links = request.ifindex === 0 ? this.all() : [this.#links.get(request.ifindex)].filter((l) => l !== undefined);
     return [...links.flatMap((link) => link.addresses.map((a) => this.#addressRecord(link, a, request.seq))), done(0)];
@@ -316,8 +331,14 @@ export class SimKernel {
     this.#removeAddresses(link, (a) => a.family === 6);
   }
 
+  /** The link went down: its routes go. Like the kernel, IPv6 announces each (RTM_DELROUTE), IPv4 flushes silently. */
   #flushRoutes(link: SimLink): void {
-    for (let i = this.#routes.length - 1; i >= 0; i--) if (this.#routes[i]!.ifindex === link.ifindex) this.#routes.splice(i, 1);
+    for (let i = this.#routes.length - 1; i >= 0; i--) {
+      const route = this.#routes[i]!;
+      if (route.ifindex !== link.ifindex) continue;
+      this.#routes.splice(i, 1);
+      if (route.family === 6) this.#notify(this.#routeRecord(route, 0, true));
+    }
   }
 
   /** addrconf: a link that is up, has carrier and can carry IPv6 gets an fe80:: address. */
@@ -480,7 +501,9 @@ export class SimKernel {
     const clashes = (family: Family, cidr: string, m: number) => family === route.family && cidr === route.destination.cidr && m === metric;
     const kernelClash = this.all().some((l) => this.kernelRoutes(l).some((r) => clashes(r.family, r.destination, r.metric)));
     if (kernelClash || this.#routes.some((r) => clashes(r.family, r.network.cidr, r.metric))) throw sysError('EEXIST', syscall, link.name);
-    this.#routes.push({ family: route.family, network: route.destination, metric, ifindex: link.ifindex });
+    const added: SimRoute = { family: route.family, network: route.destination, metric, ifindex: link.ifindex };
+    this.#routes.push(added);
+    this.#notify(this.#routeRecord(added, 0));
   }
 
   deleteRoute(link: SimLink, route: NormalizedRoute): void {
@@ -490,7 +513,7 @@ export class SimKernel {
       && cidr === route.destination.cidr && (route.metric === 0 || metric === route.metric);
     const candidates: Array<{ metric: number; remove: () => void }> = [
       ...this.#routes.filter((r) => r.ifindex === link.ifindex && wanted(r.family, r.network.cidr, r.metric))
-        .map((r) => ({ metric: r.metric, remove: () => { this.#routes.splice(this.#routes.indexOf(r), 1); } })),
+        .map((r) => ({ metric: r.metric, remove: () => { this.#routes.splice(this.#routes.indexOf(r), 1); this.#notify(this.#routeRecord(r, 0, true)); } })),
       ...this.kernelRoutes(link).filter((r) => wanted(r.family, r.destination, r.metric))
         .map((r) => ({ metric: r.metric, remove: () => { link.deletedKernelRoutes.add(routeKey(r)); } })),
     ].sort((a, b) => a.metric - b.metric);

@@ -1,4 +1,4 @@
-// A simulated NETLINK_ROUTE socket in the link and address groups: the kernel
+// A simulated NETLINK_ROUTE socket in the link, address and route groups: the kernel
 // queues each notification to every open socket when the change happens, and
 // answers a request by queueing the answer behind what is already there, so
 // the stream has the real kernel's order. The queue is read in one burst a
@@ -38,7 +38,7 @@ export class SimNetlinkSocket implements LinkListener {
 
   /** Answered at once, behind what is queued (the twin has no dump in progress to read ahead of). */
   request(request: ListenerRequest): undefined {
-    this.#enqueue(this.#answer(request).filter((r) => r.type !== 'address' || this.#interest.has(r.ifindex)));
+    this.#enqueue(this.#answer(request).filter((r) => r.type === 'done' || r.type === 'link' || this.#interest.has(r.ifindex)));
     return undefined;
   }
 

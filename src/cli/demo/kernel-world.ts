@@ -20,7 +20,7 @@ export function kernelWorld(binding: TunBinding, netns: string): DemoWorld {
       const lo = await binding.getLink('lo');
       await binding.setUp(lo.ifindex, true);
     },
-    udpRoundTrip: (family, payload) => udpRoundTrip(family, payload),
+    udpRoundTrip: (family, payload, to) => udpRoundTrip(family, payload, to),
     ping: (family) => ping(family),
     deleteFromOutside(name) {
       try {
@@ -33,6 +33,10 @@ export function kernelWorld(binding: TunBinding, netns: string): DemoWorld {
         return `RTM_DELLINK ${name} (iproute2 is not installed)`;
       }
     },
+    deleteRouteFromOutside(name, route) {
+      execFileSync('ip', ['route', 'del', route, 'dev', name], { stdio: ['ignore', 'ignore', 'pipe'] });
+      return `ip route del ${route} dev ${name}`;
+    },
     async leftovers() {
       const links = (await binding.listLinks()).map((l) => l.name);
       return { links, tunFds: tunFdsOpen() };
@@ -40,12 +44,12 @@ export function kernelWorld(binding: TunBinding, netns: string): DemoWorld {
   };
 }
 
-async function udpRoundTrip(family: Family, payload: Buffer): Promise<number> {
+async function udpRoundTrip(family: Family, payload: Buffer, to: string = DEMO.peer[family]): Promise<number> {
   const socket = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
   try {
     await bindWhenUsable(socket, DEMO.local[family]);
     const reply = new Promise<[Buffer, dgram.RemoteInfo]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no UDP reply from ${DEMO.peer[family]} within 1 s`)), 1000);
+      const timer = setTimeout(() => reject(new Error(`no UDP reply from ${to} within 1 s`)), 1000);
       socket.on('message', (message, info) => {
         if (!message.equals(payload)) return;
         clearTimeout(timer);
@@ -53,9 +57,9 @@ async function udpRoundTrip(family: Family, payload: Buffer): Promise<number> {
       });
     });
     const t0 = performance.now();
-    socket.send(payload, DEMO.echoPort, DEMO.peer[family]);
+    socket.send(payload, DEMO.echoPort, to);
     const [, info] = await reply;
-    if (info.address !== DEMO.peer[family] || info.port !== DEMO.echoPort) throw new Error(`reply from ${info.address}:${info.port}`);
+    if (info.address !== to || info.port !== DEMO.echoPort) throw new Error(`reply from ${info.address}:${info.port}`);
     return performance.now() - t0;
   } finally {
     socket.close();

@@ -9,6 +9,8 @@ export const DEMO = {
   local: { 4: '10.77.0.1', 6: 'fd77::1' },
   peer: { 4: '10.78.0.7', 6: 'fd78::7' },
   echoPort: 7,
+  /** Pushed live while ping runs (step 4): a peer the demo reaches only after the push. */
+  pushed: { route: '10.79.0.0/16', peer: '10.79.0.7' },
 } as const;
 
 export type Family = 4 | 6;

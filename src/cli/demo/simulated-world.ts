@@ -8,6 +8,19 @@ import { DEMO } from './plan.js';
 import type { Family } from './plan.js';
 import { addressText, buildEchoRequest, buildUdp, checksumOk, viewIp } from './packets.js';
 import type { DemoWorld, PingResult } from './world.js';
+import { parseCidr } from '../../binding/contract/validate.js';
+
+/** `address` lies in the network `cidr`. */
+function coveredBy(address: string, cidr: string): boolean {
+  const network = parseCidr(cidr, 'cidr');
+  const host = parseCidr(`${address}/${network.family === 4 ? 32 : 128}`, 'address');
+  if (host.family !== network.family) return false;
+  for (let bit = 0; bit < network.prefixLength; bit++) {
+    const mask = 0x80 >> (bit % 8);
+    if ((host.bytes[bit >> 3]! & mask) !== (network.bytes[bit >> 3]! & mask)) return false;
+  }
+  return true;
+}
 
 export function simulatedWorld(reason: string): DemoWorld {
   const binding = new SimulatedBinding();
@@ -25,9 +38,9 @@ export function simulatedWorld(reason: string): DemoWorld {
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
-  const fromPeer = (family: Family) => (reply: Buffer) => {
+  const fromPeer = (family: Family, peer: string = DEMO.peer[family]) => (reply: Buffer) => {
     const ip = viewIp(reply);
-    return ip !== undefined && addressText(ip.src) === DEMO.peer[family] && addressText(ip.dst) === DEMO.local[family] && checksumOk(reply);
+    return ip !== undefined && addressText(ip.src) === peer && addressText(ip.dst) === DEMO.local[family] && checksumOk(reply);
   };
 
   return {
@@ -35,9 +48,13 @@ export function simulatedWorld(reason: string): DemoWorld {
     binding,
     where: `on the SIMULATED binding (${reason}): an in-memory kernel, no real interface; run as root for the real thing`,
     async prepare() { /* the simulated namespace starts ready */ },
-    async udpRoundTrip(family, payload) {
-      const packet = buildUdp(DEMO.local[family], 40000, DEMO.peer[family], DEMO.echoPort, payload);
-      return roundTrip(packet, (reply) => fromPeer(family)(reply) && reply.subarray(-payload.length).equals(payload));
+    async udpRoundTrip(family, payload, to = DEMO.peer[family]) {
+      // The simulated kernel routes nothing: a peer without a route is unreachable, as in the kernel.
+      if (!world.link(DEMO.name)?.routes.some((r) => r.family === family && coveredBy(to, r.destination))) {
+        throw new Error(`no route to ${to}`);
+      }
+      const packet = buildUdp(DEMO.local[family], 40000, to, DEMO.echoPort, payload);
+      return roundTrip(packet, (reply) => fromPeer(family, to)(reply) && reply.subarray(-payload.length).equals(payload));
     },
     async ping(family): Promise<PingResult> {
       const rtts: number[] = [];
@@ -50,6 +67,10 @@ export function simulatedWorld(reason: string): DemoWorld {
     deleteFromOutside(name) {
       world.deleteLink(name);
       return `world.deleteLink('${name}') (the simulated \`ip link del\`)`;
+    },
+    deleteRouteFromOutside(name, route) {
+      world.removeRoute(name, { destination: route });
+      return `world.removeRoute('${name}', '${route}') (the simulated \`ip route del\`)`;
     },
     async leftovers() {
       return { links: world.links().map((l) => l.name), tunFds: world.openFds().length };

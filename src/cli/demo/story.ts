@@ -1,7 +1,8 @@
 // The demo's story, the same on the kernel and on the simulated binding:
 // bring up a TUN under the statechart, answer pings and UDP from user space,
-// measure round trips, delete the interface from outside and watch the
-// lifecycle recover, clean up, show nothing is left, and sum it all up.
+// measure round trips, push a route live while ping runs, delete one of our
+// routes from outside and watch it healed, delete the interface from outside
+// and watch the lifecycle recover, clean up, show nothing is left, and sum it all up.
 
 import { performance } from 'node:perf_hooks';
 import { TunAdapter } from '../../adapter/index.js';
@@ -50,11 +51,11 @@ export async function tellStory(world: DemoWorld, out: Output, options: StoryOpt
   const responder = startEchoResponder(adapter);
 
   step(3, world.kind === 'kernel' ? 'send traffic from kernel sockets through the TUN' : 'send traffic into the (simulated) TUN');
-  const udp = async (family: Family, label: string) => {
+  const udp = async (family: Family, label: string, to: string = DEMO.peer[family]) => {
     const payload = Buffer.from(`hello over IPv${family} (${label})`);
     try {
-      const rtt = await world.udpRoundTrip(family, payload);
-      check(true, `UDP ${hostPort(DEMO.local[family])} → ${hostPort(DEMO.peer[family], DEMO.echoPort)} "${payload}" came back in ${ms(rtt)}`);
+      const rtt = await world.udpRoundTrip(family, payload, to);
+      check(true, `UDP ${hostPort(DEMO.local[family])} → ${hostPort(to, DEMO.echoPort)} "${payload}" came back in ${ms(rtt)}`);
     } catch (error) {
       check(false, `UDP over IPv${family}: ${(error as Error).message}`);
     }
@@ -74,15 +75,27 @@ export async function tellStory(world: DemoWorld, out: Output, options: StoryOpt
   }
   await pause();
 
-  step(4, `delete ${DEMO.name} from outside, as an admin would, and watch error → recovery → ready`);
-  const recovered = new Promise<boolean>((resolve) => {
-    const onState = (to: InterfaceState) => {
-      if (to === InterfaceState.Ready) { adapter.off('state', onState); resolve(true); }
-      if (to === InterfaceState.Stopped) { adapter.off('state', onState); resolve(false); }
-    };
-    adapter.on('state', onState);
-    setTimeout(() => { adapter.off('state', onState); resolve(false); }, 5000).unref();
-  });
+  step(4, `push a route live while ping runs: tun.addRoute('${DEMO.pushed.route}') (ready → reconfiguring → ready, queues open)`);
+  const pinging = world.ping(4);
+  const pushAt = performance.now();
+  const pushed = await adapter.addRoute(DEMO.pushed.route);
+  check(pushed.routes.added.some((r) => r.destination === DEMO.pushed.route), `route ${DEMO.pushed.route} pushed in ${ms(performance.now() - pushAt)}, read back from the kernel`);
+  const during = await pinging;
+  if (during.sent > 0) check(during.received === during.sent, `ping ${DEMO.peer[4]} during the push: ${during.received}/${during.sent} replies`);
+  await udp(4, 'through the pushed route', DEMO.pushed.peer);
+  await pause();
+
+  step(5, `delete our route ${DEMO.routes[0]} from outside, and watch the monitor call it a fault and recovery put it back`);
+  const healed = untilState(adapter, InterfaceState.Ready);
+  const routeFaultAt = performance.now();
+  out.say(`  $ ${world.deleteRouteFromOutside(DEMO.name, DEMO.routes[0])}`);
+  const routeBack = await healed;
+  check(routeBack, routeBack ? `healed in ${ms(performance.now() - routeFaultAt)}: ${DEMO.routes[0]} back, in place (same ifindex ${adapter.ifindex})` : 'not healed within 5 s');
+  if (routeBack) await udp(4, 'after the route was healed');
+  await pause();
+
+  step(6, `delete ${DEMO.name} from outside, as an admin would, and watch error → recovery → ready`);
+  const recovered = untilState(adapter, InterfaceState.Ready);
   const faultAt = performance.now();
   out.say(`  $ ${world.deleteFromOutside(DEMO.name)}`);
   const back = await recovered;
@@ -92,7 +105,7 @@ export async function tellStory(world: DemoWorld, out: Output, options: StoryOpt
 
   const kernelCounters = (await adapter.stats()).kernel;
   responder.stop();
-  step(5, 'clean up and show that nothing is left');
+  step(7, 'clean up and show that nothing is left');
   const t1 = performance.now();
   await adapter.cleanup();
   follow.stop();
@@ -102,7 +115,7 @@ export async function tellStory(world: DemoWorld, out: Output, options: StoryOpt
   check(left.tunFds === 0, `${left.tunFds} TUN fd(s) open`);
 
   const stats = await adapter.stats();
-  step(6, 'summary');
+  step(8, 'summary');
   printTimeline(follow.timeline, out);
   out.say(`  lifecycle counters: ${stats.attempts} attempt(s), ${stats.retries} retries, ${stats.failures} failure(s), ${stats.faults} fault(s), ` +
     `${stats.recoveries} recovery(ies), ${stats.cleanups} cleanup(s), ${stats.alerts} alert(s)`);
@@ -114,6 +127,18 @@ export async function tellStory(world: DemoWorld, out: Output, options: StoryOpt
     `left ${responder.counts.ignored} packet(s) of the kernel's own alone (router solicitations, MLD)`);
   out.say(ok ? '\ndemo finished: everything checked out.' : '\ndemo finished WITH FAILURES (see ✘ above).');
   return ok;
+}
+
+/** Resolves true once the adapter next reaches `state` after leaving it, false when it stops or 5 s pass. */
+function untilState(adapter: TunAdapter, state: InterfaceState): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const onState = (to: InterfaceState) => {
+      if (to === state) { adapter.off('state', onState); resolve(true); }
+      if (to === InterfaceState.Stopped) { adapter.off('state', onState); resolve(false); }
+    };
+    adapter.on('state', onState);
+    setTimeout(() => { adapter.off('state', onState); resolve(false); }, 5000).unref();
+  });
 }
 
 function printTimeline(timeline: Transition[], out: Output): void {

@@ -18,10 +18,12 @@ export interface DemoWorld {
   /** One sentence: where this runs. */
   where: string;
   prepare(): Promise<void>;
-  /** Send `payload` to the peer's echo port and wait for it to come back; the round trip in ms. */
-  udpRoundTrip(family: Family, payload: Buffer): Promise<number>;
+  /** Send `payload` to the peer's echo port (or `to`'s) and wait for it to come back; the round trip in ms. */
+  udpRoundTrip(family: Family, payload: Buffer, to?: string): Promise<number>;
   ping(family: Family): Promise<PingResult>;
   /** Delete the interface as an admin would; returns what was done. */
   deleteFromOutside(name: string): string;
+  /** Delete one route through the interface as an admin would; returns what was done. */
+  deleteRouteFromOutside(name: string, route: string): string;
   leftovers(): Promise<{ links: string[]; tunFds: number }>;
 }

@@ -13,7 +13,7 @@
 /** @typedef {import('../feed.js').WelcomeMessage} WelcomeMessage */
 /** @typedef {import('../feed.js').SnapshotMessage} SnapshotMessage */
 /** @typedef {import('../feed.js').StatsMessage} StatsMessage */
-/** @typedef {import('../feed.js').EventMessage | import('../feed.js').AlertMessage} LogMessage */
+/** @typedef {import('../feed.js').EventMessage | import('../feed.js').AlertMessage | import('../feed.js').ReconfigureMessage} LogMessage */
 /** @typedef {import('../feed.js').FeedMessage | WelcomeMessage} PageMessage */
 /** @typedef {import('../feed.js').PendingTimer} PendingTimer */
 /**
@@ -207,6 +207,7 @@ function addRow(r) {
 /** @param {LogMessage} m */
 function applyLogEntry(m) {
   if (m.kind === 'alert') addRow({ at: m.at, kind: 'alert', text: 'alert', detail: short(m.detail) });
+  else if (m.kind === 'reconfigure') addRow({ at: m.at, kind: 'reconfigure', text: 'reconfigure: ' + m.phase, detail: short(m.diff) });
   else addRow({ at: m.at, kind: 'event', text: eventName(m.type), source: m.source, detail: short(m.detail) });
 }
 
