@@ -113,9 +113,12 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
           else if (session.link.addresses.length > 0 || session.link.routes.length > 0) return checkAddresses();
           return undefined;
         },
-        (error) => { if (isGone(error)) fault('deleted', error); },
+        onCheckError,
       );
     };
+    // A check that cannot read (the link gone aside) falls back to the link
+    // dump a suspect gets, so a change made before subscribing is still seen.
+    const onCheckError = (error: unknown) => { if (isGone(error)) fault('deleted', error as Error); else checkLink(); };
     // Our addresses, then our routes (each one dump the kernel filters to this link).
     const checkAddresses = () => session.binding.listAddresses(ifindex).then(
       (addresses) => {
@@ -125,7 +128,7 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
         else if (session.link.routes.length > 0) return checkRoutes();
         return undefined;
       },
-      (error) => { if (isGone(error)) fault('deleted', error); },
+      onCheckError,
     );
     const checkRoutes = () => session.binding.listRoutes(ifindex).then(
       (routes) => {
@@ -134,7 +137,7 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
         const missing = session.link.routes.find((r) => !present.has(`${r.destination.cidr}@${effectiveMetric(r.family, r.metric)}`));
         if (missing) unlessDeleted(`route-removed ${missing.destination.cidr} metric ${effectiveMetric(missing.family, missing.metric)}`);
       },
-      (error) => { if (isGone(error)) fault('deleted', error); },
+      onCheckError,
     );
     const attaching = setImmediate(attach);
 
