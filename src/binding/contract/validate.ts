@@ -5,7 +5,8 @@
 // out of range (ERR_OUT_OF_RANGE), each message naming the argument.
 
 import { isIPv6 } from 'node:net';
-import type { Family, NetnsTarget, RouteSpec } from './types.js';
+import type { Family, NetnsTarget, OffloadOption, RouteSpec } from './types.js';
+import { validateOffload } from './offload.js';
 
 export class InvalidArgumentTypeError extends TypeError {
   readonly code = 'ERR_INVALID_ARG_TYPE';
@@ -352,6 +353,7 @@ export interface NormalizedOpenOptions {
   group: number | undefined;
   attachExisting: boolean;
   netns: NetnsTarget | undefined;
+  offload: OffloadOption;
 }
 
 /** Where bare namespace names live (ip netns add NAME). */
@@ -384,5 +386,6 @@ export function validateOpenOptions(options: unknown): NormalizedOpenOptions {
   const group = o.group === undefined ? undefined : validateInteger(o.group, 'options.group', 0, 0xfffffffe);
   const attachExisting = o.attachExisting === undefined ? false : validateBoolean(o.attachExisting, 'options.attachExisting');
   const netns = o.netns === undefined ? undefined : (validateNetns(o.netns, 'options.netns'), o.netns as NetnsTarget);
-  return { name, queues, multiQueue, persist, owner, group, attachExisting, netns };
+  const offload = o.offload === undefined ? false : validateOffload(o.offload);
+  return { name, queues, multiQueue, persist, owner, group, attachExisting, netns, offload };
 }

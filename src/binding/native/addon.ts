@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TunSystemError, type TunSystemErrorInit } from '../contract/system-error.js';
 import type { QueueStats } from '../contract/types.js';
+import type { QueueMode } from '../contract/offload.js';
 import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
 
 export interface RawLink {
@@ -56,6 +57,12 @@ export interface RawQueue {
   ): void;
   /** 1 written, 0 queued behind a backlog (wait for drain), negative errno refused. */
   write(packet: Uint8Array): number;
+  /** Segmented mode: coalesced per flow, one writev per frame. Same result as write(). */
+  writeBatch(packets: readonly Uint8Array[]): number;
+  /** 0 when the kernel takes a coalesced write; else its errno (or the fault hook's). */
+  probeCoalesce(): number;
+  /** The coalescing switches now in force. */
+  setCoalesce(tcp: boolean, udp: boolean): { tcp: boolean; udp: boolean };
   pause(): void;
   resume(): void;
   close(): void;
@@ -72,6 +79,10 @@ export interface RawDevice {
   mtu: number;
   /** false when an existing interface was attached to */
   created: boolean;
+  /** TUN_F_* bits TUNSETOFFLOAD accepted (0 without offload). */
+  offloadMask: number;
+  /** Why TUNSETOFFLOAD(CSUM|TSO4|TSO6) was refused (0 when it was not). */
+  offloadErrno: number;
   queues: RawQueue[];
 }
 
@@ -104,7 +115,8 @@ export interface AddonOps {
    * error gets `step`. `mtu` is the device's MTU once the steps ran.
    */
   openDevice(name: string, queues: number, multiQueue: boolean, persist: boolean, owner: number, group: number,
-    attachExisting: boolean, steps: Uint32Array | undefined, stepCount: number, alias: string | undefined): Promise<RawDevice>;
+    attachExisting: boolean, steps: Uint32Array | undefined, stepCount: number, alias: string | undefined,
+    offload: QueueMode): Promise<RawDevice>;
   getLink(link: number | string): Promise<RawLink>;
   listLinks(): Promise<RawLink[]>;
   /** mtu 0 keeps it; up -1 keeps it; alias/group undefined keep them. One RTM_NEWLINK. */
@@ -139,6 +151,8 @@ export interface TunAddon extends AddonOps {
   reclaimQueue(token: number): boolean;
   /** Lets go of the handle: its idle sockets and its namespace fd close. */
   closeNamespace(id: number): void;
+  /** Test hook (process-wide): a nonzero errno makes every offload probe fail with it; 0 clears. */
+  setOffloadProbeFault(errno: number): void;
   /** Queue and monitor fds plus netlink sockets (in use or idle in the pool). */
   fdCount(): number;
   /** Idle netlink sockets kept for reuse (default 2; 0 = one socket per request). */

@@ -5,11 +5,12 @@
 import { EventEmitter } from 'node:events';
 import type { RawDevice, RawQueue } from './addon.js';
 import { TunSystemError } from '../contract/system-error.js';
-import type { PacketQueue, QueueStats, TunDevice } from '../contract/types.js';
+import type { OffloadState, PacketQueue, QueueStats, TunDevice } from '../contract/types.js';
 import { validateBoolean, validatePacket } from '../contract/validate.js';
+import { validateRawFrame } from '../contract/offload.js';
 
-/** Most packets per batch the addon delivers (kBatch in native/queue.h). */
-const BATCH_LIMIT = 64;
+/** Most packets per batch the addon delivers (kMaxBatch in native/queue.h: a split superframe may bring more than kBatch). */
+const BATCH_LIMIT = 128;
 
 /**
  * Where the addon writes a batch's packet lengths, shared by every queue of
@@ -37,6 +38,15 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
   #closed = false;
   /** Handed to another thread: this side reads nothing and writes nothing. */
   #elsewhere = false;
+  /**
+   * Segmented mode: packets written this turn, coalesced natively right after
+   * the current callback (process.nextTick) — the added latency is bounded by
+   * the callback that wrote them, less than one loop turn.
+   */
+  #gathered: Uint8Array[] = [];
+  /** The last native write queued behind the backlog: write() says false until 'drain'. */
+  #backlogged = false;
+  readonly #flushGathered = (): void => this.#flush();
 
   constructor(readonly index: number) {
     super();
@@ -53,7 +63,10 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
     raw.bind(
       (batch, count) => this.#onPackets(batch, count),
       (err) => this.#onFatal(err),
-      () => this.emit('drain'),
+      () => {
+        this.#backlogged = false;
+        this.emit('drain');
+      },
       this.#lengths,
     );
   }
@@ -90,17 +103,72 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
   }
 
   write(packet: Uint8Array): boolean {
-    validatePacket(packet, this.#device.mtu);
+    const mode = this.#device.offload.mode;
+    if (mode === 'raw') validateRawFrame(packet, 'packet');
+    else validatePacket(packet, this.#device.mtu);
+    this.#checkOpen();
+    if (mode !== 'segmented') return this.#result(this.#raw.write(packet), 'write', true);
+    if (this.#gathered.length === 0) process.nextTick(this.#flushGathered);
+    this.#gathered.push(packet);
+    return !this.#backlogged;
+  }
+
+  writeBatch(packets: readonly Uint8Array[]): boolean {
+    if (!Array.isArray(packets)) throw new TypeError('packets must be an array of Buffers or Uint8Arrays');
+    const raw = this.#device.offload.mode === 'raw';
+    packets.forEach((p, i) => (raw ? validateRawFrame(p, `packets[${i}]`) : validatePacket(p, this.#device.mtu, `packets[${i}]`)));
+    this.#checkOpen();
+    // What write() gathered goes first: order is kept.
+    const batch = this.#gathered.length === 0 ? packets : [...this.#takeGathered(), ...packets];
+    return this.#result(this.#raw.writeBatch(batch), 'write', true);
+  }
+
+  #checkOpen(): void {
     if (this.#closed || this.#elsewhere) throw new TunSystemError({ code: 'EBADF', syscall: 'write', interfaceName: this.#device.name });
-    const result = this.#raw.write(packet);
+  }
+
+  #takeGathered(): Uint8Array[] {
+    const gathered = this.#gathered;
+    this.#gathered = [];
+    return gathered;
+  }
+
+  #flush(): void {
+    if (this.#gathered.length === 0 || this.#closed || this.#elsewhere) {
+      this.#gathered = [];
+      return;
+    }
+    // Nobody is on the stack to throw to: a refused frame is counted
+    // (txErrors); a fatal error ends the queue as a read error does.
+    this.#result(this.#raw.writeBatch(this.#takeGathered()), 'write', false);
+  }
+
+  /** 1 written, 0 queued (backpressure), negative errno. */
+  #result(result: number, syscall: string, throwing: boolean): boolean {
     if (result === 1) return true;
-    if (result === 0) return false;
-    const err = new TunSystemError({ errno: -result, syscall: 'write', interfaceName: this.#device.name });
-    if (!FATAL_WRITE_ERRORS.has(err.code)) throw err;
+    if (result === 0) {
+      this.#backlogged = true;
+      return false;
+    }
+    const err = new TunSystemError({ errno: -result, syscall, interfaceName: this.#device.name });
+    if (!FATAL_WRITE_ERRORS.has(err.code)) {
+      if (throwing) throw err;
+      return false;
+    }
     // The device is gone under the fd: end the queue the same way a read error does.
     this.#raw.close();
     process.nextTick(() => this.#onFatal(err));
     return false;
+  }
+
+  /** @internal */
+  probeCoalesce(): number {
+    return this.#closed || this.#elsewhere ? 9 /* EBADF */ : this.#raw.probeCoalesce();
+  }
+
+  /** @internal */
+  setCoalesce(tcp: boolean, udp: boolean): { tcp: boolean; udp: boolean } {
+    return this.#closed || this.#elsewhere ? { tcp, udp } : this.#raw.setCoalesce(tcp, udp);
   }
 
   pause(): void {
@@ -140,7 +208,8 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
     if (this.#closed || this.#elsewhere) throw new TunSystemError({ code: 'EBADF', syscall: 'handOff', interfaceName: this.#device.name });
     const token = this.#raw.handOff();
     this.#elsewhere = true;
-    return { token, index: this.index, interfaceName: this.#device.name, ifindex: this.#device.ifindex, mtu: this.#device.mtu };
+    return { token, index: this.index, interfaceName: this.#device.name, ifindex: this.#device.ifindex, mtu: this.#device.mtu,
+      offload: this.#device.offload };
   }
 
   /** The queue is owned by another thread (handOff()). */
@@ -163,7 +232,11 @@ export interface QueueHandle {
   readonly interfaceName: string;
   readonly ifindex: number;
   readonly mtu: number;
+  /** The framing of the fd (the worker's queue validates writes by it). */
+  readonly offload: OffloadState;
 }
+
+const PLAIN: OffloadState = Object.freeze({ mode: 'off', tso: false, uso: false, coalesce: Object.freeze({ tcp: false, udp: false }), reason: undefined });
 
 export class NativeTunDevice implements TunDevice {
   readonly name: string;
@@ -172,11 +245,13 @@ export class NativeTunDevice implements TunDevice {
   #persistent: boolean;
   #mtu: number;
   #openQueues: number;
+  #offload: OffloadState;
   readonly #onClosed: (device: NativeTunDevice) => void;
 
   /** `prepared` holds queue objects made ahead (index i for raw queue i); missing ones are made here. */
   constructor(raw: RawDevice, persistent: boolean, onClosed: (device: NativeTunDevice) => void,
-    prepared: readonly NativePacketQueue[] = []) {
+    prepared: readonly NativePacketQueue[] = [], offload: OffloadState = PLAIN) {
+    this.#offload = offload;
     this.name = raw.name;
     this.ifindex = raw.ifindex;
     this.#mtu = raw.mtu;
@@ -194,6 +269,37 @@ export class NativeTunDevice implements TunDevice {
 
   get persistent(): boolean {
     return this.#persistent;
+  }
+
+  get offload(): OffloadState {
+    return this.#offload;
+  }
+
+  setOffload(switches: { tcp?: boolean; udp?: boolean }, reason?: string): OffloadState {
+    if (switches === null || typeof switches !== 'object') throw new TypeError('switches must be an object { tcp?, udp? }');
+    if (switches.tcp !== undefined) validateBoolean(switches.tcp, 'switches.tcp');
+    if (switches.udp !== undefined) validateBoolean(switches.udp, 'switches.udp');
+    const now = this.#offload;
+    if (now.mode !== 'segmented') return now;
+    // A protocol the kernel cannot take stays off, whatever is asked.
+    const tcp = now.tso && (switches.tcp ?? now.coalesce.tcp);
+    const udp = now.uso && (switches.udp ?? now.coalesce.udp);
+    for (const queue of this.queues) queue.setCoalesce(tcp, udp);
+    const lost = (now.coalesce.tcp && !tcp) || (now.coalesce.udp && !udp);
+    this.#offload = { ...now, coalesce: { tcp, udp }, reason: lost ? (reason ?? 'coalescing switched off by setOffload()') : now.reason };
+    return this.#offload;
+  }
+
+  probeOffload(): OffloadState {
+    const now = this.#offload;
+    if (now.mode !== 'segmented' || (!now.coalesce.tcp && !now.coalesce.udp)) return now;
+    const queue = this.queues.find((q) => !q.closed && !q.handedOff);
+    if (queue === undefined) return now;
+    const errno = queue.probeCoalesce();
+    if (errno === 0) return now;
+    const code = new TunSystemError({ errno, syscall: 'writev' }).code;
+    return this.setOffload({ tcp: false, udp: false },
+      `the kernel refused a coalesced write (${code}; Linux 6.6.44 and kin, tailscale#13041): coalescing off, reads still split`);
   }
 
   get closed(): boolean {
