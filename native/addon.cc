@@ -4,6 +4,7 @@
 
 #include "addon_data.h"
 #include "handoff.h"
+#include "offload/offload_js.h"
 #include "monitor.h"
 #include "ops.h"
 #include "poll_core.h"
@@ -62,6 +63,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterOps(env, exports, 0);
   RegisterNamespaces(env, exports);
   RegisterHandoff(env, exports);
+  RegisterOffload(env, exports);
   return exports;
 }
 
