@@ -15,7 +15,10 @@
         "native/netns.cc",
         "native/handoff.cc",
         "native/offload_probe.cc",
-        "<!@(ls -1 native/offload/*.cc 2>/dev/null || true)"
+        "native/offload/vnet_hdr.cc",
+        "native/offload/checksum.cc",
+        "native/offload/split.cc",
+        "native/offload/offload_js.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -4,6 +4,7 @@
 
 #include "addon_data.h"
 #include "handoff.h"
+#include "offload/offload_js.h"
 #include "monitor.h"
 #include "ops.h"
 #include "poll_core.h"
@@ -64,6 +65,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterNamespaces(env, exports);
   RegisterHandoff(env, exports);
   RegisterOffloadProbe(env, exports);
+  RegisterOffload(env, exports);
   return exports;
 }
 

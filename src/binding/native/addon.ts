@@ -159,6 +159,16 @@ export interface TunAddon extends AddonOps {
   setPoolSize(n: number): void;
   /** One NETLINK_ROUTE socket in the link and address groups; throws when it cannot be made. */
   LinkListener: new (onRecords: OnListenerRecords, onFailed: OnListenerFailed, namespace?: RawNamespace) => RawLinkListener;
+  /** Test-only (native/offload): one TUN read (virtio header first) split into packets; TunSystemError EINVAL / ENOBUFS. */
+  offloadSplit(frame: Uint8Array, maxPackets?: number): RawSplit;
+  /** Test-only (native/offload): packets coalesced into the frames a TUN write gets, each frame's iovecs concatenated. */
+  offloadCoalesce(packets: readonly Uint8Array[], options?: { tcp?: boolean; udp?: boolean }): Buffer[];
+}
+
+/** Packet i is lengths[i] bytes, packed back to back in data. */
+export interface RawSplit {
+  data: Buffer;
+  lengths: number[];
 }
 
 export const PACKAGE_NAME = 'tun-lifecycle';
