@@ -6,6 +6,11 @@
 //       the same with N queues per interface, queue i of both handed to
 //       worker_threads Worker i (tunnel-relay-worker.ts); this thread only
 //       opened them.
+//   node tunnel-relay.js offload MODE NS_A NS_B NAME_A NAME_B
+//       the package relay with offload: MODE off (offload: false, each batch
+//       written with writeBatch), segmented (offload: true: reads split,
+//       each batch coalesced by writeBatch) or raw (offload: 'raw': frames and
+//       their virtio headers passed through unsplit).
 //   node tunnel-relay.js naive
 //       fs.read / fs.write on fds 3 and 4 (opened by bench/c/tun_relay.c exec),
 //       one packet per threadpool round trip, the way a Node program without
@@ -52,6 +57,31 @@ async function packageRelay(nsA: string, nsB: string, nameA: string, nameB: stri
   console.log('ready');
 }
 
+async function offloadRelay(mode: string, nsA: string, nsB: string, nameA: string, nameB: string): Promise<void> {
+  const offload = mode === 'raw' ? 'raw' : mode === 'segmented';
+  if (mode !== 'raw' && mode !== 'segmented' && mode !== 'off') throw new Error(`tunnel-relay: unknown offload mode ${mode}`);
+  const binding = createNativeBinding();
+  const [a, b] = await Promise.all([
+    binding.namespace(nsA).then((ns) => ns.open({ name: nameA, offload })),
+    binding.namespace(nsB).then((ns) => ns.open({ name: nameB, offload })),
+  ]);
+  const pipe = (from: PacketQueue, to: PacketQueue) => {
+    from.on('packets', (batch: Buffer[]) => {
+      packets += batch.length;
+      try {
+        to.writeBatch!(batch);
+      } catch {
+        // EIO while the other side is still down (bring-up): dropped, as a link would.
+      }
+    });
+    from.resume();
+  };
+  pipe(a.queues[0]!, b.queues[0]!);
+  pipe(b.queues[0]!, a.queues[0]!);
+  finishOnTerm(() => { a.close(); b.close(); });
+  console.log('ready');
+}
+
 async function workersRelay(count: number, nsA: string, nsB: string, nameA: string, nameB: string): Promise<void> {
   const binding = createNativeBinding();
   const [a, b] = await Promise.all([
@@ -85,5 +115,6 @@ function naiveRelay(): void {
 const [mode, ...rest] = process.argv.slice(2);
 if (mode === 'package') await packageRelay(rest[0]!, rest[1]!, rest[2]!, rest[3]!);
 else if (mode === 'workers') await workersRelay(Number(rest[0]), rest[1]!, rest[2]!, rest[3]!, rest[4]!);
+else if (mode === 'offload') await offloadRelay(rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!);
 else if (mode === 'naive') naiveRelay();
 else throw new Error(`tunnel-relay: unknown mode ${mode}`);
