@@ -18,6 +18,7 @@
         "native/offload/vnet_hdr.cc",
         "native/offload/checksum.cc",
         "native/offload/split.cc",
+        "native/offload/coalesce.cc",
         "native/offload/offload_js.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
