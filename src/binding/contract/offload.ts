@@ -71,3 +71,38 @@ export function validateRawFrame(frame: unknown, argument = 'frame'): Uint8Array
   }
   return frame;
 }
+
+/** Checks setOffload()'s argument. */
+export function validateSwitches(switches: unknown): { tcp?: boolean; udp?: boolean } {
+  if (switches === null || typeof switches !== 'object') throw new InvalidArgumentTypeError('switches', 'an object { tcp?, udp? }', switches);
+  const s = switches as Record<string, unknown>;
+  for (const key of ['tcp', 'udp']) {
+    if (s[key] !== undefined && typeof s[key] !== 'boolean') throw new InvalidArgumentTypeError(`switches.${key}`, 'a boolean', s[key]);
+  }
+  return s as { tcp?: boolean; udp?: boolean };
+}
+
+/**
+ * The state after setOffload(switches): only segmented mode coalesces, and a
+ * protocol the kernel cannot take stays off whatever is asked. Turning one
+ * off records why.
+ */
+export function switchCoalescing(now: OffloadState, switches: { tcp?: boolean; udp?: boolean }, reason = 'coalescing switched off by setOffload()'): OffloadState {
+  if (now.mode !== 'segmented') return now;
+  const tcp = now.tso && (switches.tcp ?? now.coalesce.tcp);
+  const udp = now.uso && (switches.udp ?? now.coalesce.udp);
+  if (tcp === now.coalesce.tcp && udp === now.coalesce.udp) return now;
+  const lost = (now.coalesce.tcp && !tcp) || (now.coalesce.udp && !udp);
+  return { ...now, coalesce: { tcp, udp }, reason: lost ? reason : now.reason };
+}
+
+/** Whether the coalesced-write probe has anything to say about this state. */
+export function probeApplies(now: OffloadState): boolean {
+  return now.mode === 'segmented' && (now.coalesce.tcp || now.coalesce.udp);
+}
+
+/** The state after the probe was refused with `code` (tailscale#13041): coalescing off, reads still split. */
+export function probeRefused(now: OffloadState, code: string): OffloadState {
+  return switchCoalescing(now, { tcp: false, udp: false },
+    `the kernel refused a coalesced write (${code}; Linux 6.6.44 and kin, tailscale#13041): coalescing off, reads still split`);
+}

@@ -7,7 +7,7 @@ import type { RawDevice, RawQueue } from './addon.js';
 import { TunSystemError } from '../contract/system-error.js';
 import type { OffloadState, PacketQueue, QueueStats, TunDevice } from '../contract/types.js';
 import { validateBoolean, validatePacket } from '../contract/validate.js';
-import { validateRawFrame } from '../contract/offload.js';
+import { probeApplies, probeRefused, switchCoalescing, validateRawFrame, validateSwitches } from '../contract/offload.js';
 
 /** Most packets per batch the addon delivers (kMaxBatch in native/queue.h: a split superframe may bring more than kBatch). */
 const BATCH_LIMIT = 128;
@@ -276,30 +276,19 @@ export class NativeTunDevice implements TunDevice {
   }
 
   setOffload(switches: { tcp?: boolean; udp?: boolean }, reason?: string): OffloadState {
-    if (switches === null || typeof switches !== 'object') throw new TypeError('switches must be an object { tcp?, udp? }');
-    if (switches.tcp !== undefined) validateBoolean(switches.tcp, 'switches.tcp');
-    if (switches.udp !== undefined) validateBoolean(switches.udp, 'switches.udp');
-    const now = this.#offload;
-    if (now.mode !== 'segmented') return now;
-    // A protocol the kernel cannot take stays off, whatever is asked.
-    const tcp = now.tso && (switches.tcp ?? now.coalesce.tcp);
-    const udp = now.uso && (switches.udp ?? now.coalesce.udp);
-    for (const queue of this.queues) queue.setCoalesce(tcp, udp);
-    const lost = (now.coalesce.tcp && !tcp) || (now.coalesce.udp && !udp);
-    this.#offload = { ...now, coalesce: { tcp, udp }, reason: lost ? (reason ?? 'coalescing switched off by setOffload()') : now.reason };
+    this.#offload = switchCoalescing(this.#offload, validateSwitches(switches), reason);
+    for (const queue of this.queues) queue.setCoalesce(this.#offload.coalesce.tcp, this.#offload.coalesce.udp);
     return this.#offload;
   }
 
   probeOffload(): OffloadState {
-    const now = this.#offload;
-    if (now.mode !== 'segmented' || (!now.coalesce.tcp && !now.coalesce.udp)) return now;
+    if (!probeApplies(this.#offload)) return this.#offload;
     const queue = this.queues.find((q) => !q.closed && !q.handedOff);
-    if (queue === undefined) return now;
-    const errno = queue.probeCoalesce();
-    if (errno === 0) return now;
-    const code = new TunSystemError({ errno, syscall: 'writev' }).code;
-    return this.setOffload({ tcp: false, udp: false },
-      `the kernel refused a coalesced write (${code}; Linux 6.6.44 and kin, tailscale#13041): coalescing off, reads still split`);
+    const errno = queue?.probeCoalesce() ?? 0;
+    if (errno === 0) return this.#offload;
+    this.#offload = probeRefused(this.#offload, new TunSystemError({ errno, syscall: 'writev' }).code);
+    for (const q of this.queues) q.setCoalesce(false, false);
+    return this.#offload;
   }
 
   get closed(): boolean {
