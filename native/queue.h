@@ -91,6 +91,7 @@ class QueueCore : public PollCore {
   bool udp_capable_;
   offload::CoalesceOptions coalesce_;
   std::vector<uint8_t> frame_;  // segmented reads land here before the split
+  std::vector<uint8_t> flat_;   // small frames are copied here and written whole
 };
 
 class Queue : public Napi::ObjectWrap<Queue> {
