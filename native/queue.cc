@@ -203,10 +203,7 @@ void QueueCore::OnEvents(int status, int events) {
   }
   if (events & UV_WRITABLE) Flush();
   if (closed_) return;
-  if ((events & UV_READABLE) && reading_) {
-    if (mode_ == QueueMode::kSegmented) ReadSplitBatch();
-    else ReadBatch();
-  }
+  if ((events & UV_READABLE) && reading_) ReadBatch();
 }
 
 void QueueCore::ReadBatch() {
@@ -214,16 +211,17 @@ void QueueCore::ReadBatch() {
   size_t used = 0;
   int count = 0;
   int error = 0;
-  // Raw frames keep their virtio header in front: the room grows by its size.
-  const size_t room = mode_ == QueueMode::kRaw ? kMaxPacket + offload::kVnetHdrLen : kMaxPacket;
+  const bool split = mode_ == QueueMode::kSegmented;
+  // Room one read needs in the slab: a raw frame keeps its virtio header in
+  // front; a split superframe repeats its headers per segment. Segmented reads
+  // stop at kBatch packets too: the kMaxBatch - kBatch slots left take the
+  // segments of one more superframe (64 at gso_size >= 1024), so no frame
+  // read is lost to a full batch.
+  const size_t room = split ? kSplitRoom : mode_ == QueueMode::kRaw ? kMaxPacket + offload::kVnetHdrLen : kMaxPacket;
   while (count < kBatch && slab.size() - used >= room) {
-    ssize_t n = read(fd_, slab.data() + used, room);
+    ssize_t n = split ? read(fd_, frame_.data(), frame_.size()) : read(fd_, slab.data() + used, room);
     if (n > 0) {
-      lengths_[count++] = static_cast<uint32_t>(n);
-      used += static_cast<size_t>(n);
-      counters.rx_packets++;
-      counters.rx_bytes += static_cast<double>(n);
-      if (mode_ == QueueMode::kRaw && slab[used - n + 1] != offload::kGsoNone) counters.rx_superframes++;
+      TakeRead(static_cast<size_t>(n), slab, &used, &count);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -239,42 +237,29 @@ void QueueCore::ReadBatch() {
   if (error != 0) Fail(error, "read");
 }
 
-void QueueCore::ReadSplitBatch() {
-  std::vector<uint8_t>& slab = data_->read_slab;
-  size_t used = 0;
-  int count = 0;
-  int error = 0;
-  // Stop at kBatch packets: the kMaxBatch - kBatch slots left take the
-  // segments of one more superframe (64 at gso_size >= 1024), so a frame
-  // read is not lost to a full batch.
-  while (count < kBatch && slab.size() - used >= kSplitRoom) {
-    ssize_t n = read(fd_, frame_.data(), frame_.size());
-    if (n > 0) {
-      int got = offload::Split(frame_.data(), static_cast<size_t>(n), slab.data() + used, slab.size() - used,
-                               lengths_ + count, kMaxBatch - count);
-      if (got < 0) {
-        counters.split_errors++;
-        counters.rx_errors++;
-        continue;
-      }
-      if (got > 1) counters.rx_superframes++;
-      for (int i = 0; i < got; i++) {
-        used += lengths_[count + i];
-        counters.rx_bytes += static_cast<double>(lengths_[count + i]);
-      }
-      counters.rx_packets += got;
-      count += got;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) break;
-    error = n == 0 ? EIO : errno;
-    counters.rx_errors++;
-    break;
+void QueueCore::TakeRead(size_t n, std::vector<uint8_t>& slab, size_t* used, int* count) {
+  if (mode_ != QueueMode::kSegmented) {
+    if (mode_ == QueueMode::kRaw && slab[*used + 1] != offload::kGsoNone) counters.rx_superframes++;
+    lengths_[(*count)++] = static_cast<uint32_t>(n);
+    *used += n;
+    counters.rx_packets++;
+    counters.rx_bytes += static_cast<double>(n);
+    return;
   }
-  if (count > 0 && wrapper_ != nullptr) wrapper_->DeliverPackets(slab.data(), used, lengths_, count);
-  if (closed_) return;
-  if (error != 0) Fail(error, "read");
+  int got = offload::Split(frame_.data(), n, slab.data() + *used, slab.size() - *used, lengths_ + *count, kMaxBatch - *count);
+  if (got < 0) {
+    // Malformed, or more segments than a batch holds: dropped, counted.
+    counters.split_errors++;
+    counters.rx_errors++;
+    return;
+  }
+  if (got > 1) counters.rx_superframes++;
+  for (int i = 0; i < got; i++) {
+    *used += lengths_[*count + i];
+    counters.rx_bytes += static_cast<double>(lengths_[*count + i]);
+  }
+  counters.rx_packets += got;
+  *count += got;
 }
 
 void QueueCore::Flush() {

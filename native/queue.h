@@ -74,8 +74,9 @@ class QueueCore : public PollCore {
 
  private:
   void ReadBatch();
-  // Segmented reads: one frame into frame_, split into the slab.
-  void ReadSplitBatch();
+  // Accounts one read of n bytes: in place in the slab, or (segmented) from
+  // frame_ split into the slab.
+  void TakeRead(size_t n, std::vector<uint8_t>& slab, size_t* used, int* count);
   void Flush();
   static int EmitFrame(void* self, const struct iovec* iov, int iovcnt);
   int WriteFrame(const struct iovec* iov, int iovcnt);

@@ -19,7 +19,7 @@
 import fs from 'node:fs';
 import { createNativeBinding } from '../../src/binding/native/binding.js';
 import { Worker } from 'node:worker_threads';
-import type { PacketQueue } from '../../src/binding/contract/types.js';
+import type { OffloadOption, PacketQueue } from '../../src/binding/contract/types.js';
 import type { NativePacketQueue } from '../../src/binding/native/device.js';
 
 let packets = 0;
@@ -32,34 +32,12 @@ function finishOnTerm(close: () => void): void {
   });
 }
 
-async function packageRelay(nsA: string, nsB: string, nameA: string, nameB: string): Promise<void> {
-  const binding = createNativeBinding();
-  const [a, b] = await Promise.all([
-    binding.namespace(nsA).then((ns) => ns.open({ name: nameA })),
-    binding.namespace(nsB).then((ns) => ns.open({ name: nameB })),
-  ]);
-  const pipe = (from: PacketQueue, to: PacketQueue) => {
-    from.on('packets', (batch: Buffer[]) => {
-      packets += batch.length;
-      for (const packet of batch) {
-        try {
-          to.write(packet);
-        } catch {
-          // EIO while the other side is still down (bring-up): dropped, as a link would.
-        }
-      }
-    });
-    from.resume();
-  };
-  pipe(a.queues[0]!, b.queues[0]!);
-  pipe(b.queues[0]!, a.queues[0]!);
-  finishOnTerm(() => { a.close(); b.close(); });
-  console.log('ready');
-}
-
-async function offloadRelay(mode: string, nsA: string, nsB: string, nameA: string, nameB: string): Promise<void> {
-  const offload = mode === 'raw' ? 'raw' : mode === 'segmented';
-  if (mode !== 'raw' && mode !== 'segmented' && mode !== 'off') throw new Error(`tunnel-relay: unknown offload mode ${mode}`);
+/**
+ * The package relay: an interface in each namespace (binding.namespace()),
+ * one queue each, every batch read from one written to the other — packet by
+ * packet with write(), or whole with writeBatch().
+ */
+async function relay(nsA: string, nsB: string, nameA: string, nameB: string, offload: OffloadOption, batched: boolean): Promise<void> {
   const binding = createNativeBinding();
   const [a, b] = await Promise.all([
     binding.namespace(nsA).then((ns) => ns.open({ name: nameA, offload })),
@@ -69,7 +47,8 @@ async function offloadRelay(mode: string, nsA: string, nsB: string, nameA: strin
     from.on('packets', (batch: Buffer[]) => {
       packets += batch.length;
       try {
-        to.writeBatch!(batch);
+        if (batched) to.writeBatch!(batch);
+        else for (const packet of batch) to.write(packet);
       } catch {
         // EIO while the other side is still down (bring-up): dropped, as a link would.
       }
@@ -81,6 +60,8 @@ async function offloadRelay(mode: string, nsA: string, nsB: string, nameA: strin
   finishOnTerm(() => { a.close(); b.close(); });
   console.log('ready');
 }
+
+const OFFLOAD_MODES: Readonly<Record<string, OffloadOption>> = { off: false, segmented: true, raw: 'raw' };
 
 async function workersRelay(count: number, nsA: string, nsB: string, nameA: string, nameB: string): Promise<void> {
   const binding = createNativeBinding();
@@ -113,8 +94,12 @@ function naiveRelay(): void {
 }
 
 const [mode, ...rest] = process.argv.slice(2);
-if (mode === 'package') await packageRelay(rest[0]!, rest[1]!, rest[2]!, rest[3]!);
+if (mode === 'package') await relay(rest[0]!, rest[1]!, rest[2]!, rest[3]!, false, false);
 else if (mode === 'workers') await workersRelay(Number(rest[0]), rest[1]!, rest[2]!, rest[3]!, rest[4]!);
-else if (mode === 'offload') await offloadRelay(rest[0]!, rest[1]!, rest[2]!, rest[3]!, rest[4]!);
+else if (mode === 'offload') {
+  const offload = OFFLOAD_MODES[rest[0]!];
+  if (offload === undefined) throw new Error(`tunnel-relay: unknown offload mode ${rest[0]}`);
+  await relay(rest[1]!, rest[2]!, rest[3]!, rest[4]!, offload, true);
+}
 else if (mode === 'naive') naiveRelay();
 else throw new Error(`tunnel-relay: unknown mode ${mode}`);
