@@ -102,3 +102,35 @@ export async function tcpTransfer(nsA: string, nsB: string, bytes: number, port 
   const match = /SHA (\w+) (\d+)/.exec(serverOut);
   return { sent, received: match?.[1] ?? '', receivedBytes: Number(match?.[2] ?? 0) };
 }
+
+/** What a suite using two fresh namespaces per test sees: set by the hooks useRelayNamespaces() installs. */
+export interface RelayWorld {
+  binding: TunBinding;
+  nsA: string;
+  nsB: string;
+  relay: Relay | undefined;
+}
+
+/**
+ * Mocha hooks for a suite of relay tests: the native binding once, two fresh
+ * namespaces per test, and after each test the relay closed and the
+ * namespaces deleted (then `cleanup`, e.g. a fault hook cleared).
+ */
+export function useRelayNamespaces(load: () => Promise<TunBinding>, cleanup?: () => Promise<void> | void): RelayWorld {
+  const world = { relay: undefined } as RelayWorld;
+  before(async function () {
+    world.binding = await load();
+  });
+  beforeEach(function () {
+    world.nsA = makeNamespace('a');
+    world.nsB = makeNamespace('b');
+  });
+  afterEach(async function () {
+    await cleanup?.();
+    world.relay?.close();
+    world.relay = undefined;
+    deleteNamespace(world.nsA);
+    deleteNamespace(world.nsB);
+  });
+  return world;
+}

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { describeKernel } from '../helpers/netns.js';
 import { ipJson } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
-import { B_ADDR, deleteNamespace, makeNamespace, nodeIn, startRelay, tcpTransfer, type Relay } from '../helpers/relay-transfer.js';
+import { B_ADDR, nodeIn, startRelay, tcpTransfer, useRelayNamespaces } from '../helpers/relay-transfer.js';
 import type { TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 import { OFFLOAD_ENV } from '../../src/binding/contract/offload.js';
 
@@ -112,37 +112,17 @@ describeKernel('offload: the kernel side', function () {
 
 describeKernel('offload: the probe failing (native fault hook) and UDP with USO, through the relay', function () {
   this.timeout(120_000);
-  let binding: TunBinding;
-  let nsA: string;
-  let nsB: string;
-  let relay: Relay | undefined;
-
-  before(async function () {
-    binding = await loadNativeBinding();
-  });
-
-  beforeEach(function () {
-    nsA = makeNamespace('a');
-    nsB = makeNamespace('b');
-  });
-
-  afterEach(async function () {
-    (await addonOf()).setOffloadProbeFault(0);
-    relay?.close();
-    relay = undefined;
-    deleteNamespace(nsA);
-    deleteNamespace(nsB);
-  });
+  const w = useRelayNamespaces(loadNativeBinding, async () => (await addonOf()).setOffloadProbeFault(0));
 
   it('EINVAL from the probe: coalescing off, the reason stated, reads still split, 20 MB of TCP intact', async function () {
     (await addonOf()).setOffloadProbeFault(22);
-    relay = await startRelay(binding, nsA, nsB, 'auto', 'writeBatch');
+    const relay = w.relay = await startRelay(w.binding, w.nsA, w.nsB, 'auto', 'writeBatch');
     for (const device of [relay.a, relay.b]) {
       expect(device.offload?.mode).to.equal('segmented');
       expect(device.offload?.coalesce).to.deep.equal({ tcp: false, udp: false });
       expect(device.offload?.reason).to.match(/EINVAL.*coalesc/);
     }
-    const result = await tcpTransfer(nsA, nsB, 20 * MB);
+    const result = await tcpTransfer(w.nsA, w.nsB, 20 * MB);
     expect(result.receivedBytes).to.equal(20 * MB);
     expect(result.received).to.equal(result.sent);
     expect(relay.a.queues[0]!.stats().rxSuperframes, 'TSO superframes still read and split').to.be.greaterThan(0);
@@ -151,14 +131,14 @@ describeKernel('offload: the probe failing (native fault hook) and UDP with USO,
 
   for (const offload of ['auto', 'raw'] as const) {
     it(`UDP with USO (${offload === 'raw' ? 'pass-through' : 'segmented'}): UDP_SEGMENT sends cross as superframes, every datagram intact`, async function () {
-      relay = await startRelay(binding, nsA, nsB, offload, 'writeBatch');
+      const relay = w.relay = await startRelay(w.binding, w.nsA, w.nsB, offload, 'writeBatch');
       if (!relay.a.offload?.uso) {
         // Not a skip: a kernel without USO must say so through the state.
         expect(relay.a.offload?.coalesce.udp).to.equal(false);
         return;
       }
       const count = 16 * 100;
-      const receiver = nodeIn(nsB, `
+      const receiver = nodeIn(w.nsB, `
         const s = require('dgram').createSocket('udp4'); let good = 0, bad = 0;
         const check = (m) => { const seq = m.readUInt32BE(0); if (m.length !== 1400) return false;
           for (let i = 4; i < m.length; i++) if (m[i] !== ((seq + i) & 255)) return false; return true; };
@@ -181,7 +161,7 @@ for burst in range(${count / 16}):
     time.sleep(0.002)
 `;
       await new Promise<void>((resolve, reject) => {
-        const child = spawn('ip', ['netns', 'exec', nsA, 'python3', '-c', sender]);
+        const child = spawn('ip', ['netns', 'exec', w.nsA, 'python3', '-c', sender]);
         child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`sender exited ${code}`))));
       });
       const out = await receiver.done;

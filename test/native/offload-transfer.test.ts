@@ -8,8 +8,8 @@
 import { expect } from 'chai';
 import { describeKernel } from '../helpers/netns.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
-import { deleteNamespace, makeNamespace, startRelay, tcpTransfer, type Relay, type RelayWrites } from '../helpers/relay-transfer.js';
-import type { OffloadOption, TunBinding } from '../../src/binding/contract/types.js';
+import { startRelay, tcpTransfer, useRelayNamespaces, type RelayWrites } from '../helpers/relay-transfer.js';
+import type { OffloadOption } from '../../src/binding/contract/types.js';
 
 const MB = 1 << 20;
 
@@ -24,32 +24,13 @@ const CASES: Case[] = [
 
 describeKernel('offload: 100 MB of TCP between two namespaces through the relay', function () {
   this.timeout(180_000);
-  let binding: TunBinding;
-  let nsA: string;
-  let nsB: string;
-  let relay: Relay | undefined;
-
-  before(async function () {
-    binding = await loadNativeBinding();
-  });
-
-  beforeEach(function () {
-    nsA = makeNamespace('a');
-    nsB = makeNamespace('b');
-  });
-
-  afterEach(function () {
-    relay?.close();
-    relay = undefined;
-    deleteNamespace(nsA);
-    deleteNamespace(nsB);
-  });
+  const w = useRelayNamespaces(loadNativeBinding);
 
   for (const c of CASES) {
     it(`${c.title}: the stream arrives whole (SHA-256 equal)`, async function () {
-      relay = await startRelay(binding, nsA, nsB, c.offload, c.writes);
+      const relay = w.relay = await startRelay(w.binding, w.nsA, w.nsB, c.offload, c.writes);
       expect(relay.a.offload?.mode).to.equal(c.mode);
-      const result = await tcpTransfer(nsA, nsB, 100 * MB);
+      const result = await tcpTransfer(w.nsA, w.nsB, 100 * MB);
       expect(result.receivedBytes).to.equal(100 * MB);
       expect(result.received).to.have.length(64);
       expect(result.received).to.equal(result.sent);
