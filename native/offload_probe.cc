@@ -7,8 +7,10 @@
 namespace tunl {
 
 static std::atomic<int> probe_fault{0};
+static std::atomic<int> write_fault{0};
 
 int ProbeFault() { return probe_fault.load(); }
+int WriteFault() { return write_fault.load(std::memory_order_relaxed); }
 
 static uint32_t SumWords(const uint8_t* p, size_t len, uint32_t sum) {
   for (size_t i = 0; i + 1 < len; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
@@ -65,8 +67,14 @@ static Napi::Value SetProbeFault(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+static Napi::Value SetWriteFault(const Napi::CallbackInfo& info) {
+  write_fault.store(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
 void RegisterOffloadProbe(Napi::Env env, Napi::Object exports) {
   exports.Set("setOffloadProbeFault", Napi::Function::New(env, SetProbeFault, "setOffloadProbeFault"));
+  exports.Set("setOffloadWriteFault", Napi::Function::New(env, SetWriteFault, "setOffloadWriteFault"));
 }
 
 }  // namespace tunl

@@ -15,9 +15,11 @@ namespace tunl {
 // checksums) of `payload` bytes each into out[0..2*(40+payload)); lengths in len[0..1].
 void BuildProbeSegments(uint8_t* out, size_t payload, size_t* len);
 
-// Test hook: a nonzero errno makes the next probes fail with it without
-// writing (setOffloadProbeFault(errno) from JS; 0 clears). Process-wide.
+// Test hooks, process-wide, set from JS (0 clears): a nonzero errno makes
+// every probe fail with it without writing (setOffloadProbeFault), or every
+// superframe write (setOffloadWriteFault), as a kernel refusing them would.
 int ProbeFault();
+int WriteFault();
 void RegisterOffloadProbe(Napi::Env env, Napi::Object exports);
 
 }  // namespace tunl

@@ -96,6 +96,11 @@ int QueueCore::WriteFrame(const struct iovec* iov, int iovcnt) {
     Backlog(iov, iovcnt);
     return 0;
   }
+  bool superframe = static_cast<const uint8_t*>(iov[0].iov_base)[1] != offload::kGsoNone;
+  if (superframe && WriteFault() != 0) {
+    counters.tx_errors++;
+    return -WriteFault();
+  }
   size_t total = 0;
   for (int i = 0; i < iovcnt; i++) total += iov[i].iov_len;
   struct iovec flat;
@@ -115,7 +120,7 @@ int QueueCore::WriteFrame(const struct iovec* iov, int iovcnt) {
     if (n >= 0) {
       counters.tx_packets++;
       counters.tx_bytes += static_cast<double>(n) - offload::kVnetHdrLen;
-      if (static_cast<const uint8_t*>(iov[0].iov_base)[1] != offload::kGsoNone) counters.tx_superframes++;
+      if (superframe) counters.tx_superframes++;
       return 1;
     }
     if (errno == EINTR) continue;
@@ -137,11 +142,45 @@ struct BatchWrite {
 int QueueCore::EmitFrame(void* ctx, const struct iovec* iov, int iovcnt) {
   BatchWrite* batch = static_cast<BatchWrite*>(ctx);
   int r = batch->core->WriteFrame(iov, iovcnt);
+  if (r == -EINVAL && static_cast<const uint8_t*>(iov[0].iov_base)[1] != offload::kGsoNone) {
+    r = batch->core->CoalescedWriteRefused(iov, iovcnt);
+  }
   if (r < 0 && batch->result >= 0) batch->result = r;
   if (r == 0 && batch->result == 1) batch->result = 0;
   // A fatal error ends the batch: the fd is useless. Others (EIO: link down)
   // cost that frame only.
   return r < 0 && IsFatal(-r) ? r : 0;
+}
+
+// The kernel took the probe but refused this superframe (a kernel with a
+// stricter check, more UDP segments than it allows...): coalescing goes off
+// for this queue, counted, and the frame's packets are written one by one,
+// so nothing is lost.
+int QueueCore::CoalescedWriteRefused(const struct iovec* iov, int iovcnt) {
+  counters.coalesce_refusals++;
+  counters.tx_errors--;  // WriteFrame counted the refusal; the packets go out below
+  coalesce_.tcp = coalesce_.udp = false;
+  std::vector<uint8_t> frame;
+  for (int i = 0; i < iovcnt; i++) {
+    const uint8_t* p = static_cast<const uint8_t*>(iov[i].iov_base);
+    frame.insert(frame.end(), p, p + iov[i].iov_len);
+  }
+  std::vector<uint8_t> out(kSplitRoom);
+  uint32_t lengths[kMaxBatch];
+  int got = offload::Split(frame.data(), frame.size(), out.data(), out.size(), lengths, kMaxBatch);
+  if (got < 0) {
+    counters.tx_errors++;
+    return -EINVAL;
+  }
+  int result = 1;
+  size_t at = 0;
+  for (int i = 0; i < got; i++) {
+    int r = Write(out.data() + at, lengths[i]);
+    at += lengths[i];
+    if (r < 0 && result >= 0) result = r;
+    if (r == 0 && result == 1) result = 0;
+  }
+  return result;
 }
 
 int QueueCore::WriteBatch(const offload::Packet* packets, int count) {
@@ -473,6 +512,7 @@ Napi::Value Queue::Stats(const Napi::CallbackInfo& info) {
   out.Set("rxSuperframes", c.rx_superframes);
   out.Set("txSuperframes", c.tx_superframes);
   out.Set("splitErrors", c.split_errors);
+  out.Set("coalesceRefusals", c.coalesce_refusals);
   out.Set("pendingWrites", static_cast<double>(core_ != nullptr ? core_->pending() : 0));
   return out;
 }

@@ -23,6 +23,9 @@ struct QueueCounters {
   // Offload: frames that carried more than one packet, each way; frames the
   // split refused (malformed or too big for a batch: dropped, counted).
   double rx_superframes = 0, tx_superframes = 0, split_errors = 0;
+  // Superframes the kernel refused with EINVAL after the probe passed (each
+  // turned coalescing off for the queue; its packets were written alone).
+  double coalesce_refusals = 0;
 };
 
 // How the fd frames packets.
@@ -79,6 +82,7 @@ class QueueCore : public PollCore {
   void TakeRead(size_t n, std::vector<uint8_t>& slab, size_t* used, int* count);
   void Flush();
   static int EmitFrame(void* self, const struct iovec* iov, int iovcnt);
+  int CoalescedWriteRefused(const struct iovec* iov, int iovcnt);
   int WriteFrame(const struct iovec* iov, int iovcnt);
   void Backlog(const struct iovec* iov, int iovcnt);
   void Fail(int err, const char* syscall);

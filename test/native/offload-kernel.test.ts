@@ -27,7 +27,7 @@ function features(name: string, ns?: string): Record<string, boolean> {
   return map;
 }
 
-async function addonOf(): Promise<{ setOffloadProbeFault(errno: number): void }> {
+async function addonOf(): Promise<{ setOffloadProbeFault(errno: number): void; setOffloadWriteFault(errno: number): void }> {
   const { loadAddon } = await import('../../src/binding/native/addon.js');
   return loadAddon();
 }
@@ -112,7 +112,11 @@ describeKernel('offload: the kernel side', function () {
 
 describeKernel('offload: the probe failing (native fault hook) and UDP with USO, through the relay', function () {
   this.timeout(120_000);
-  const w = useRelayNamespaces(loadNativeBinding, async () => (await addonOf()).setOffloadProbeFault(0));
+  const w = useRelayNamespaces(loadNativeBinding, async () => {
+    const addon = await addonOf();
+    addon.setOffloadProbeFault(0);
+    addon.setOffloadWriteFault(0);
+  });
 
   it('EINVAL from the probe: coalescing off, the reason stated, reads still split, 20 MB of TCP intact', async function () {
     (await addonOf()).setOffloadProbeFault(22);
@@ -127,6 +131,25 @@ describeKernel('offload: the probe failing (native fault hook) and UDP with USO,
     expect(result.received).to.equal(result.sent);
     expect(relay.a.queues[0]!.stats().rxSuperframes, 'TSO superframes still read and split').to.be.greaterThan(0);
     expect(relay.b.queues[0]!.stats().txSuperframes, 'nothing coalesced').to.equal(0);
+  });
+
+  it('a superframe refused after the probe passed (native write fault): coalescing off, its packets written alone, 20 MB intact', async function () {
+    const relay = w.relay = await startRelay(w.binding, w.nsA, w.nsB, 'auto', 'writeBatch');
+    expect(relay.b.offload?.coalesce.tcp, 'the probe passed').to.equal(true);
+    (await addonOf()).setOffloadWriteFault(22);
+    const result = await tcpTransfer(w.nsA, w.nsB, 20 * MB);
+    expect(result.receivedBytes).to.equal(20 * MB);
+    expect(result.received).to.equal(result.sent);
+    const b = relay.b.queues[0]!.stats();
+    // Refused in the batch where it happened (the frames already grouped there), never after.
+    expect(b.coalesceRefusals, 'refused').to.be.within(1, 64);
+    expect(b.txSuperframes).to.equal(0);
+    expect(relay.b.offload?.coalesce).to.deep.equal({ tcp: false, udp: false });
+    expect(relay.b.offload?.reason).to.match(/after the probe passed/);
+    // Coalescing stays off: more traffic, no more refusals.
+    const again = await tcpTransfer(w.nsA, w.nsB, 5 * MB, 5202);
+    expect(again.received).to.equal(again.sent);
+    expect(relay.b.queues[0]!.stats().coalesceRefusals).to.equal(b.coalesceRefusals);
   });
 
   for (const offload of ['auto', 'raw'] as const) {

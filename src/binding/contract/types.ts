@@ -166,6 +166,8 @@ export interface QueueStats {
   rxSuperframes?: number;
   txSuperframes?: number;
   splitErrors?: number;
+  /** Superframes the kernel refused (EINVAL) after the probe passed: coalescing went off, their packets were written alone. */
+  coalesceRefusals?: number;
 }
 
 /**

@@ -153,6 +153,8 @@ export interface TunAddon extends AddonOps {
   closeNamespace(id: number): void;
   /** Test hook (process-wide): a nonzero errno makes every offload probe fail with it; 0 clears. */
   setOffloadProbeFault(errno: number): void;
+  /** Test hook (process-wide): a nonzero errno makes every superframe write fail with it; 0 clears. */
+  setOffloadWriteFault(errno: number): void;
   /** Queue and monitor fds plus netlink sockets (in use or idle in the pool). */
   fdCount(): number;
   /** Idle netlink sockets kept for reuse (default 2; 0 = one socket per request). */

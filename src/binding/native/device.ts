@@ -103,7 +103,7 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
   }
 
   write(packet: Uint8Array): boolean {
-    const mode = this.#device.offload.mode;
+    const mode = this.#device.framing;
     if (mode === 'raw') validateRawFrame(packet, 'packet');
     else validatePacket(packet, this.#device.mtu);
     this.#checkOpen();
@@ -115,7 +115,7 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
 
   writeBatch(packets: readonly Uint8Array[]): boolean {
     if (!Array.isArray(packets)) throw new TypeError('packets must be an array of Buffers or Uint8Arrays');
-    const raw = this.#device.offload.mode === 'raw';
+    const raw = this.#device.framing === 'raw';
     packets.forEach((p, i) => (raw ? validateRawFrame(p, `packets[${i}]`) : validatePacket(p, this.#device.mtu, `packets[${i}]`)));
     this.#checkOpen();
     // What write() gathered goes first: order is kept.
@@ -271,7 +271,19 @@ export class NativeTunDevice implements TunDevice {
     return this.#persistent;
   }
 
+  /** @internal The fd's framing: fixed at open (the per-packet paths read this, not the state). */
+  get framing(): OffloadState['mode'] {
+    return this.#offload.mode;
+  }
+
   get offload(): OffloadState {
+    const now = this.#offload;
+    // A queue that met a refused superframe turned its coalescing off natively.
+    if (probeApplies(now) && this.queues.some((q) => !q.closed && !q.handedOff && (q.stats().coalesceRefusals ?? 0) > 0)) {
+      this.#offload = switchCoalescing(now, { tcp: false, udp: false },
+        'the kernel refused a coalesced write (EINVAL) after the probe passed: coalescing off, its packets written alone');
+      for (const queue of this.queues) queue.setCoalesce(false, false);
+    }
     return this.#offload;
   }
 
