@@ -9,19 +9,12 @@
 
 #include "checksum.h"
 #include "offload.h"
+#include "wire.h"
 
 namespace tunl {
 namespace offload {
 
 namespace {
-
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kTcpFin = 0x01;
-constexpr uint8_t kTcpPsh = 0x08;
-constexpr uint8_t kTcpCwr = 0x80;
-constexpr uint16_t kTcpCsumOffset = 16;
-constexpr uint16_t kUdpCsumOffset = 6;
 
 // GSO_NONE with NEEDS_CSUM: the field at csum_start + csum_offset holds the
 // pseudo-header partial sum, so summing from csum_start to the end with the
