@@ -11,18 +11,13 @@
 
 #include "checksum.h"
 #include "offload.h"
+#include "wire.h"
 
 namespace tunl {
 namespace offload {
 
 namespace {
 
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kProtoIcmpV6 = 58;
-constexpr uint8_t kNoNextHeader = 59;
-constexpr uint8_t kTcpAck = 0x10;
-constexpr uint8_t kTcpPsh = 0x08;
 constexpr size_t kMaxHeaders = 40 + 60;  // IPv6 + the longest TCP header
 // The most payload pieces one frame's iovecs can carry, TCP and UDP alike.
 constexpr int kMaxSegments = kMaxIov - 2;
@@ -189,7 +184,7 @@ int EmitGroup(const Packet* packets, const Scratch& s, const Group& g, EmitFrame
     Store16(headers + 4, static_cast<uint16_t>(g.bytes - 40));
   }
   uint8_t* l4 = headers + hi.ip_len;
-  uint16_t csum_offset = hi.tcp ? 16 : 6;
+  uint16_t csum_offset = hi.tcp ? kTcpCsumOffset : kUdpCsumOffset;
   if (hi.tcp) l4[13] = s.info[g.last].flags;  // PSH of the last segment (only the last may have it)
   else Store16(l4 + 4, static_cast<uint16_t>(l4_len));
   // CHECKSUM_PARTIAL: the folded pseudo-header sum, uncomplemented; the

@@ -9,19 +9,12 @@
 
 #include "checksum.h"
 #include "offload.h"
+#include "wire.h"
 
 namespace tunl {
 namespace offload {
 
 namespace {
-
-constexpr uint8_t kProtoTcp = 6;
-constexpr uint8_t kProtoUdp = 17;
-constexpr uint8_t kTcpFin = 0x01;
-constexpr uint8_t kTcpPsh = 0x08;
-constexpr uint8_t kTcpCwr = 0x80;
-constexpr uint16_t kTcpCsumOffset = 16;
-constexpr uint16_t kUdpCsumOffset = 6;
 
 // GSO_NONE with NEEDS_CSUM: the field at csum_start + csum_offset holds the
 // pseudo-header partial sum, so summing from csum_start to the end with the
@@ -29,7 +22,10 @@ constexpr uint16_t kUdpCsumOffset = 6;
 int CompleteChecksum(const VnetHdr& hdr, uint8_t* pkt, size_t len) {
   size_t start = hdr.csum_start;
   size_t field = start + hdr.csum_offset;
-  if (field + 2 > len) return -EINVAL;
+  // The checksummed part starts after the IP header: a csum_start inside it
+  // would have us overwrite the header (found by the fuzzer).
+  size_t ip_len = (pkt[0] >> 4) == 4 ? static_cast<size_t>(pkt[0] & 0x0f) * 4 : 40;
+  if (start < ip_len || ip_len < 20 || field + 2 > len) return -EINVAL;
   uint16_t sum = static_cast<uint16_t>(~Fold(SumBytes(pkt + start, len - start, 0)));
   // A UDP checksum that computes to 0 goes out as 0xFFFF (RFC 768: 0 means
   // "none", and an IPv6 receiver must drop it).

@@ -3,8 +3,7 @@
 // 793/9293 TCP, 768 UDP, 1071 checksum) and the virtio spec (struct
 // virtio_net_hdr, 5.1.6), every checksum computed here and verified here.
 
-import { parseIPv4, parseIPv6 } from '../../src/binding/contract/validate.js';
-import { internetChecksum } from './packets.js';
+import { addressBytes, internetChecksum, pseudoHeader } from './packets.js';
 
 export const PROTO_TCP = 6;
 export const PROTO_UDP = 17;
@@ -53,29 +52,6 @@ export interface SegmentSpec {
   tcpOptions?: Uint8Array;
   /** Flip the transport checksum after computing it. */
   badChecksum?: boolean;
-}
-
-function addressBytes(text: string, family: 4 | 6): Buffer {
-  const bytes = family === 4 ? parseIPv4(text) : parseIPv6(text);
-  if (!bytes) throw new TypeError(`not an IPv${family} address: ${text}`);
-  return bytes;
-}
-
-function pseudoHeader(family: 4 | 6, src: Buffer, dst: Buffer, protocol: number, l4Length: number): Buffer {
-  if (family === 4) {
-    const p = Buffer.alloc(12);
-    src.copy(p, 0);
-    dst.copy(p, 4);
-    p[9] = protocol;
-    p.writeUInt16BE(l4Length, 10);
-    return p;
-  }
-  const p = Buffer.alloc(40);
-  src.copy(p, 0);
-  dst.copy(p, 16);
-  p.writeUInt32BE(l4Length, 32);
-  p[39] = protocol;
-  return p;
 }
 
 /** Where the parts of a built packet sit. */
@@ -156,7 +132,7 @@ function assemble(spec: SegmentSpec, checksum: 'full' | 'partial'): { packet: Bu
   const th = transportHeader(spec, l4Length);
   const ih = ipHeader(spec, src, dst, ipLength + l4Length, protocol);
   const checksumOffset = spec.proto === 'tcp' ? 16 : 6;
-  const pseudo = pseudoHeader(family, src, dst, protocol, l4Length);
+  const pseudo = pseudoHeader(src, dst, protocol, l4Length);
   let sum: number;
   if (checksum === 'partial') sum = ~internetChecksum(pseudo) & 0xffff;
   else {
@@ -297,7 +273,7 @@ export function parseSegment(bytes: Uint8Array): ParsedSegment {
   const tcp = protocol === PROTO_TCP;
   const transportHeaderLength = tcp ? (l4[12]! >> 4) * 4 : 8;
   const checksum = l4.readUInt16BE(tcp ? 16 : 6);
-  const l4Ok = internetChecksum(pseudoHeader(family, src, dst, protocol, l4.length), l4) === 0 && (tcp || checksum !== 0);
+  const l4Ok = internetChecksum(pseudoHeader(src, dst, protocol, l4.length), l4) === 0 && (tcp || checksum !== 0);
   const udpLength = tcp ? 0 : l4.readUInt16BE(4);
   return {
     family,

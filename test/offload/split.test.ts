@@ -169,6 +169,7 @@ describe('offload split', () => {
       ['TCP data offset below 5', () => { const f = good(); f[10 + 20 + 12] = 0x40; return f; }],
       ['TCP header past the end', () => good().subarray(0, 10 + 20 + 19)],
       ['TCP options past the end', () => { const f = good().subarray(0, 10 + 20 + 30); f[10 + 20 + 12] = 0xf0; return f; }],
+      ['NEEDS_CSUM with csum_start inside the IP header (GSO_NONE; would overwrite it)', () => { const f = buildPartialChecksumFrame({ family: 4, proto: 'udp', payload: patternPayload(4) }); f.writeUInt16LE(0, 6); f.writeUInt16LE(0, 8); return f; }],
       ['NEEDS_CSUM field past the end (GSO_NONE)', () => { const f = buildPartialChecksumFrame({ family: 4, proto: 'udp', payload: patternPayload(4) }); f.writeUInt16LE(40, 8); return f; }],
     ];
     for (const [name, make] of cases) {
