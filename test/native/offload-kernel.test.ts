@@ -10,7 +10,9 @@ import { describeKernel } from '../helpers/netns.js';
 import { ipJson } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { B_ADDR, nodeIn, startRelay, tcpTransfer, useRelayNamespaces } from '../helpers/relay-transfer.js';
-import type { TunBinding, TunDevice } from '../../src/binding/contract/types.js';
+import type { OffloadState, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
+import { TunAdapter } from '../../src/adapter/index.js';
+import { nextEvent } from '../helpers/wait.js';
 import { OFFLOAD_ENV } from '../../src/binding/contract/offload.js';
 
 const MB = 1 << 20;
@@ -107,6 +109,25 @@ describeKernel('offload: the kernel side', function () {
     // One superframe: one set of headers (40 bytes) and both 64-byte payloads.
     expect(link!.stats64.rx.packets, 'one write').to.equal(1);
     expect(link!.stats64.rx.bytes, 'headers once, both payloads').to.equal(40 + 2 * 64);
+  });
+
+  it("an adapter with the default ('auto'): the 'offload' event and stats() say segmented; setOffload switches TCP off", async function () {
+    const adapter = new TunAdapter('tlad0', { binding, addresses: ['10.231.0.1/24'] });
+    try {
+      const told = nextEvent<[OffloadState]>(adapter, 'offload');
+      await adapter.start();
+      const [state] = await told;
+      expect(state).to.deep.include({ mode: 'segmented', tso: true, reason: undefined });
+      expect(state.coalesce.tcp).to.equal(true);
+      expect(features('tlad0')['tx-tcp-segmentation']).to.equal(true);
+      expect((await adapter.stats()).offload).to.equal(state);
+      const off = adapter.setOffload({ tcp: false });
+      expect(off?.coalesce.tcp).to.equal(false);
+      expect(off?.reason).to.match(/setOffload/);
+      expect((await adapter.stats()).offload).to.equal(off);
+    } finally {
+      await adapter.cleanup();
+    }
   });
 });
 
