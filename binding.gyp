@@ -13,7 +13,13 @@
         "native/queue.cc",
         "native/monitor.cc",
         "native/netns.cc",
-        "native/handoff.cc"
+        "native/handoff.cc",
+        "native/offload_probe.cc",
+        "native/offload/vnet_hdr.cc",
+        "native/offload/checksum.cc",
+        "native/offload/split.cc",
+        "native/offload/coalesce.cc",
+        "native/offload/offload_js.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],

@@ -10,7 +10,8 @@
 // Rounds are interleaved (every relay once per round); medians are reported,
 // with the relay's CPU seconds (user + system, from /proc/PID/stat) per GB
 // carried, and ratios against the C relay of the same run.
-//   node dist/bench/tunnel.js [--seconds S] [--rounds R]   (full run: -s 10 -r 5)
+//   node dist/bench/tunnel.js [--seconds S] [--rounds R] [--relays RE] [--tests RE]   (full run: -s 10 -r 5)
+// --relays / --tests keep only the rows whose name matches (short runs while developing).
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -41,6 +42,14 @@ function option(flag: string, short: string, fallback: number): number {
   const args = process.argv;
   const at = args.findIndex((a) => a === flag || a === short);
   return at >= 0 && args[at + 1] ? Number(args[at + 1]) : fallback;
+}
+
+/** The items named by `flag`'s pattern; with keepFirst the baseline (item 0) stays whatever the pattern. */
+function filter<T extends { name: string }>(list: T[], flag: string, keepFirst: boolean): T[] {
+  const at = process.argv.indexOf(flag);
+  if (at < 0 || !process.argv[at + 1]) return list;
+  const re = new RegExp(process.argv[at + 1]!, 'i');
+  return list.filter((item, i) => (keepFirst && i === 0) || re.test(item.name));
 }
 
 function run(cmd: string, args: string[]): Promise<string> {
@@ -113,12 +122,18 @@ export async function main(): Promise<void> {
   const rounds = option('--rounds', '-r', 5);
   const cRelay = buildC('tun_relay');
   const nodeRelay = path.join(distBenchDir, 'lib', 'tunnel-relay.js');
-  const relays: Relay[] = [
+  const relays: Relay[] = filter([
     { name: 'C relay', start: (a, b) => startHelper(cRelay, ['relay', a, b, NAME_A, NAME_B], { timeoutMs: 600_000 }) },
     { name: 'tun-lifecycle, 1 queue', start: (a, b) => startHelper(process.execPath, [nodeRelay, 'package', a, b, NAME_A, NAME_B], { timeoutMs: 600_000, killsItself: true }) },
     { name: 'tun-lifecycle, 2 queues in 2 workers', start: (a, b) => startHelper(process.execPath, [nodeRelay, 'workers', '2', a, b, NAME_A, NAME_B], { timeoutMs: 600_000, killsItself: true }) },
+    { name: 'C relay, vnet_hdr+TSO', start: (a, b) => startHelper(cRelay, ['relay-vnet', a, b, NAME_A, NAME_B], { timeoutMs: 600_000 }) },
+    ...(['off', 'segmented', 'raw'] as const).map((mode) => ({
+      name: `tun-lifecycle, offload ${mode === 'raw' ? 'pass-through' : mode}`,
+      start: (a: string, b: string) => startHelper(process.execPath, [nodeRelay, 'offload', mode, a, b, NAME_A, NAME_B], { timeoutMs: 600_000, killsItself: true }),
+    })),
     { name: 'naive Node (fs.read/fs.write)', start: (a, b) => startHelper(cRelay, ['exec', a, b, NAME_A, NAME_B, process.execPath, nodeRelay, 'naive'], { timeoutMs: 600_000, killsItself: true }) },
-  ];
+  ], '--relays', true);
+  const tests = filter(TESTS, '--tests', false);
   const nsA = `tunnel-a-${process.pid}`;
   const nsB = `tunnel-b-${process.pid}`;
   const samples = new Map<string, Sample[]>();
@@ -137,7 +152,7 @@ export async function main(): Promise<void> {
         try {
           configure(nsA, NAME_A, A_ADDR);
           configure(nsB, NAME_B, B_ADDR);
-          for (const test of TESTS) {
+          for (const test of tests) {
             process.stderr.write(`tunnel: round ${round + 1}/${rounds}, ${relay.name}, ${test.name}\n`);
             const key = `${test.name}|${relay.name}`;
             samples.set(key, [...(samples.get(key) ?? []), await measure(test, nsA, nsB, helper.child.pid!, seconds)]);
@@ -157,7 +172,7 @@ export async function main(): Promise<void> {
 
   const med = (list: Sample[], pick: (s: Sample) => number) => median(list.map(pick));
   const rows: string[][] = [];
-  for (const test of TESTS) {
+  for (const test of tests) {
     const base = med(samples.get(`${test.name}|${relays[0]!.name}`)!, (s) => s.gbits);
     for (const relay of relays) {
       const list = samples.get(`${test.name}|${relay.name}`)!;

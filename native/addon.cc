@@ -4,9 +4,11 @@
 
 #include "addon_data.h"
 #include "handoff.h"
+#include "offload/offload_js.h"
 #include "monitor.h"
 #include "ops.h"
 #include "poll_core.h"
+#include "offload_probe.h"
 #include "queue.h"
 
 namespace tunl {
@@ -47,7 +49,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   AddonData* data = new AddonData();
   env.SetInstanceData(data);
   data->pool = std::make_shared<NlPool>(2);
-  data->read_slab.resize(kBatch * 2048 + kMaxPacket);
+  data->read_slab.resize(kBatch * 2048 + kSplitRoom);
   if (napi_get_uv_event_loop(env, &data->loop) != napi_ok) {
     throw Napi::Error::New(env, "tun_lifecycle: no uv loop");
   }
@@ -62,6 +64,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterOps(env, exports, 0);
   RegisterNamespaces(env, exports);
   RegisterHandoff(env, exports);
+  RegisterOffloadProbe(env, exports);
+  RegisterOffload(env, exports);
   return exports;
 }
 

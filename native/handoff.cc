@@ -47,7 +47,7 @@ static Napi::Value AdoptQueue(const Napi::CallbackInfo& info) {
     throw Napi::Error(env, MakeError(env, err));
   }
   try {
-    return Queue::Create(env, q.fd, q.index, q.ifname);
+    return Queue::Create(env, q.fd, q.index, q.ifname, static_cast<QueueMode>(q.mode), q.offload_mask);
   } catch (...) {
     close(q.fd);
     throw;

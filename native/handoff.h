@@ -17,6 +17,8 @@ struct HandedQueue {
   int fd = -1;
   int index = 0;
   std::string ifname;
+  int mode = 0;            // QueueMode: the fd's framing goes with it
+  unsigned offload_mask = 0;
 };
 
 // Takes ownership of q.fd; returns its token.

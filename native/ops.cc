@@ -163,8 +163,9 @@ static void SetStep(Napi::Value error, int step) {
   if (error.IsObject() && step >= 0) error.As<Napi::Object>().Set("step", step);
 }
 
-// openDevice(name, queues, multiQueue, persist, owner, group, attachExisting, steps?, stepCount, alias?, readBack?)
-//   -> { name, ifindex, mtu, created, queues: TunQueue[], readBack?: { link, addresses, routes } }
+// openDevice(name, queues, multiQueue, persist, owner, group, attachExisting, steps?, stepCount, alias?, readBack?, offload)
+//   -> { name, ifindex, mtu, created, offloadMask, offloadErrno, queues: TunQueue[], readBack?: { link, addresses, routes } }
+// offload: 0 none (the device's mask is cleared), 1 segmented, 2 pass-through.
 // With steps, they run in the same worker right after TUNSETIFF (OpenPlan):
 // bring-up in one threadpool round trip. A failing step's error gets `step`.
 // With readBack, that worker then reads the link, its addresses and routes
@@ -179,6 +180,9 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
   params->owner = info[4].As<Napi::Number>().Int64Value();
   params->group = info[5].As<Napi::Number>().Int64Value();
   params->attach_existing = info[6].As<Napi::Boolean>().Value();
+  int offload = info.Length() > 11 && info[11].IsNumber() ? info[11].As<Napi::Number>().Int32Value() : 0;
+  if (offload < 0 || offload > 2) throw Napi::RangeError::New(env, "offload must be 0, 1 or 2");
+  params->offload = offload != 0;
   auto steps = std::make_shared<std::vector<LinkStep>>();
   if (info[7].IsTypedArray()) *steps = ParseSteps(env, info[7], info[8], info[9]);
   bool read_back = info.Length() > 10 && info[10].ToBoolean().Value();
@@ -195,7 +199,7 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
         if (!steps->empty()) OpenPlan(nl, *params, *steps, result.get(), failed.get(), err);
         if (read_back && !err->failed()) ReadBackLink(nl, result->ifindex, back.get());
       },
-      [result, back](Napi::Env env) -> Napi::Value {
+      [result, back, offload](Napi::Env env) -> Napi::Value {
         AddonData* data = env.GetInstanceData<AddonData>();
         if (data->tearing_down) {
           // The environment is going away: nobody will ever close these.
@@ -208,13 +212,17 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
         o.Set("ifindex", result->ifindex);
         o.Set("mtu", static_cast<double>(result->mtu));
         o.Set("created", result->created);
+        o.Set("offloadMask", static_cast<double>(result->offload_mask));
+        o.Set("offloadErrno", result->offload_errno);
+        QueueMode mode = offload == 0 ? QueueMode::kPlain : offload == 1 ? QueueMode::kSegmented : QueueMode::kRaw;
         Napi::Array queues = Napi::Array::New(env, result->fds.size());
         // Each fd passes to its queue object; if one cannot be made the rest
         // are closed here rather than leaked.
         size_t i = 0;
         try {
           for (; i < result->fds.size(); i++) {
-            queues.Set(static_cast<uint32_t>(i), Queue::Create(env, result->fds[i], static_cast<int>(i), result->name));
+            queues.Set(static_cast<uint32_t>(i), Queue::Create(env, result->fds[i], static_cast<int>(i), result->name, mode,
+                                                                      result->offload_mask));
           }
         } catch (...) {
           for (size_t j = i + 1; j < result->fds.size(); j++) close(result->fds[j]);

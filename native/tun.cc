@@ -33,6 +33,25 @@ static int OpenQueue(int ns_fd, const std::string& name, short flags, std::strin
   return fd;
 }
 
+unsigned NegotiateOffload(int fd, int* err_no) {
+  const unsigned tcp = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  *err_no = 0;
+  if (ioctl(fd, TUNSETOFFLOAD, tcp) < 0) {
+    *err_no = errno;
+    ioctl(fd, TUNSETOFFLOAD, 0);
+    return 0;
+  }
+#ifdef TUN_F_USO4
+  const unsigned uso = TUN_F_USO4 | TUN_F_USO6;
+#else
+  const unsigned uso = 0x20 | 0x40;  // TUN_F_USO4 | TUN_F_USO6 (Linux 6.2 headers)
+#endif
+  if (ioctl(fd, TUNSETOFFLOAD, tcp | uso) == 0) return tcp | uso;
+  return tcp;  // EINVAL: this kernel has no USO; the TCP mask stays as set
+}
+
+int ClearOffload(int fd) { return ioctl(fd, TUNSETOFFLOAD, 0) < 0 ? errno : 0; }
+
 bool SetPersist(int fd, bool persist, SysError* err) {
   if (ioctl(fd, TUNSETPERSIST, persist ? 1 : 0) < 0) {
     err->Set(errno, "ioctl(TUNSETPERSIST)");
@@ -61,6 +80,8 @@ bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* 
   out->created = true;
   short flags = IFF_TUN | IFF_NO_PI;
   if (params.multi_queue) flags |= IFF_MULTI_QUEUE;
+  if (params.offload) flags |= IFF_VNET_HDR;
+  out->vnet_hdr = params.offload;
   auto rollback = [&](bool clear_persist) {
     if (clear_persist && !out->fds.empty()) ioctl(out->fds[0], TUNSETPERSIST, 0);
     for (int fd : out->fds) close(fd);
@@ -108,6 +129,12 @@ bool OpenTun(NlSocket* nl, const OpenParams& params, OpenResult* out, SysError* 
     err->Set(errno, "ioctl(TUNSETGROUP)");
     rollback(false);
     return false;
+  }
+  if (params.offload) {
+    out->offload_mask = NegotiateOffload(fd0, &out->offload_errno);
+  } else {
+    // Best effort, like the kernel's own default: a fresh device has no mask.
+    ClearOffload(fd0);
   }
   bool persisted = false;
   if (params.persist) {

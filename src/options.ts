@@ -9,7 +9,8 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { DEFAULT_POLICY } from '../machines/tunLifecycle.js';
 import type { LifecyclePolicy } from '../machines/types.js';
-import type { LinkPlan, NetnsTarget, OpenOptions, RouteSpec, TunBinding } from './binding/contract/types.js';
+import type { LinkPlan, NetnsTarget, OffloadOption, OpenOptions, RouteSpec, TunBinding } from './binding/contract/types.js';
+import { validateOffload } from './binding/contract/offload.js';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, MIN_IPV6_MTU, OutOfRangeError,
   normalizeRoute, parseCidr, validateBoolean, validateInteger, validateInterfaceName, validateMtu, validateNetns, validateOpenOptions,
@@ -151,6 +152,13 @@ const OPTIONS = {
   }),
   /** Keep the interface when its fds close (TUNSETPERSIST). Default false. */
   persist: link<boolean>({ default: false, check: openOption('persist') }),
+  /**
+   * IFF_VNET_HDR + TUNSETOFFLOAD (README, "Offload"): false, true or 'auto'
+   * (segmented: packets look as without offload), 'raw' (pass-through for
+   * relays: a virtio header in front of each frame). Default 'auto': on where
+   * the kernel takes it and the coalesced-write probe passes.
+   */
+  offload: link<OffloadOption>({ default: 'auto', check: (value, argument) => validateOffload(value, argument) }),
   /** TUNSETOWNER. */
   owner: link<number, number, Unset>({ check: openOption('owner') }),
   /** TUNSETGROUP. */
@@ -342,6 +350,7 @@ function linkOf(all: ResolvedOptions): AdapterLink {
       queues: all.queues,
       multiQueue: all.multiQueue,
       persist: all.persist,
+      offload: all.offload,
       ...(all.owner === undefined ? {} : { owner: all.owner }),
       ...(all.group === undefined ? {} : { group: all.group }),
     },

@@ -6,6 +6,11 @@
 //       the same with N queues per interface, queue i of both handed to
 //       worker_threads Worker i (tunnel-relay-worker.ts); this thread only
 //       opened them.
+//   node tunnel-relay.js offload MODE NS_A NS_B NAME_A NAME_B
+//       the package relay with offload: MODE off (offload: false, each batch
+//       written with writeBatch), segmented (offload: true: reads split,
+//       each batch coalesced by writeBatch) or raw (offload: 'raw': frames and
+//       their virtio headers passed through unsplit).
 //   node tunnel-relay.js naive
 //       fs.read / fs.write on fds 3 and 4 (opened by bench/c/tun_relay.c exec),
 //       one packet per threadpool round trip, the way a Node program without
@@ -14,7 +19,7 @@
 import fs from 'node:fs';
 import { createNativeBinding } from '../../src/binding/native/binding.js';
 import { Worker } from 'node:worker_threads';
-import type { PacketQueue } from '../../src/binding/contract/types.js';
+import type { OffloadOption, PacketQueue } from '../../src/binding/contract/types.js';
 import type { NativePacketQueue } from '../../src/binding/native/device.js';
 
 let packets = 0;
@@ -27,21 +32,25 @@ function finishOnTerm(close: () => void): void {
   });
 }
 
-async function packageRelay(nsA: string, nsB: string, nameA: string, nameB: string): Promise<void> {
+/**
+ * The package relay: an interface in each namespace (binding.namespace()),
+ * one queue each, every batch read from one written to the other — packet by
+ * packet with write(), or whole with writeBatch().
+ */
+async function relay(nsA: string, nsB: string, nameA: string, nameB: string, offload: OffloadOption, batched: boolean): Promise<void> {
   const binding = createNativeBinding();
   const [a, b] = await Promise.all([
-    binding.namespace(nsA).then((ns) => ns.open({ name: nameA })),
-    binding.namespace(nsB).then((ns) => ns.open({ name: nameB })),
+    binding.namespace(nsA).then((ns) => ns.open({ name: nameA, offload })),
+    binding.namespace(nsB).then((ns) => ns.open({ name: nameB, offload })),
   ]);
   const pipe = (from: PacketQueue, to: PacketQueue) => {
     from.on('packets', (batch: Buffer[]) => {
       packets += batch.length;
-      for (const packet of batch) {
-        try {
-          to.write(packet);
-        } catch {
-          // EIO while the other side is still down (bring-up): dropped, as a link would.
-        }
+      try {
+        if (batched) to.writeBatch!(batch);
+        else for (const packet of batch) to.write(packet);
+      } catch {
+        // EIO while the other side is still down (bring-up): dropped, as a link would.
       }
     });
     from.resume();
@@ -51,6 +60,8 @@ async function packageRelay(nsA: string, nsB: string, nameA: string, nameB: stri
   finishOnTerm(() => { a.close(); b.close(); });
   console.log('ready');
 }
+
+const OFFLOAD_MODES: Readonly<Record<string, OffloadOption>> = { off: false, segmented: true, raw: 'raw' };
 
 async function workersRelay(count: number, nsA: string, nsB: string, nameA: string, nameB: string): Promise<void> {
   const binding = createNativeBinding();
@@ -83,7 +94,12 @@ function naiveRelay(): void {
 }
 
 const [mode, ...rest] = process.argv.slice(2);
-if (mode === 'package') await packageRelay(rest[0]!, rest[1]!, rest[2]!, rest[3]!);
+if (mode === 'package') await relay(rest[0]!, rest[1]!, rest[2]!, rest[3]!, false, false);
 else if (mode === 'workers') await workersRelay(Number(rest[0]), rest[1]!, rest[2]!, rest[3]!, rest[4]!);
+else if (mode === 'offload') {
+  const offload = OFFLOAD_MODES[rest[0]!];
+  if (offload === undefined) throw new Error(`tunnel-relay: unknown offload mode ${rest[0]}`);
+  await relay(rest[1]!, rest[2]!, rest[3]!, rest[4]!, offload, true);
+}
 else if (mode === 'naive') naiveRelay();
 else throw new Error(`tunnel-relay: unknown mode ${mode}`);

@@ -84,7 +84,14 @@ constexpr int kMaxIov = 2 + kMaxUdpSegments;
 // segment, verified checksums, no IPv4 options or IPv6 extension headers,
 // <= kMaxFrame bytes, <= kMaxUdpSegments UDP segments). What cannot be
 // coalesced is emitted alone with a GSO_NONE header. Order within a flow is
-// kept. Returns the number of frames emitted, or the emitter's negative errno.
+// kept: a packet only appends to its flow's newest group (out-of-order
+// segments are not merged), and any packet of the flow that cannot join ends
+// that group. TCP frames too hold at most kMaxIov - 2 segments. An IPv4 UDP
+// packet without a checksum (0) cannot be verified and goes alone. Emitted
+// superframes carry NEEDS_CSUM, csum_start/csum_offset, gso_type/gso_size and
+// the folded pseudo-header sum in the transport checksum field (what the
+// kernel expects of a CHECKSUM_PARTIAL write). Returns the number of frames
+// emitted, or the emitter's negative errno.
 int Coalesce(const Packet* packets, int count, const CoalesceOptions& options, EmitFrame emit, void* ctx);
 
 }  // namespace offload

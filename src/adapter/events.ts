@@ -5,6 +5,7 @@
 
 import type { EventEmitter } from 'node:events';
 import type { ReconfigureDiff } from '../lifecycle/reconfigure.js';
+import type { OffloadState } from '../binding/contract/types.js';
 import type { PacketSourceEvents } from './packet-source.js';
 
 export interface AlertInfo {
@@ -16,7 +17,7 @@ export interface AlertInfo {
   state: string | undefined;
 }
 
-/** 'state', 'packet' and 'drain' (what the packet iterator and the Duplex read), 'alert', 'reconfiguring' and 'reconfigured'. */
+/** 'state', 'packet' and 'drain' (what the packet iterator and the Duplex read), 'alert', 'reconfiguring', 'reconfigured' and 'offload'. */
 export interface TunAdapterEvents extends PacketSourceEvents {
   /** Every alertThreshold-th consecutive failure. */
   alert: [info: AlertInfo];
@@ -24,6 +25,8 @@ export interface TunAdapterEvents extends PacketSourceEvents {
   reconfiguring: [diff: ReconfigureDiff];
   /** A reconfiguration was applied: what it added and removed, the MTU from → to. */
   reconfigured: [diff: ReconfigureDiff];
+  /** The offload in force changed: a device was made (ready), the probe or setOffload() turned coalescing off. */
+  offload: [state: OffloadState];
 }
 
 export type TunAdapterEventName = keyof TunAdapterEvents;

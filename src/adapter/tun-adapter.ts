@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { createActor } from 'xstate';
 import type { AlertEvent, LifecycleCounters } from '../../machines/types.js';
 import { InterfaceState } from '../../machines/types.js';
-import type { LinkStats, QueueStats, TunBinding } from '../binding/contract/types.js';
+import type { LinkStats, OffloadState, QueueStats, TunBinding } from '../binding/contract/types.js';
 import { AbortError, InterfaceNotReadyError, InvalidStateTransitionError } from '../errors.js';
 import { bindingIn } from '../binding/default.js';
 import type { Worker } from 'node:worker_threads';
@@ -44,6 +44,8 @@ export interface AdapterStats extends LifecycleCounters {
   queues: QueueStats[];
   /** What is on the link that the desired configuration does not list (someone else's; left alone). */
   drift: Drift | undefined;
+  /** The offload in force and why it is less than asked (undefined: no device, or a binding without offload). */
+  offload: OffloadState | undefined;
 }
 
 /** Events: see TunAdapterEvents ('state', 'packet', 'drain', 'alert', 'reconfigured'). */
@@ -53,6 +55,8 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
   readonly #options: AdapterWiring;
   readonly #log: Log;
   #session: InterfaceSession | undefined;
+  /** The offload state last emitted (each device's state object is replaced on change). */
+  #offloadTold: OffloadState | undefined;
   #binding: TunBinding | undefined;
   readonly #watch: SnapshotWatch;
   readonly #port: PacketPort;
@@ -325,7 +329,32 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
       kernel,
       queues: session?.device?.queues.map((queue) => queue.stats()) ?? [],
       drift,
+      offload: session?.device?.offload,
     };
+  }
+
+  /**
+   * Coalescing switches on the running device (segmented mode), for kernels
+   * that misbehave in the field: `{ tcp: false }`, `{ udp: false }`. Reads
+   * still split. Emits 'offload' when the state changes; returns it.
+   */
+  setOffload(switches: { tcp?: boolean; udp?: boolean }): OffloadState | undefined {
+    const device = this.#session?.device;
+    if (!carriesPackets(this.state) || !device) {
+      throw new InterfaceNotReadyError('setOffload', { state: this.state, interfaceName: this.name });
+    }
+    if (device.setOffload === undefined) return device.offload;
+    device.setOffload(switches);
+    this.#reportOffload();
+    return device.offload;
+  }
+
+  /** Emits 'offload' when the device's state is not the one last told. */
+  #reportOffload(): void {
+    const state = this.#session?.device?.offload;
+    if (state === undefined || state === this.#offloadTold) return;
+    this.#offloadTold = state;
+    this.emit('offload', state);
   }
 
   /** `await using iface = await createAdapter(...)`: cleans up unless already stopped. */
@@ -341,6 +370,7 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
 
   #onTransition(to: InterfaceState, from: InterfaceState): void {
     if (to === InterfaceState.Ready && this.#session) this.#unrelay ??= relayPackets(this.#session, this);
+    if (to === InterfaceState.Ready) this.#reportOffload();
     if (carriesPackets(from) && !carriesPackets(to)) {
       this.#unrelay?.();
       this.#unrelay = undefined;

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { parseCidr, validateInterfaceName, validateMtu, validateNetns } from '../binding/contract/validate.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import type { OffloadOption } from '../binding/contract/types.js';
 
 export const COMMANDS = ['up', 'inspect', 'status', 'down', 'diagram', 'demo'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -21,7 +22,11 @@ export interface ParsedArgs {
   json: boolean;
   /** --netns NAME|PATH: the namespace the interface lives in (up, inspect, status, down). */
   netns: string | undefined;
+  /** --offload off|on|auto|raw: the adapter's offload option (undefined: its default, 'auto'). */
+  offload: OffloadOption | undefined;
 }
+
+const OFFLOAD_WORDS: Readonly<Record<string, OffloadOption>> = { off: false, on: true, auto: 'auto', raw: 'raw' };
 
 const OPTIONS = {
   address: { type: 'string', multiple: true },
@@ -32,6 +37,7 @@ const OPTIONS = {
   stately: { type: 'string' },
   simulated: { type: 'boolean' },
   netns: { type: 'string' },
+  offload: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
@@ -39,8 +45,8 @@ const OPTIONS = {
 
 /** Which options each command takes (json/help everywhere). */
 const ALLOWED: Record<Command, ReadonlyArray<keyof typeof OPTIONS>> = {
-  up: ['address', 'route', 'mtu', 'inspect', 'stately', 'simulated', 'netns'],
-  inspect: ['address', 'route', 'mtu', 'port', 'stately', 'simulated', 'netns'],
+  up: ['address', 'route', 'mtu', 'inspect', 'stately', 'simulated', 'netns', 'offload'],
+  inspect: ['address', 'route', 'mtu', 'port', 'stately', 'simulated', 'netns', 'offload'],
   status: ['netns'],
   down: ['netns'],
   diagram: [],
@@ -59,7 +65,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   const { values, positionals } = parsed;
   const base = {
     name: undefined, addresses: [], routes: [], mtu: undefined, inspectPort: undefined, statelyUrl: undefined,
-    simulated: false, json: values.json === true, netns: undefined,
+    simulated: false, json: values.json === true, netns: undefined, offload: undefined,
   };
   if (values.help) return { ...base, command: 'help' };
   if (values.version) return { ...base, command: 'version' };
@@ -92,8 +98,14 @@ export function parseCommandLine(argv: readonly string[]): ParsedArgs {
   if (statelyUrl !== undefined && !/^wss?:\/\//u.test(statelyUrl)) throw usage(`--stately must be a ws:// or wss:// URL, got '${statelyUrl}'.`);
 
   const netns = values.netns === undefined ? undefined : checked(() => (validateNetns(values.netns, '--netns'), values.netns!));
+  let offload: OffloadOption | undefined;
+  if (values.offload !== undefined) {
+    offload = OFFLOAD_WORDS[values.offload];
+    if (offload === undefined) throw usage(`--offload must be one of ${Object.keys(OFFLOAD_WORDS).join(', ')}, got '${values.offload}'.`);
+  }
   return {
     command: cmd, name, addresses, routes, mtu, inspectPort, statelyUrl, simulated: values.simulated === true, json: values.json === true, netns,
+    offload,
   };
 }
 

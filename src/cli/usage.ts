@@ -3,7 +3,7 @@
 export const USAGE = `Usage: tun-lifecycle <command> [options]
 
 Commands:
-  up NAME --address CIDR [--address CIDR ...] [--mtu N] [--route CIDR ...] [--inspect PORT]
+  up NAME --address CIDR [--address CIDR ...] [--mtu N] [--route CIDR ...] [--offload MODE] [--inspect PORT]
         Bring NAME up under the lifecycle statechart, print each transition with its
         timing, hold it until Ctrl-C or SIGTERM, then clean up and say what was verified.
   inspect NAME [up options] [--port PORT]
@@ -25,6 +25,8 @@ Options:
   --address CIDR    address for the interface, repeatable (10.0.0.1/24, fd00::1/64)
   --route CIDR      route through the interface, repeatable (10.1.0.0/16)
   --mtu N           interface MTU (68..65535; 1280 or more with IPv6)
+  --offload MODE    (up, inspect) off, on, auto (default: on where the kernel takes it and the
+                    coalesced-write probe passes) or raw (pass-through: a virtio header per frame)
   --inspect PORT    serve the offline inspector page on 127.0.0.1:PORT (0: any free port)
   --port PORT       (inspect) the inspector's port
   --stately URL     also stream to Stately's inspector via a WebSocket relay (ws://127.0.0.1:8080);

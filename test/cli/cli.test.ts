@@ -47,6 +47,8 @@ describe('cli: tun-lifecycle (no kernel)', function () {
     [['diagram', '--netns', 'blue'], /--netns does not apply to 'diagram'/u],
     [['status', '--netns', '..'], /--netns.*not a namespace name/u],
     [['up', 'tl0', '--bogus'], /bogus/u],
+    [['up', 'tl0', '--offload', 'fast'], /--offload must be one of off, on, auto, raw, got 'fast'/u],
+    [['status', '--offload', 'off'], /--offload does not apply to 'status'/u],
     [['up', 'tl0', '--simulated', '--address', '10.0.0.1/24', '--address', '10.0.0.1/24'], /"--address #2" argument repeats an address/u],
     [['up', 'tl0', '--simulated', '--address', 'fd00::1/64', '--mtu', '1000'], /"--mtu" is out of range.*1280/u],
   ];

@@ -25,7 +25,7 @@ export interface UdpPacketSpec {
   ttl?: number;
 }
 
-function addressBytes(text: string, family: 4 | 6): Buffer {
+export function addressBytes(text: string, family: 4 | 6): Buffer {
   const bytes = family === 4 ? parseIPv4(text) : parseIPv6(text);
   if (!bytes) throw new TypeError(`not an IPv${family} address: ${text}`);
   return bytes;
@@ -49,7 +49,8 @@ export function internetChecksum(...chunks: Uint8Array[]): number {
   return ~sum & 0xffff;
 }
 
-function pseudoHeader(src: Buffer, dst: Buffer, protocol: number, length: number): Buffer {
+/** The TCP/UDP pseudo-header (RFC 768, 9293; RFC 8200 §8.1 for IPv6), chosen by the address length. */
+export function pseudoHeader(src: Buffer, dst: Buffer, protocol: number, length: number): Buffer {
   if (src.length === 4) {
     const pseudo = Buffer.alloc(12);
     src.copy(pseudo, 0);

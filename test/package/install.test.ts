@@ -27,7 +27,7 @@ const NAME = 'tlpkg0';
 const ALLOWED: RegExp[] = [
   /^package\.json$/u, /^README\.md$/u, /^LICENSE$/u, /^docs\/inspector\.png$/u,
   /^dist\/(src|machines)\/.+\.(js|d\.ts)$/u,
-  /^native\/[a-z_]+\.(cc|h)$/u, /^binding\.gyp$/u,
+  /^native\/(offload\/)?[a-z_]+\.(cc|h)$/u, /^binding\.gyp$/u,
   /^scripts\/(install|node-headers)\.mjs$/u,
   /^prebuilds\/linux-(x64|arm64)\/tun-lifecycle\.napi\.glibc\.node$/u,
 ];

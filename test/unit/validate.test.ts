@@ -195,10 +195,17 @@ describe('argument validation', () => {
     it('fills defaults', () => {
       expect(validateOpenOptions(undefined)).to.deep.equal({
         name: 'tun%d', queues: 1, multiQueue: false, persist: false, owner: undefined, group: undefined, attachExisting: false,
-        netns: undefined, readBack: false,
+        netns: undefined, readBack: false, offload: false,
       });
       expect(validateOpenOptions({ queues: 4 }).multiQueue).to.equal(true);
       expect(() => validateOpenOptions({ readBack: 'yes' })).to.throw(TypeError, /options\.readBack/u);
+    });
+
+    it("offload: false, true, 'auto' or 'raw'; anything else is refused naming the option", () => {
+      for (const offload of [false, true, 'auto', 'raw'] as const) expect(validateOpenOptions({ offload }).offload).to.equal(offload);
+      for (const bad of ['on', 1, null, 'RAW']) {
+        expect(() => validateOpenOptions({ offload: bad }), String(bad)).to.throw(TypeError, /options\.offload/);
+      }
     });
 
     it('netns: a name means /var/run/netns/NAME, a path stays, an fd is a non-negative integer; anything else is refused', () => {
@@ -300,7 +307,7 @@ describe('options: one table', () => {
     expect(Object.isFrozen(DEFAULT_OPTIONS)).to.equal(true);
     expect(DEFAULT_OPTIONS).to.deep.equal({
       retryAttempts: 5, retryDelay: 200, retryDelayMax: 30_000, retryJitter: 0, cleanupTimeout: 10_000, reconfigureTimeout: 10_000, validateState: true,
-      alertThreshold: 3, mtu: undefined, addresses: [], routes: [], queues: 1, multiQueue: false, persist: false, handleSignals: false,
+      alertThreshold: 3, mtu: undefined, addresses: [], routes: [], queues: 1, multiQueue: false, persist: false, offload: 'auto', handleSignals: false,
     });
     for (const key of Object.keys(DEFAULT_POLICY)) {
       expect(OPTION_PARTS[key as keyof typeof OPTION_PARTS], key).to.equal('policy');
@@ -319,7 +326,7 @@ describe('options: one table', () => {
     expect(policy).to.deep.equal({ ...DEFAULT_POLICY, retryDelay: 50_000, retryDelayMax: 50_000 });
     expect(Object.keys(wiring).sort()).to.deep.equal(OPTION_KEYS.filter((key) => OPTION_PARTS[key] === 'wiring').sort());
     expect(wiring.binding).to.equal(binding);
-    expect(link.open).to.deep.equal({ queues: 2, multiQueue: true, persist: true });
+    expect(link.open).to.deep.equal({ queues: 2, multiQueue: true, persist: true, offload: 'auto' });
     expect(link.plan).to.deep.equal({
       mtu: 1400, addresses: ['10.0.0.1/24', 'fd00::1/64'], routes: [{ destination: '10.1.0.0/16', metric: 0 }, { destination: 'fd01::/64', metric: 7 }],
     });

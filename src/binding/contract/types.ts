@@ -55,6 +55,34 @@ export interface OpenOptions {
    * the device go to that namespaced binding, not this one.
    */
   netns?: NetnsTarget;
+  /**
+   * Offload (IFF_VNET_HDR + TUNSETOFFLOAD; see the README's offload section):
+   *  - false: none, and the device's offload mask is cleared (a persistent
+   *    device keeps the mask a previous owner set).
+   *  - true / 'auto': segmented — reads split natively into ordinary packets,
+   *    writes of one turn coalesced per flow; packets look as without offload.
+   *  - 'raw': pass-through for relays — each packet handed out and written
+   *    carries its 10-byte virtio_net_hdr in front and may be a 64 KiB superframe.
+   * TUN_LIFECYCLE_OFFLOAD=0 in the environment turns every mode off. Default false
+   * at the binding (the adapter's default is 'auto').
+   */
+  offload?: OffloadOption;
+}
+
+export type OffloadOption = boolean | 'auto' | 'raw';
+
+/** What a device got: the mode in force, what the kernel accepted, why it is less than asked. */
+export interface OffloadState {
+  /** 'off': plain packets; 'segmented'; 'raw': pass-through, header in front. */
+  mode: 'off' | 'segmented' | 'raw';
+  /** TUNSETOFFLOAD took CSUM|TSO4|TSO6: the kernel hands TCP superframes over. */
+  tso: boolean;
+  /** TUNSETOFFLOAD also took USO4|USO6 (Linux 6.2+): UDP superframes too. */
+  uso: boolean;
+  /** Coalescing of writes in force (segmented mode), per protocol. */
+  coalesce: { tcp: boolean; udp: boolean };
+  /** Why offload or coalescing is less than asked (env switch, kernel refusal, probe, setOffload), else undefined. */
+  reason: string | undefined;
 }
 
 /**
@@ -158,6 +186,12 @@ export interface QueueStats {
   rxErrors: number;
   /** Writes currently waiting for the fd to become writable. */
   pendingWrites: number;
+  /** Offload: frames read and written that carried more than one packet; frames the split refused (dropped). */
+  rxSuperframes?: number;
+  txSuperframes?: number;
+  splitErrors?: number;
+  /** Superframes the kernel refused (EINVAL) after the probe passed: coalescing went off, their packets were written alone. */
+  coalesceRefusals?: number;
 }
 
 /**
@@ -179,6 +213,12 @@ export interface PacketQueue extends EventEmitter {
    * Throws TunSystemError (EBADF) when the queue is closed.
    */
   write(packet: Uint8Array): boolean;
+  /**
+   * Write several packets at once: in segmented mode they are coalesced per
+   * flow into superframes now (write() gathers those of one turn and does the
+   * same right after the current callback). Same checks and result as write().
+   */
+  writeBatch?(packets: readonly Uint8Array[]): boolean;
   pause(): void;
   resume(): void;
   stats(): QueueStats;
@@ -199,6 +239,19 @@ export interface TunDevice {
   readonly readBack?: KernelView | undefined;
   /** TUNSETPERSIST on (or off) through the first queue's fd. */
   setPersist(persist: boolean): Promise<void>;
+  /** The offload in force (absent: a binding without offload). */
+  readonly offload?: OffloadState;
+  /**
+   * Coalescing switches on a running device (segmented mode; a protocol the
+   * kernel cannot take stays off). Returns the state now in force.
+   */
+  setOffload?(switches: { tcp?: boolean; udp?: boolean }, reason?: string): OffloadState;
+  /**
+   * After link-up: one coalesced write of two TTL-0 TCP segments (dropped by
+   * the stack). A kernel that refuses it (EINVAL: Linux 6.6.44 and kin,
+   * tailscale#13041) gets coalescing off, with the reason. Returns the state.
+   */
+  probeOffload?(): OffloadState;
   /** Closes every queue fd. Idempotent. A non-persistent interface then vanishes. */
   close(): void;
 }

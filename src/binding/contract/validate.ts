@@ -5,7 +5,8 @@
 // out of range (ERR_OUT_OF_RANGE), each message naming the argument.
 
 import { isIPv6 } from 'node:net';
-import type { Family, NetnsTarget, RouteSpec } from './types.js';
+import type { Family, NetnsTarget, OffloadOption, RouteSpec } from './types.js';
+import { validateOffload } from './offload.js';
 
 export class InvalidArgumentTypeError extends TypeError {
   readonly code = 'ERR_INVALID_ARG_TYPE';
@@ -353,6 +354,7 @@ export interface NormalizedOpenOptions {
   attachExisting: boolean;
   netns: NetnsTarget | undefined;
   readBack: boolean;
+  offload: OffloadOption;
 }
 
 /** Where bare namespace names live (ip netns add NAME). */
@@ -386,5 +388,6 @@ export function validateOpenOptions(options: unknown): NormalizedOpenOptions {
   const attachExisting = o.attachExisting === undefined ? false : validateBoolean(o.attachExisting, 'options.attachExisting');
   const netns = o.netns === undefined ? undefined : (validateNetns(o.netns, 'options.netns'), o.netns as NetnsTarget);
   const readBack = o.readBack === undefined ? false : validateBoolean(o.readBack, 'options.readBack');
-  return { name, queues, multiQueue, persist, owner, group, attachExisting, netns, readBack };
+  const offload = o.offload === undefined ? false : validateOffload(o.offload);
+  return { name, queues, multiQueue, persist, owner, group, attachExisting, netns, readBack, offload };
 }

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TunSystemError, type TunSystemErrorInit } from '../contract/system-error.js';
 import type { QueueStats } from '../contract/types.js';
+import type { QueueMode } from '../contract/offload.js';
 import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
 
 export interface RawLink {
@@ -56,6 +57,12 @@ export interface RawQueue {
   ): void;
   /** 1 written, 0 queued behind a backlog (wait for drain), negative errno refused. */
   write(packet: Uint8Array): number;
+  /** Segmented mode: coalesced per flow, one writev per frame. Same result as write(). */
+  writeBatch(packets: readonly Uint8Array[]): number;
+  /** 0 when the kernel takes a coalesced write; else its errno (or the fault hook's). */
+  probeCoalesce(): number;
+  /** The coalescing switches now in force. */
+  setCoalesce(tcp: boolean, udp: boolean): { tcp: boolean; udp: boolean };
   pause(): void;
   resume(): void;
   close(): void;
@@ -79,6 +86,10 @@ export interface RawDevice {
   mtu: number;
   /** false when an existing interface was attached to */
   created: boolean;
+  /** TUN_F_* bits TUNSETOFFLOAD accepted (0 without offload). */
+  offloadMask: number;
+  /** Why TUNSETOFFLOAD(CSUM|TSO4|TSO6) was refused (0 when it was not). */
+  offloadErrno: number;
   queues: RawQueue[];
   /** With readBack asked and every read answered. */
   readBack?: RawReadBack;
@@ -115,7 +126,7 @@ export interface AddonOps {
    */
   openDevice(name: string, queues: number, multiQueue: boolean, persist: boolean, owner: number, group: number,
     attachExisting: boolean, steps: Uint32Array | undefined, stepCount: number, alias: string | undefined,
-    readBack: boolean): Promise<RawDevice>;
+    readBack: boolean, offload: QueueMode): Promise<RawDevice>;
   getLink(link: number | string): Promise<RawLink>;
   listLinks(): Promise<RawLink[]>;
   /** mtu 0 keeps it; up -1 keeps it; alias/group undefined keep them. One RTM_NEWLINK. */
@@ -150,12 +161,26 @@ export interface TunAddon extends AddonOps {
   reclaimQueue(token: number): boolean;
   /** Lets go of the handle: its idle sockets and its namespace fd close. */
   closeNamespace(id: number): void;
+  /** Test hook (process-wide): a nonzero errno makes every offload probe fail with it; 0 clears. */
+  setOffloadProbeFault(errno: number): void;
+  /** Test hook (process-wide): a nonzero errno makes every superframe write fail with it; 0 clears. */
+  setOffloadWriteFault(errno: number): void;
   /** Queue and monitor fds plus netlink sockets (in use or idle in the pool). */
   fdCount(): number;
   /** Idle netlink sockets kept for reuse (default 2; 0 = one socket per request). */
   setPoolSize(n: number): void;
   /** One NETLINK_ROUTE socket in the link and address groups; throws when it cannot be made. */
   LinkListener: new (onRecords: OnListenerRecords, onFailed: OnListenerFailed, namespace?: RawNamespace) => RawLinkListener;
+  /** Test-only (native/offload): one TUN read (virtio header first) split into packets; TunSystemError EINVAL / ENOBUFS. */
+  offloadSplit(frame: Uint8Array, maxPackets?: number): RawSplit;
+  /** Test-only (native/offload): packets coalesced into the frames a TUN write gets, each frame's iovecs concatenated. */
+  offloadCoalesce(packets: readonly Uint8Array[], options?: { tcp?: boolean; udp?: boolean }): Buffer[];
+}
+
+/** Packet i is lengths[i] bytes, packed back to back in data. */
+export interface RawSplit {
+  data: Buffer;
+  lengths: number[];
 }
 
 export const PACKAGE_NAME = 'tun-lifecycle';

@@ -23,6 +23,8 @@ import { NamespaceLease } from './netns.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
 import { stepPacker, type StepPacker } from './step-packer.js';
 import { LinkMonitors } from '../contract/link-monitors.js';
+import { TunSystemError } from '../contract/system-error.js';
+import { chooseMode, initialState } from '../contract/offload.js';
 import type {
   AddressInfo,
   LinkEvent,
@@ -126,8 +128,9 @@ export class NativeBinding implements TunBinding {
   async #open(o: ReturnType<typeof validateOpenOptions>, options: OpenOptions | undefined): Promise<TunDevice> {
     const plan = options?.configure;
     const steps = plan === undefined ? undefined : this.#packSteps(plan, 'options.configure');
+    const chosen = chooseMode(o.offload);
     const opening = this.#ops.openDevice(o.name, o.queues, o.multiQueue, o.persist, o.owner ?? -1,
-      o.group ?? -1, o.attachExisting, steps?.words, steps?.count ?? 0, steps?.alias, o.readBack);
+      o.group ?? -1, o.attachExisting, steps?.words, steps?.count ?? 0, steps?.alias, o.readBack, chosen.mode);
     // The kernel work runs on the threadpool now; the queues' JavaScript side
     // (which holds nothing of the kernel's) is built meanwhile, not after.
     const prepared = new Array<NativePacketQueue>(o.queues);
@@ -135,6 +138,7 @@ export class NativeBinding implements TunBinding {
     const raw: RawDevice = await opening;
     const held = this.#lease?.hold();
     // An interface that existed with no fd attached can only have been persistent.
+    const refusal = raw.offloadErrno === 0 ? undefined : new TunSystemError({ errno: raw.offloadErrno, syscall: 'ioctl(TUNSETOFFLOAD)' }).code;
     const device = new NativeTunDevice(raw, o.persist || !raw.created, (d) => {
       if (this.#devices.get(d.ifindex) === d) this.#devices.delete(d.ifindex);
       held?.release();
@@ -142,8 +146,10 @@ export class NativeBinding implements TunBinding {
       link: toLinkInfo(raw.readBack.link),
       addresses: raw.readBack.addresses.map(toAddress),
       routes: toRoutes(raw.readBack.routes),
-    });
+    }, initialState(chosen.mode, raw.offloadMask, chosen.reason, refusal));
     this.#devices.set(device.ifindex, device);
+    // The probe means something only once the link is up (the plan may bring it up).
+    if (plan?.up === true) device.probeOffload();
     return device;
   }
 

@@ -5,11 +5,12 @@
 import { EventEmitter } from 'node:events';
 import type { RawDevice, RawQueue } from './addon.js';
 import { TunSystemError } from '../contract/system-error.js';
-import type { KernelView, PacketQueue, QueueStats, TunDevice } from '../contract/types.js';
+import type { KernelView, OffloadState, PacketQueue, QueueStats, TunDevice } from '../contract/types.js';
 import { validateBoolean, validatePacket } from '../contract/validate.js';
+import { probeApplies, probeRefused, switchCoalescing, validateRawFrame, validateSwitches } from '../contract/offload.js';
 
-/** Most packets per batch the addon delivers (kBatch in native/queue.h). */
-const BATCH_LIMIT = 64;
+/** Most packets per batch the addon delivers (kMaxBatch in native/queue.h: a split superframe may bring more than kBatch). */
+const BATCH_LIMIT = 128;
 
 /**
  * Where the addon writes a batch's packet lengths, shared by every queue of
@@ -37,6 +38,15 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
   #closed = false;
   /** Handed to another thread: this side reads nothing and writes nothing. */
   #elsewhere = false;
+  /**
+   * Segmented mode: packets written this turn, coalesced natively right after
+   * the current callback (process.nextTick) — the added latency is bounded by
+   * the callback that wrote them, less than one loop turn.
+   */
+  #gathered: Uint8Array[] = [];
+  /** The last native write queued behind the backlog: write() says false until 'drain'. */
+  #backlogged = false;
+  readonly #flushGathered = (): void => this.#flush();
 
   constructor(readonly index: number) {
     super();
@@ -53,7 +63,10 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
     raw.bind(
       (batch, count) => this.#onPackets(batch, count),
       (err) => this.#onFatal(err),
-      () => this.emit('drain'),
+      () => {
+        this.#backlogged = false;
+        this.emit('drain');
+      },
       this.#lengths,
     );
   }
@@ -90,17 +103,72 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
   }
 
   write(packet: Uint8Array): boolean {
-    validatePacket(packet, this.#device.mtu);
+    const mode = this.#device.framing;
+    if (mode === 'raw') validateRawFrame(packet, 'packet');
+    else validatePacket(packet, this.#device.mtu);
+    this.#checkOpen();
+    if (mode !== 'segmented') return this.#result(this.#raw.write(packet), 'write', true);
+    if (this.#gathered.length === 0) process.nextTick(this.#flushGathered);
+    this.#gathered.push(packet);
+    return !this.#backlogged;
+  }
+
+  writeBatch(packets: readonly Uint8Array[]): boolean {
+    if (!Array.isArray(packets)) throw new TypeError('packets must be an array of Buffers or Uint8Arrays');
+    const raw = this.#device.framing === 'raw';
+    packets.forEach((p, i) => (raw ? validateRawFrame(p, `packets[${i}]`) : validatePacket(p, this.#device.mtu, `packets[${i}]`)));
+    this.#checkOpen();
+    // What write() gathered goes first: order is kept.
+    const batch = this.#gathered.length === 0 ? packets : [...this.#takeGathered(), ...packets];
+    return this.#result(this.#raw.writeBatch(batch), 'write', true);
+  }
+
+  #checkOpen(): void {
     if (this.#closed || this.#elsewhere) throw new TunSystemError({ code: 'EBADF', syscall: 'write', interfaceName: this.#device.name });
-    const result = this.#raw.write(packet);
+  }
+
+  #takeGathered(): Uint8Array[] {
+    const gathered = this.#gathered;
+    this.#gathered = [];
+    return gathered;
+  }
+
+  #flush(): void {
+    if (this.#gathered.length === 0 || this.#closed || this.#elsewhere) {
+      this.#gathered = [];
+      return;
+    }
+    // Nobody is on the stack to throw to: a refused frame is counted
+    // (txErrors); a fatal error ends the queue as a read error does.
+    this.#result(this.#raw.writeBatch(this.#takeGathered()), 'write', false);
+  }
+
+  /** 1 written, 0 queued (backpressure), negative errno. */
+  #result(result: number, syscall: string, throwing: boolean): boolean {
     if (result === 1) return true;
-    if (result === 0) return false;
-    const err = new TunSystemError({ errno: -result, syscall: 'write', interfaceName: this.#device.name });
-    if (!FATAL_WRITE_ERRORS.has(err.code)) throw err;
+    if (result === 0) {
+      this.#backlogged = true;
+      return false;
+    }
+    const err = new TunSystemError({ errno: -result, syscall, interfaceName: this.#device.name });
+    if (!FATAL_WRITE_ERRORS.has(err.code)) {
+      if (throwing) throw err;
+      return false;
+    }
     // The device is gone under the fd: end the queue the same way a read error does.
     this.#raw.close();
     process.nextTick(() => this.#onFatal(err));
     return false;
+  }
+
+  /** @internal */
+  probeCoalesce(): number {
+    return this.#closed || this.#elsewhere ? 9 /* EBADF */ : this.#raw.probeCoalesce();
+  }
+
+  /** @internal */
+  setCoalesce(tcp: boolean, udp: boolean): { tcp: boolean; udp: boolean } {
+    return this.#closed || this.#elsewhere ? { tcp, udp } : this.#raw.setCoalesce(tcp, udp);
   }
 
   pause(): void {
@@ -140,7 +208,8 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
     if (this.#closed || this.#elsewhere) throw new TunSystemError({ code: 'EBADF', syscall: 'handOff', interfaceName: this.#device.name });
     const token = this.#raw.handOff();
     this.#elsewhere = true;
-    return { token, index: this.index, interfaceName: this.#device.name, ifindex: this.#device.ifindex, mtu: this.#device.mtu };
+    return { token, index: this.index, interfaceName: this.#device.name, ifindex: this.#device.ifindex, mtu: this.#device.mtu,
+      offload: this.#device.offload };
   }
 
   /** The queue is owned by another thread (handOff()). */
@@ -163,7 +232,11 @@ export interface QueueHandle {
   readonly interfaceName: string;
   readonly ifindex: number;
   readonly mtu: number;
+  /** The framing of the fd (the worker's queue validates writes by it). */
+  readonly offload: OffloadState;
 }
+
+const PLAIN: OffloadState = Object.freeze({ mode: 'off', tso: false, uso: false, coalesce: Object.freeze({ tcp: false, udp: false }), reason: undefined });
 
 export class NativeTunDevice implements TunDevice {
   readonly name: string;
@@ -173,11 +246,13 @@ export class NativeTunDevice implements TunDevice {
   #persistent: boolean;
   #mtu: number;
   #openQueues: number;
+  #offload: OffloadState;
   readonly #onClosed: (device: NativeTunDevice) => void;
 
   /** `prepared` holds queue objects made ahead (index i for raw queue i); missing ones are made here. */
   constructor(raw: RawDevice, persistent: boolean, onClosed: (device: NativeTunDevice) => void,
-    prepared: readonly NativePacketQueue[] = [], readBack?: KernelView) {
+    prepared: readonly NativePacketQueue[] = [], readBack?: KernelView, offload: OffloadState = PLAIN) {
+    this.#offload = offload;
     this.name = raw.name;
     this.readBack = readBack;
     this.ifindex = raw.ifindex;
@@ -196,6 +271,38 @@ export class NativeTunDevice implements TunDevice {
 
   get persistent(): boolean {
     return this.#persistent;
+  }
+
+  /** @internal The fd's framing: fixed at open (the per-packet paths read this, not the state). */
+  get framing(): OffloadState['mode'] {
+    return this.#offload.mode;
+  }
+
+  get offload(): OffloadState {
+    const now = this.#offload;
+    // A queue that met a refused superframe turned its coalescing off natively.
+    if (probeApplies(now) && this.queues.some((q) => !q.closed && !q.handedOff && (q.stats().coalesceRefusals ?? 0) > 0)) {
+      this.#offload = switchCoalescing(now, { tcp: false, udp: false },
+        'the kernel refused a coalesced write (EINVAL) after the probe passed: coalescing off, its packets written alone');
+      for (const queue of this.queues) queue.setCoalesce(false, false);
+    }
+    return this.#offload;
+  }
+
+  setOffload(switches: { tcp?: boolean; udp?: boolean }, reason?: string): OffloadState {
+    this.#offload = switchCoalescing(this.#offload, validateSwitches(switches), reason);
+    for (const queue of this.queues) queue.setCoalesce(this.#offload.coalesce.tcp, this.#offload.coalesce.udp);
+    return this.#offload;
+  }
+
+  probeOffload(): OffloadState {
+    if (!probeApplies(this.#offload)) return this.#offload;
+    const queue = this.queues.find((q) => !q.closed && !q.handedOff);
+    const errno = queue?.probeCoalesce() ?? 0;
+    if (errno === 0) return this.#offload;
+    this.#offload = probeRefused(this.#offload, new TunSystemError({ errno, syscall: 'writev' }).code);
+    for (const q of this.queues) q.setCoalesce(false, false);
+    return this.#offload;
   }
 
   get closed(): boolean {

@@ -20,8 +20,8 @@ export function attachQueue(handle: QueueHandle): PacketQueue {
   const raw = addon.adoptQueue(handle.token);
   // A device of one queue (index kept) that only this thread sees; closing it closes the queue.
   const device = new NativeTunDevice(
-    { name: handle.interfaceName, ifindex: handle.ifindex, mtu: handle.mtu, created: true, queues: [raw] },
-    false, () => {}, [new NativePacketQueue(handle.index)],
+    { name: handle.interfaceName, ifindex: handle.ifindex, mtu: handle.mtu, created: true, offloadMask: 0, offloadErrno: 0, queues: [raw] },
+    false, () => {}, [new NativePacketQueue(handle.index)], undefined, handle.offload,
   );
   return device.queues[0]!;
 }

@@ -15,6 +15,7 @@ import {
 } from '../contract/validate.js';
 import { OPERATIONS, syscallOf, type BindingOp } from '../contract/operations.js';
 import { FaultInjector } from './faults.js';
+import { simulatedOffload, type SimOffloadKernel } from './offload.js';
 import { SimKernel, type SimLink, type SimKernelOptions } from './kernel.js';
 import { SimulatedPacketQueue } from './queue.js';
 import { SimulatedTunDevice } from './device.js';
@@ -34,6 +35,12 @@ export interface SimulatedBindingOptions extends SimKernelOptions {
   gid?: number;
   /** Share one simulated namespace between several bindings (like two processes in one netns). */
   kernel?: SimKernel;
+  /**
+   * The simulated kernel takes TUNSETOFFLOAD (without it, every offload
+   * option opens with offload off and says why). `probe: 'EINVAL'` makes the
+   * coalesced-write probe fail, as on Linux 6.6.44. See src/binding/simulated/offload.ts.
+   */
+  offload?: SimOffloadKernel;
 }
 
 export class SimulatedBinding implements TunBinding {
@@ -112,16 +119,18 @@ export class SimulatedBinding implements TunBinding {
       if (!owned) throw new TunSystemError({ code: 'EPERM', syscall: syscallOf('open'), ...(fixedName ? { interfaceName: fixedName } : {}) });
     }
     const existed = fixedName !== undefined && this.kernel.find(fixedName) !== undefined;
+    const offload = simulatedOffload(opts.offload, this.#options.offload);
     let device: SimulatedTunDevice | undefined;
     const queues: SimulatedPacketQueue[] = [];
     const link = this.kernel.openTun(opts, (joined) => {
       for (let i = 0; i < opts.queues; i++) {
-        queues.push(new SimulatedPacketQueue(this.kernel, joined, i, () => device?.mtu ?? joined.mtu, () => { this.#openFds -= 1; }));
+        queues.push(new SimulatedPacketQueue(this.kernel, joined, i, () => device?.mtu ?? joined.mtu, () => { this.#openFds -= 1; },
+          () => device?.offload ?? offload));
       }
       return queues;
     });
     this.#openFds += queues.length;
-    device = new SimulatedTunDevice(this.kernel, link, queues);
+    device = new SimulatedTunDevice(this.kernel, link, queues, offload, this.#options.offload);
     if (steps !== undefined) {
       try {
         await this.#runSteps(device.ifindex, steps);
@@ -132,6 +141,7 @@ export class SimulatedBinding implements TunBinding {
         device.close();
         throw error;
       }
+      if (options?.configure?.up === true) device.probeOffload();
     }
     return device;
   }

@@ -4,7 +4,9 @@ import { TunSystemError } from '../contract/system-error.js';
 import { validateBoolean } from '../contract/validate.js';
 import type { SimKernel, SimLink } from './kernel.js';
 import { SimulatedPacketQueue } from './queue.js';
-import type { TunDevice } from '../contract/types.js';
+import type { OffloadState, TunDevice } from '../contract/types.js';
+import { probeApplies, probeRefused, switchCoalescing, validateSwitches } from '../contract/offload.js';
+import { probeRefusal, type SimOffloadKernel } from './offload.js';
 
 export class SimulatedTunDevice implements TunDevice {
   readonly name: string;
@@ -13,8 +15,12 @@ export class SimulatedTunDevice implements TunDevice {
   readonly #kernel: SimKernel;
   readonly #link: SimLink;
   #lastMtu: number;
+  #offload: OffloadState;
+  readonly #offloadKernel: SimOffloadKernel | undefined;
 
-  constructor(kernel: SimKernel, link: SimLink, queues: SimulatedPacketQueue[]) {
+  constructor(kernel: SimKernel, link: SimLink, queues: SimulatedPacketQueue[], offload: OffloadState, offloadKernel?: SimOffloadKernel) {
+    this.#offload = offload;
+    this.#offloadKernel = offloadKernel;
     this.#kernel = kernel;
     this.#link = link;
     this.name = link.name;
@@ -29,6 +35,22 @@ export class SimulatedTunDevice implements TunDevice {
 
   get closed(): boolean {
     return this.queues.every((q) => q.closed);
+  }
+
+  get offload(): OffloadState {
+    return this.#offload;
+  }
+
+  setOffload(switches: { tcp?: boolean; udp?: boolean }, reason?: string): OffloadState {
+    this.#offload = switchCoalescing(this.#offload, validateSwitches(switches), reason);
+    return this.#offload;
+  }
+
+  /** The simulated kernel's verdict (SimulatedBinding option offload.probe), as the native probe gives it. */
+  probeOffload(): OffloadState {
+    const refusal = probeApplies(this.#offload) ? probeRefusal(this.#offloadKernel) : undefined;
+    if (refusal !== undefined) this.#offload = probeRefused(this.#offload, refusal.code);
+    return this.#offload;
   }
 
   /** The link's MTU while it exists (so changes made by anyone count), the last one seen after. */

@@ -72,6 +72,8 @@ export interface TunFdEndpoint {
   readable(): void;
   /** The device went away under the fd: reads now fail with EBADFD. */
   linkGone(err: TunSystemError): void;
+  /** The fd carries virtio headers (opened with offload): it can read a superframe. */
+  readonly vnetHdr: boolean;
 }
 
 export interface SimLink {
@@ -552,7 +554,7 @@ export class SimKernel {
    * (chosen by flow hash unless given: the position among the attached fds,
    * as the kernel's tfiles array). Returns false when it was dropped.
    */
-  inject(link: SimLink, packet: Buffer, queueIndex?: number): boolean {
+  inject(link: SimLink, packet: Buffer, queueIndex?: number, copy = true): boolean {
     if (link.kind !== 'tun') throw new TypeError(`inject: ${link.name} is not a TUN`);
     if (!link.up) return false; // nothing routes into a down link
     if (link.fds.length === 0) {
@@ -568,7 +570,7 @@ export class SimKernel {
       return false;
     }
     const wasEmpty = fd.ring.length === 0;
-    fd.ring.push(Buffer.from(packet));
+    fd.ring.push(copy ? Buffer.from(packet) : packet);
     if (wasEmpty) fd.readable();
     return true;
   }

@@ -3,6 +3,7 @@
 // what a test needs to see (links with addresses and routes, open fds, the
 // packets the app wrote), plus pushing packets in as if the kernel routed them.
 
+import { SUPERFRAMES } from './queue.js';
 import { parseCidr, normalizeRoute, validateMtu } from '../contract/validate.js';
 import type { SimKernel, SimLink, SimulatedLinkSnapshot } from './kernel.js';
 import type { RouteSpec } from '../contract/types.js';
@@ -101,6 +102,22 @@ export class SimulatedWorld {
   inject(nameOrIndex: string | number, packet: Uint8Array, queueIndex?: number): boolean {
     if (!(packet instanceof Uint8Array) || packet.length === 0) throw new TypeError('inject: packet must be a non-empty Uint8Array');
     return this.#kernel.inject(this.#find(nameOrIndex, 'inject'), Buffer.from(packet), queueIndex);
+  }
+
+  /**
+   * As if the kernel handed the TUN a GSO superframe: `frame` is a
+   * virtio_net_hdr (10 bytes) then the superframe. Segmented queues read it
+   * split into ordinary packets (by the addon's own split), raw queues as it
+   * is. Refused (TypeError) for a TUN opened without offload: its reader
+   * could not take one. Returns false when the kernel would drop it.
+   */
+  injectSuperframe(nameOrIndex: string | number, frame: Uint8Array, queueIndex?: number): boolean {
+    if (!(frame instanceof Uint8Array) || frame.length <= 10) throw new TypeError('injectSuperframe: frame must be a virtio_net_hdr then a packet');
+    const link = this.#find(nameOrIndex, 'injectSuperframe');
+    if (!link.fds.some((fd) => fd.vnetHdr)) throw new TypeError(`injectSuperframe: ${link.name} was opened without offload`);
+    const buffer = Buffer.from(frame);
+    SUPERFRAMES.add(buffer);
+    return this.#kernel.inject(link, buffer, queueIndex, false);
   }
 
   /** Packets the app wrote into the TUN, as the kernel received them (oldest first). */

@@ -34,6 +34,7 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
       addresses: args.addresses,
       routes: args.routes,
       ...(args.mtu === undefined ? {} : { mtu: args.mtu }),
+      ...(args.offload === undefined ? {} : { offload: args.offload }),
       ...(stately ? { inspect: stately.inspect } : {}),
     });
   } catch (error) {
@@ -83,6 +84,12 @@ export async function runUp(args: ParsedArgs, out: Output): Promise<ExitCode> {
         `ready in ${ms(performance.now() - startedAt)}: ${name} (ifindex ${adapter.ifindex}), ${readBack.up ? 'up' : 'down'}, ` +
         `mtu ${readBack.mtu}\n  addresses: ${readBack.addresses.join(', ') || 'none'}\n  routes:    ${readBack.routes.join(', ') || 'none'}\n` +
         `  (configuration read back from the kernel and checked by the lifecycle)`);
+      const offload = (await adapter.stats()).offload;
+      if (offload !== undefined) {
+        out.emit('offload', { name, ...offload }, `  offload: ${offload.mode}` +
+          (offload.mode === 'segmented' ? ` (coalescing tcp ${offload.coalesce.tcp ? 'on' : 'off'}, udp ${offload.coalesce.udp ? 'on' : 'off'})` : '') +
+          (offload.reason ? ` — ${offload.reason}` : ''));
+      }
       out.emit('holding', { name }, `holding ${name}: press Ctrl-C (or send SIGTERM) to clean up`);
       adapter.on('state', (to: InterfaceState) => {
         if (to === InterfaceState.Error) out.say(`  ${name} failed: ${describeError(adapter.lastError)}; recovering…`);
