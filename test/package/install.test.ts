@@ -27,7 +27,7 @@ const NAME = 'tlpkg0';
 const ALLOWED: RegExp[] = [
   /^package\.json$/u, /^README\.md$/u, /^LICENSE$/u, /^docs\/inspector\.png$/u,
   /^dist\/pkg\/(chunks\/|inspect\/)?[\w-]+\.js$/u, /^dist\/(src|machines)\/.+\.d\.ts$/u, /^dist\/src\/inspect\/browser\/page\.js$/u,
-  /^native\/[a-z_]+\.(cc|h)$/u, /^binding\.gyp$/u,
+  /^native\/([a-z_]+\/)?[a-z_]+\.(cc|h)$/u, /^binding\.gyp$/u,
   /^scripts\/(install|node-headers)\.mjs$/u,
   /^prebuilds\/linux-(x64|arm64)\/tun-lifecycle\.napi\.glibc\.node$/u,
 ];
