@@ -7,9 +7,8 @@ import type { NetnsTarget, TunBinding } from './contract/types.js';
 let loading: Promise<TunBinding> | undefined;
 
 export function loadDefaultBinding(): Promise<TunBinding> {
-  // A specifier in a variable keeps this module loadable when native.js is absent.
-  const specifier = './native/binding.js';
-  loading ??= import(specifier).then((mod: { createNativeBinding(): TunBinding }) => mod.createNativeBinding());
+  // A literal specifier, so the bundler (scripts/bundle.mjs) sees it; still loaded only when asked for.
+  loading ??= import('./native/binding.js').then((mod: { createNativeBinding(): TunBinding }) => mod.createNativeBinding());
   loading.catch(() => { loading = undefined; });
   return loading;
 }

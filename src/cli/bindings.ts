@@ -23,8 +23,8 @@ async function loadRootBinding(simulated: boolean): Promise<TunBinding> {
     return new SimulatedBinding();
   }
   try {
-    const specifier = '../binding/native/binding.js';
-    const native = await import(specifier) as { createNativeBinding(): TunBinding };
+    // A literal specifier, so the bundler makes it a lazily loaded chunk.
+    const native = await import('../binding/native/binding.js') as { createNativeBinding(): TunBinding };
     return native.createNativeBinding();
   } catch (error) {
     throw new CliError(`the native addon could not be loaded: ${(error as Error).message.split('\n')[0]}`, ExitCode.Failed,

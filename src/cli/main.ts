@@ -3,6 +3,8 @@
 // Only a bug prints a stack trace.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findPackageRoot } from '../binding/native/addon.js';
 import { TunError } from '../errors.js';
 import { parseCommandLine } from './args.js';
 import { describeError } from './bindings.js';
@@ -43,6 +45,6 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(findPackageRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -4,15 +4,18 @@
 // stream connects; /events then streams from there.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findPackageRoot } from '../binding/native/addon.js';
 import { PAGE_STYLE } from './page-style.js';
 
-// Beside this module in dist/ (and in an installed package): the build copies it there.
-const PAGE_SCRIPT_URL = new URL('./browser/page.js', import.meta.url);
+// Where tsc copies it (allowJs), found from the package root: this module runs
+// from dist/src/inspect/ (tests) or from a chunk of the bundle in dist/pkg/.
+const PAGE_SCRIPT_PATH = ['dist', 'src', 'inspect', 'browser', 'page.js'];
 let pageScript: string | undefined;
 
 /** The page's script, read once; without the source-map comment, which points nowhere once inlined. */
 function readPageScript(): string {
-  pageScript ??= readFileSync(PAGE_SCRIPT_URL, 'utf8').replace(/^\/\/# sourceMappingURL=.*$/mu, '').trimEnd();
+  pageScript ??= readFileSync(join(findPackageRoot(), ...PAGE_SCRIPT_PATH), 'utf8').replace(/^\/\/# sourceMappingURL=.*$/mu, '').trimEnd();
   return pageScript;
 }
 

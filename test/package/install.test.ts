@@ -23,17 +23,17 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const SIZE_BUDGET = 10_000_000;
 const NAME = 'tlpkg0';
 
-/** What the tarball may hold: what runs, what the README shows, what a fallback compile needs. */
+/** What the tarball may hold: what runs (the bundle in dist/pkg, the inspector page's script), the types, what the README shows, what a fallback compile needs. */
 const ALLOWED: RegExp[] = [
   /^package\.json$/u, /^README\.md$/u, /^LICENSE$/u, /^docs\/inspector\.png$/u,
-  /^dist\/(src|machines)\/.+\.(js|d\.ts)$/u,
+  /^dist\/pkg\/(chunks\/|inspect\/)?[\w-]+\.js$/u, /^dist\/(src|machines)\/.+\.d\.ts$/u, /^dist\/src\/inspect\/browser\/page\.js$/u,
   /^native\/(offload\/)?[a-z_]+\.(cc|h)$/u, /^binding\.gyp$/u,
   /^scripts\/(install|node-headers)\.mjs$/u,
   /^prebuilds\/linux-(x64|arm64)\/tun-lifecycle\.napi\.glibc\.node$/u,
 ];
 const REQUIRED = [
-  'package.json', 'README.md', 'LICENSE', 'docs/inspector.png', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli.js',
-  'dist/src/inspect/index.js', 'dist/src/inspect/browser/page.js', 'dist/src/testing.js', 'binding.gyp', 'native/addon.cc',
+  'package.json', 'README.md', 'LICENSE', 'docs/inspector.png', 'dist/pkg/index.js', 'dist/src/index.d.ts', 'dist/pkg/cli.js',
+  'dist/pkg/inspect/index.js', 'dist/src/inspect/browser/page.js', 'dist/pkg/testing.js', 'dist/src/testing.d.ts', 'binding.gyp', 'native/addon.cc',
   'scripts/install.mjs', 'prebuilds/linux-x64/tun-lifecycle.napi.glibc.node', 'prebuilds/linux-arm64/tun-lifecycle.napi.glibc.node',
 ];
 

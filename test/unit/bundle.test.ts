@@ -1,0 +1,67 @@
+// The bundled runtime (scripts/bundle.mjs → dist/pkg/), as the package's
+// exports resolve it: one copy of every module across the entries (classes
+// are the same objects whichever entry hands them out), a plain import
+// reading the index and one chunk, and the lazily loaded modules kept out of
+// what a plain import reads. Read from the built files (`npm run build`).
+
+import { expect } from 'chai';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const PKG = join(ROOT, 'dist', 'pkg');
+
+/** The bundle's own files a module statically imports, transitively (the module included). */
+function staticGraph(file: string): string[] {
+  const seen = new Set<string>();
+  const stack = [file];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    if (seen.has(current)) continue;
+    seen.add(current);
+    const source = readFileSync(current, 'utf8');
+    for (const match of source.matchAll(/^(?:import|export)\s[^;]*?from\s*"(\.[^"]+)"|^import\s*"(\.[^"]+)"/gmu)) {
+      stack.push(resolve(dirname(current), match[1] ?? match[2]!));
+    }
+  }
+  return [...seen].map((path) => relative(PKG, path)).sort();
+}
+
+/** The dist/ modules an output file carries (esbuild marks each with a `// dist/…` line). */
+function modulesIn(file: string): Set<string> {
+  return new Set([...readFileSync(join(PKG, file), 'utf8').matchAll(/^\/\/ (dist\/\S+\.js)$/gmu)].map((m) => m[1]!));
+}
+
+function outputFiles(dir = PKG): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? outputFiles(join(dir, entry.name)) : [relative(PKG, join(dir, entry.name))]);
+}
+
+describe('bundle: the runtime the package exports (dist/pkg)', () => {
+  it('is what the package name resolves to, for every entry', () => {
+    for (const [specifier, file] of [['tun-lifecycle', 'index.js'], ['tun-lifecycle/testing', 'testing.js'], ['tun-lifecycle/inspect', 'inspect/index.js']]) {
+      expect(fileURLToPath(import.meta.resolve(specifier!)), specifier).to.equal(join(PKG, file!));
+    }
+  });
+
+  it('hands out one class whichever entry it comes from (one copy of every module)', async () => {
+    const index = await import('tun-lifecycle');
+    const testing = await import('tun-lifecycle/testing');
+    expect(testing.TunSystemError).to.equal(index.TunSystemError);
+    const owners = new Map<string, string[]>();
+    for (const file of outputFiles()) for (const module of modulesIn(file)) owners.set(module, [...(owners.get(module) ?? []), file]);
+    expect(owners.get('dist/src/errors.js'), 'src/errors.ts in the bundle').to.have.length(1);
+    expect([...owners].filter(([, files]) => files.length > 1)).to.deep.equal([]);
+  });
+
+  it('reads the index and one chunk on a plain import, without the lazily loaded modules', () => {
+    const files = staticGraph(join(PKG, 'index.js'));
+    expect(files, files.join(', ')).to.have.length(2);
+    const carried = new Set(files.flatMap((file) => [...modulesIn(file)]));
+    expect(carried).to.include('dist/src/errors.js');
+    for (const lazy of ['lifecycle/recover.js', 'lifecycle/cleanup.js', 'lifecycle/reconfigure.js', 'adapter/worker-queues.js', 'inspect/server.js', 'cli/main.js']) {
+      expect(carried.has(`dist/src/${lazy}`), lazy).to.equal(false);
+    }
+  });
+});
