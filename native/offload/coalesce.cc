@@ -217,9 +217,11 @@ int EmitGroup(const Packet* packets, const Scratch& s, const Group& g, EmitFrame
 
 int Coalesce(const Packet* packets, int count, const CoalesceOptions& options, EmitFrame emit, void* ctx) {
   if (count <= 0) return 0;
-  // Reused per thread: the write path runs once per loop turn, and a queue
-  // belongs to one thread.
-  thread_local Scratch s;
+  // Per call, not thread_local: dynamic TLS in a dlopen'd addon needs
+  // __tls_get_addr from ld-linux, a dependency the prebuilds must not have
+  // (test/package/prebuilds); four allocations per loop turn cost nothing
+  // next to the write they plan.
+  Scratch s;
   s.info.resize(count);
   s.next.assign(count, -1);
   s.groups.clear();
