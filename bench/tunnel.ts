@@ -185,7 +185,7 @@ export async function main(): Promise<void> {
     }
   }
   console.log([
-    '## Tunnel: iperf3 from namespace A to B through a user-space TUN relay',
+    '### Tunnel: iperf3 from namespace A to B through a user-space TUN relay',
     '',
     `${machineDescription()}; ${rounds} interleaved round(s) of ${seconds} s per test; medians.`,
     '',
