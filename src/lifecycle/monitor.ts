@@ -16,7 +16,7 @@ import type { LinkEvent } from '../binding/contract/types.js';
 import type { TunLifecycleEvent } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
-import { effectiveMetric } from '../binding/contract/route-metric.js';
+import { desiredRouteKey, effectiveMetric, routeKey } from '../binding/contract/route-metric.js';
 
 /**
  * `getSession` maps the invoking actor system to its adapter's session; it is
@@ -74,7 +74,7 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       else if (event.type === 'admin' && !event.up) unlessDeleted('down');
       else if (event.type === 'address-removed' && session.link.addresses.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
         unlessDeleted(`address-removed ${event.address.cidr}`);
-      } else if (event.type === 'route-removed' && session.link.routes.some((r) => r.destination.cidr === event.route.destination && effectiveMetric(r.family, r.metric) === event.route.metric)) {
+      } else if (event.type === 'route-removed' && session.link.routes.some((r) => desiredRouteKey(r) === routeKey(event.route.destination, event.route.metric))) {
         unlessDeleted(`route-removed ${event.route.destination} metric ${event.route.metric}`);
       } else if (event.type === 'mtu' && session.link.mtu !== undefined && event.mtu !== session.link.mtu) {
         unlessDeleted(`mtu ${event.mtu}, desired ${session.link.mtu}`);
@@ -133,8 +133,8 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     const checkRoutes = () => session.binding.listRoutes(ifindex).then(
       (routes) => {
         if (done) return;
-        const present = new Set(routes.map((r) => `${r.destination}@${r.metric}`));
-        const missing = session.link.routes.find((r) => !present.has(`${r.destination.cidr}@${effectiveMetric(r.family, r.metric)}`));
+        const present = new Set(routes.map((r) => routeKey(r.destination, r.metric)));
+        const missing = session.link.routes.find((r) => !present.has(desiredRouteKey(r)));
         if (missing) unlessDeleted(`route-removed ${missing.destination.cidr} metric ${effectiveMetric(missing.family, missing.metric)}`);
       },
       onCheckError,

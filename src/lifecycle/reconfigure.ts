@@ -10,7 +10,7 @@
 
 import { RollbackFailedError, StateMismatchError } from '../errors.js';
 import type { LinkPlan, RouteSpec } from '../binding/contract/types.js';
-import { effectiveMetric } from '../binding/contract/route-metric.js';
+import { effectiveMetric, routeKey } from '../binding/contract/route-metric.js';
 import type { AdapterLink } from '../options.js';
 import type { InterfaceSession } from './session.js';
 import { configurationDifferences } from './verify.js';
@@ -49,7 +49,6 @@ export class ReconfigureAbortedError extends Error {
   }
 }
 
-const routeKey = (destination: string, metric: number) => `${destination}@${metric}`;
 const hasAddress = (kernel: KernelConfiguration, cidr: string) => kernel.addresses.has(cidr);
 const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) => kernel.routes.has(routeKey(route.destination, route.metric));
 

@@ -11,7 +11,7 @@ import type { InterfaceSession } from './session.js';
 import { createInterface } from './create.js';
 import { isGone, tolerate } from './kernel-errors.js';
 import { releaseDevice } from './release.js';
-import { effectiveMetric } from '../binding/contract/route-metric.js';
+import { desiredRouteKey, routeKey } from '../binding/contract/route-metric.js';
 import { verifyConfigured } from './verify.js';
 
 export async function recoverInterface(session: InterfaceSession): Promise<CreateOutput> {
@@ -50,9 +50,9 @@ async function reconfigure(session: InterfaceSession): Promise<void> {
   }
   if (!link.up) await binding.setUp(ifindex, true);
   // Setting a link down flushes its routes: put back whatever is missing.
-  const routes = new Set((await binding.listRoutes(ifindex)).map((r) => `${r.destination}@${r.metric}`));
+  const routes = new Set((await binding.listRoutes(ifindex)).map((r) => routeKey(r.destination, r.metric)));
   for (const route of wanted.routes) {
-    if (!routes.has(`${route.destination.cidr}@${effectiveMetric(route.family, route.metric)}`)) {
+    if (!routes.has(desiredRouteKey(route))) {
       await tolerate(() => binding.addRoute(ifindex, { destination: route.destination.cidr, metric: route.metric }), 'EEXIST');
     }
   }
@@ -63,10 +63,10 @@ async function removeStrays(session: InterfaceSession): Promise<void> {
   const { binding, link: wanted, strays } = session;
   const ifindex = session.ifindex!;
   if (strays.addresses.size === 0 && strays.routes.size === 0) return;
-  const desiredRoutes = new Set(wanted.routes.map((r) => `${r.destination.cidr}@${effectiveMetric(r.family, r.metric)}`));
-  const routes = await binding.listRoutes(ifindex);
+  const desiredRoutes = new Set(wanted.routes.map(desiredRouteKey));
+  const routes = new Set((await binding.listRoutes(ifindex)).map((r) => routeKey(r.destination, r.metric)));
   for (const [key, route] of strays.routes) {
-    if (desiredRoutes.has(key) || !routes.some((r) => `${r.destination}@${r.metric}` === key)) continue;
+    if (desiredRoutes.has(key) || !routes.has(key)) continue;
     await tolerate(() => binding.deleteRoute(ifindex, route), 'ESRCH');
   }
   const desiredAddresses = new Set(wanted.addresses.map((a) => a.cidr));

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { PacketQueue, RouteSpec, TunBinding, TunDevice } from '../binding/contract/types.js';
 import type { Log } from '../log.js';
 import type { AdapterLink } from '../options.js';
-import { effectiveMetric } from '../binding/contract/route-metric.js';
+import { effectiveMetric, routeKey } from '../binding/contract/route-metric.js';
 
 /**
  * Events: 'packets' (batch: Buffer[], queue: number), 'queue-error' (err: Error),
@@ -106,7 +106,7 @@ export class InterfaceSession extends EventEmitter {
   /** These were added by us and may have been left in the kernel. */
   mayHaveLeft(made: { address?: string; route?: Required<RouteSpec> }): void {
     if (made.address) this.#strays.addresses.add(made.address);
-    if (made.route) this.#strays.routes.set(`${made.route.destination}@${made.route.metric}`, made.route);
+    if (made.route) this.#strays.routes.set(routeKey(made.route.destination, made.route.metric), made.route);
   }
 
   /** Recovery removed the strays (or found them gone, or desired again). */

@@ -6,7 +6,7 @@ import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
 import type { AdapterLink } from '../options.js';
 import type { KernelView } from '../binding/contract/types.js';
-import { effectiveMetric } from '../binding/contract/route-metric.js';
+import { desiredRouteKey, effectiveMetric, routeKey } from '../binding/contract/route-metric.js';
 import { isGone } from './kernel-errors.js';
 
 /** How the kernel differs from `wanted` (the desired configuration unless told). */
@@ -29,10 +29,10 @@ export function differencesIn({ link, addresses, routes }: KernelView, wanted: A
   for (const address of wanted.addresses) {
     if (!addressSet.has(address.cidr)) differences.push(`address ${address.cidr} missing`);
   }
-  const routeSet = new Set(routes.map((r) => `${r.destination}@${r.metric}`));
+  const routeSet = new Set(routes.map((r) => routeKey(r.destination, r.metric)));
   for (const route of wanted.routes) {
     const metric = effectiveMetric(route.family, route.metric);
-    if (!routeSet.has(`${route.destination.cidr}@${metric}`)) differences.push(`route ${route.destination.cidr} metric ${metric} missing`);
+    if (!routeSet.has(desiredRouteKey(route))) differences.push(`route ${route.destination.cidr} metric ${metric} missing`);
   }
   return differences;
 }
@@ -49,11 +49,11 @@ export async function driftOf(session: InterfaceSession): Promise<Drift> {
   const addresses = await binding.listAddresses(ifindex);
   const routes = await binding.listRoutes(ifindex);
   const ownAddresses = new Set(wanted.addresses.map((a) => a.cidr));
-  const ownRoutes = new Set(wanted.routes.map((r) => `${r.destination.cidr}@${effectiveMetric(r.family, r.metric)}`));
+  const ownRoutes = new Set(wanted.routes.map(desiredRouteKey));
   return {
     // The kernel's own link-local address is nobody's drift.
     addresses: addresses.filter((a) => !a.address.startsWith('fe80:') && !ownAddresses.has(a.cidr)).map((a) => a.cidr),
-    routes: routes.filter((r) => !ownRoutes.has(`${r.destination}@${r.metric}`)).map((r) => ({ destination: r.destination, metric: r.metric })),
+    routes: routes.filter((r) => !ownRoutes.has(routeKey(r.destination, r.metric))).map((r) => ({ destination: r.destination, metric: r.metric })),
   };
 }
 

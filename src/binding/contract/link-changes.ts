@@ -30,6 +30,7 @@
 
 import { TunSystemError } from './system-error.js';
 import { formatAddress } from './validate.js';
+import { routeKey } from './route-metric.js';
 import type { AddressRecord, DoneRecord, LinkRecord, ListenerRecord, ListenerRequest, RouteRecord } from './link-records.js';
 import type { AddressInfo, LinkEvent, RouteInfo } from './types.js';
 
@@ -88,7 +89,7 @@ function itemOf(record: AddressRecord | RouteRecord): { kind: DumpKind; key: str
   }
   if (record.table !== RT_TABLE_MAIN || record.routeType !== RTN_UNICAST || record.protocol === RTPROT_KERNEL) return undefined;
   const destination = `${formatAddress(record.destination)}/${record.prefixLength}`;
-  return { kind: 'routes', key: `${destination}@${record.metric}`, item: { family: record.family, destination, metric: record.metric } };
+  return { kind: 'routes', key: routeKey(destination, record.metric), item: { family: record.family, destination, metric: record.metric } };
 }
 
 export class LinkChanges {
