@@ -5,16 +5,10 @@
 // up and leaves nothing.
 
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { describeKernel } from '../helpers/netns.js';
 import { ip, ipAddresses, ipLink, ipRoutes } from '../helpers/iproute.js';
-import { runCli, startCli } from './run-cli.js';
+import { deadPid, runCli, startCli } from './run-cli.js';
 
-/** A pid that certainly belongs to no running process: one that just exited. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  return Number(child.stdout);
-}
 
 function persistentTun(name: string, alias?: string): void {
   ip('tuntap', 'add', 'dev', name, 'mode', 'tun');

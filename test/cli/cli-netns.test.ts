@@ -4,15 +4,14 @@
 // must not change; a namespace that does not exist fails before anything is made.
 
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { describeKernel } from '../helpers/netns.js';
 import { ip, ipJson } from '../helpers/iproute.js';
-import { runCli, startCli } from './run-cli.js';
+import { deleteNamespace, makeNamespace as newNamespace, ownLinks } from '../helpers/namespaces.js';
+import { deadPid, runCli, startCli } from './run-cli.js';
 
 const made: string[] = [];
 function makeNamespace(): string {
-  const name = `tlcli-ns-${process.pid}-${made.length}`;
-  ip('netns', 'add', name);
+  const name = newNamespace('cli-ns');
   made.push(name);
   return name;
 }
@@ -29,16 +28,11 @@ const addressesIn = (ns: string, name: string) =>
 /** Routes on the interface, without the prefix routes the kernel adds for its addresses. */
 const routesIn = (ns: string, name: string) =>
   ipJson<Array<{ dst: string; protocol?: string }>>('-n', ns, 'route', 'show', 'dev', name).filter((r) => r.protocol !== 'kernel').map((r) => r.dst);
-const ownLinks = () => JSON.stringify(ipJson<Array<{ ifname: string; ifindex: number }>>('link', 'show').map((l) => [l.ifindex, l.ifname]));
 
-/** A pid that certainly belongs to no running process: one that just exited. */
-function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
-}
 
 describeKernel('cli: --netns on the kernel', function () {
   this.timeout(30_000);
-  after(() => { for (const ns of made) { try { ip('netns', 'del', ns); } catch { /* already gone */ } } });
+  after(() => { for (const ns of made) deleteNamespace(ns); });
 
   it('up --netns → status/down --netns see it there, nothing appears here → SIGINT → gone from the namespace', async () => {
     const ns = makeNamespace();

@@ -80,3 +80,8 @@ export function startCli(args: string[]): RunningCli {
     },
   };
 }
+
+/** A pid that certainly belongs to no running process: one that just exited. */
+export function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}

@@ -7,22 +7,12 @@
 import { spawn } from 'node:child_process';
 import type { OffloadOption, PacketQueue, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
 import { ip } from './iproute.js';
+import { deleteNamespace, makeNamespace } from './namespaces.js';
 
 export const A_ADDR = '10.230.0.1';
 export const B_ADDR = '10.230.0.2';
 
-let made = 0;
 
-export function makeNamespace(tag: string): string {
-  const name = `tlof-${tag}-${process.pid}-${made++}`;
-  ip('netns', 'add', name);
-  ip('-n', name, 'link', 'set', 'lo', 'up');
-  return name;
-}
-
-export function deleteNamespace(name: string): void {
-  try { ip('netns', 'del', name); } catch { /* already gone */ }
-}
 
 /** How the relay hands a batch over: one write() per packet (gathered per turn in segmented mode) or one writeBatch(). */
 export type RelayWrites = 'write' | 'writeBatch';

@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { describeKernel } from '../helpers/netns.js';
 import { ip, ipJson } from '../helpers/iproute.js';
+import { deleteNamespace, makeNamespace as newNamespace, ownLinks } from '../helpers/namespaces.js';
 import { openFdCount } from '../helpers/fds.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
 import { parsePacket } from '../helpers/packets.js';
@@ -17,18 +18,13 @@ import { TunAdapter } from '../../src/adapter/index.js';
 import type { TunBinding } from '../../src/binding/contract/types.js';
 
 const made: string[] = [];
+/** A namespace of this suite's, deleted by its after hook. */
 function makeNamespace(tag: string): string {
-  const name = `tlns-${tag}-${process.pid}-${made.length}`;
-  ip('netns', 'add', name);
+  const name = newNamespace(`ns-${tag}`);
   made.push(name);
-  ip('-n', name, 'link', 'set', 'lo', 'up');
   return name;
 }
-function deleteNamespace(name: string): void {
-  try { ip('netns', 'del', name); } catch { /* already gone */ }
-}
 const linksIn = (ns: string) => ipJson<Array<{ ifname: string }>>('-n', ns, 'link', 'show').map((l) => l.ifname);
-const ownLinks = () => JSON.stringify(ipJson<Array<{ ifname: string; ifindex: number }>>('link', 'show').map((l) => [l.ifindex, l.ifname]));
 
 /** A UDP datagram sent from inside ns (a child process, so this event loop keeps reading the TUN). */
 function sendUdpFrom(ns: string, address: string, port: number, text: string): Promise<void> {
