@@ -17,6 +17,7 @@ import { buildC } from './lib/cbuild.js';
 import { machineDescription } from './lib/machine.js';
 import { enterPrivateNetns, isMain } from './lib/netns.js';
 import { buildUdp4 } from './lib/packet.js';
+import { drainUntilIdle, writeFor, type Drained } from './lib/queue-drive.js';
 import { distBenchDir } from './lib/paths.js';
 import { startHelper } from './lib/proc.js';
 import { fmt, fmtInt, markdownTable, median, ratio } from './lib/stats.js';
@@ -74,10 +75,14 @@ interface Tools {
 function setUpTun(): void {
   // Persistent, so each reader/writer can attach in turn by name.
   execFileSync('ip', ['tuntap', 'add', 'dev', IFNAME, 'mode', 'tun']);
-  execFileSync('ip', ['addr', 'add', `${TUN_ADDR}/24`, 'dev', IFNAME]);
+  configureTun(IFNAME, TUN_ADDR);
+}
+
+function configureTun(ifname: string, address: string): void {
+  execFileSync('ip', ['addr', 'add', `${address}/24`, 'dev', ifname]);
   // No IPv6: link-up would otherwise send router solicitations into the TUN.
-  writeFileSync(`/proc/sys/net/ipv6/conf/${IFNAME}/disable_ipv6`, '1');
-  execFileSync('ip', ['link', 'set', IFNAME, 'up']);
+  writeFileSync(`/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`, '1');
+  execFileSync('ip', ['link', 'set', ifname, 'up']);
 }
 
 function tunTxCounters(ifname = IFNAME): { packets: number; dropped: number } {
@@ -88,32 +93,12 @@ function tunTxCounters(ifname = IFNAME): { packets: number; dropped: number } {
 /** The binding as a reader: attach, count every batch, stop after IDLE_MS of silence. */
 async function bindingReader(binding: TunBinding): Promise<{ result: Promise<Moved> }> {
   const dev = await binding.open({ name: IFNAME, attachExisting: true });
-  const queue = dev.queues[0]!;
-  let packets = 0;
-  let bytes = 0;
-  let first = 0;
-  let last = 0;
-  queue.on('packets', (batch: Buffer[]) => {
-    const t = performance.now();
-    if (!packets) first = t;
-    last = t;
-    packets += batch.length;
-    for (const p of batch) bytes += p.length;
-  });
-  queue.resume();
-  const start = performance.now();
   // The whole bench process: its own timers and helper bookkeeping are in it too (a slight overcount).
   const cpu0 = process.cpuUsage();
-  const result = new Promise<Moved>((resolve) => {
-    const timer = setInterval(() => {
-      const t = performance.now();
-      if ((packets && t - last > IDLE_MS) || t - start > MAX_S * 1000) {
-        clearInterval(timer);
-        dev.close();
-        const cpu = process.cpuUsage(cpu0);
-        resolve({ packets, bytes, seconds: packets ? (last - first) / 1000 : 0, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
-      }
-    }, 20);
+  const result = drainUntilIdle(dev.queues[0]!, IDLE_MS, MAX_S).then(({ packets, bytes, first, last }) => {
+    dev.close();
+    const cpu = process.cpuUsage(cpu0);
+    return { packets, bytes, seconds: packets ? (last - first) / 1000 : 0, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
   });
   return { result };
 }
@@ -124,21 +109,11 @@ async function bindingWrite(binding: TunBinding, payload: number): Promise<Moved
   const queue = dev.queues[0]!;
   const pkt = buildUdp4(PEER_ADDR, TUN_ADDR, 40000, SINK_PORT, payload);
   const cpu0 = process.cpuUsage();
-  const start = performance.now();
-  const end = start + WRITE_S * 1000;
-  let t = start;
-  while (t < end) {
-    for (let i = 0; i < 256; i++) {
-      if (!queue.write(pkt)) await once(queue, 'drain');
-    }
-    t = performance.now();
-  }
-  if (queue.stats().pendingWrites > 0) await once(queue, 'drain');
-  const seconds = (performance.now() - start) / 1000;
+  const { first, last } = await writeFor(queue, pkt, WRITE_S);
   const cpu = process.cpuUsage(cpu0);
   const { txPackets, txBytes } = queue.stats();
   dev.close();
-  return { packets: txPackets, bytes: txBytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { packets: txPackets, bytes: txBytes, seconds: (last - first) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 let mqRuns = 0;
@@ -146,15 +121,13 @@ let mqRuns = 0;
 async function multiQueueWorkers(binding: TunBinding, job: (index: number) => object) {
   const ifname = `btw${mqRuns++}`;
   const dev = await binding.open({ name: ifname, queues: MQ_QUEUES });
-  execFileSync('ip', ['addr', 'add', `${MQ_TUN_ADDR}/24`, 'dev', ifname]);
-  writeFileSync(`/proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`, '1');
-  execFileSync('ip', ['link', 'set', ifname, 'up']);
+  configureTun(ifname, MQ_TUN_ADDR);
   const script = new URL('./lib/throughput-worker.js', import.meta.url);
   const workers = dev.queues.map((queue, i) => new Worker(script, {
     workerData: { ...job(i), handle: (queue as unknown as { handOff(): unknown }).handOff() },
   }));
   await Promise.all(workers.map((w) => once(w, 'message')));
-  const results = workers.map((w) => once(w, 'message').then(([m]) => m as { packets: number; bytes: number; first: number; last: number }));
+  const results = workers.map((w) => once(w, 'message').then(([m]) => m as Drained));
   /** Sums the workers' counts over the span from the first one's start to the last one's end. */
   const finish = async (cpu0: NodeJS.CpuUsage): Promise<Moved & { perQueue: number[] }> => {
     const all = await Promise.all(results);
