@@ -4,8 +4,11 @@
 // for the binding, naive Node (fs.read/fs.write on a TUN fd) and a plain C loop
 // (the practical limit), measured in the same run, 64- and 1400-byte UDP payloads;
 // and the binding with several flows over 2 queues of one interface, each queue
-// read or written by its own worker_threads Worker (lib/throughput-worker.ts).
-// Prints a markdown table of medians; not a timed test.
+// read or written by its own worker_threads Worker (lib/throughput-worker.ts);
+// and TCP rows in Gbit/s for the queue's offload modes (off, segmented,
+// pass-through) against a real kernel TCP end (lib/throughput-tcp.ts).
+// Prints markdown tables of medians; not a timed test.
+// BENCH_REPS=N sets the rounds (default 5); BENCH_ROWS=udp or =tcp keeps only those rows.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
@@ -21,6 +24,7 @@ import { drainUntilIdle, writeFor, type Drained } from './lib/queue-drive.js';
 import { distBenchDir } from './lib/paths.js';
 import { startHelper } from './lib/proc.js';
 import { fmt, fmtInt, markdownTable, median, ratio } from './lib/stats.js';
+import { TCP_MODES, tcpReadOnce, tcpTable, tcpWriteOnce, type TcpRun } from './lib/throughput-tcp.js';
 
 const IFNAME = 'bt0';
 const TUN_ADDR = '10.9.0.1'; // ours, on the TUN: the write direction's destination
@@ -30,6 +34,9 @@ const SINK_PORT = 5000;
 const PAYLOADS = [64, 1400];
 // BENCH_REPS overrides, for a quick look; the committed table uses the default.
 const REPS = Number(process.env.BENCH_REPS) || 5;
+const ROWS = new RegExp(process.env.BENCH_ROWS ?? '.', 'i');
+const UDP_ROWS = ROWS.test('udp');
+const TCP_ROWS = ROWS.test('tcp');
 const FLOOD_S = 1.5;
 const WRITE_S = 1.0;
 const IDLE_MS = 300; // a reader is done after this long without a packet
@@ -67,6 +74,7 @@ interface Tools {
   tunRw: string;
   flood: string;
   sink: string;
+  tcpStream: string;
   naive: string;
   binding: TunBinding | null;
   bindingReason: string;
@@ -235,6 +243,7 @@ export async function runThroughputBench(): Promise<string> {
     tunRw: buildC('tun_rw'),
     flood: buildC('udp_flood'),
     sink: buildC('udp_sink'),
+    tcpStream: buildC('tcp_stream'),
     naive: path.join(distBenchDir, 'lib', 'naive-tun.js'),
     binding: null,
     bindingReason: '',
@@ -246,11 +255,18 @@ export async function runThroughputBench(): Promise<string> {
 
   const reads = new Map<string, ReadSample[]>();
   const writes = new Map<string, WriteSample[]>();
+  const tcpReads = new Map<string, TcpRun[]>();
+  const tcpWrites = new Map<string, TcpRun[]>();
   const key = (impl: Impl, payload: number) => `${impl}/${payload}`;
   // Implementations interleaved within each repetition, so drift in the
   // shared machine's load spreads over all of them rather than one.
   for (let rep = 0; rep < REPS; rep++) {
-    for (const payload of PAYLOADS) {
+    for (const mode of TCP_ROWS && tools.binding ? TCP_MODES : []) {
+      process.stderr.write(`throughput: rep ${rep + 1}/${REPS}, TCP, ${mode.name}\n`);
+      tcpReads.set(mode.name, [...(tcpReads.get(mode.name) ?? []), await tcpReadOnce(tools.binding!, tools.tcpStream, mode, FLOOD_S, IDLE_MS, MAX_S)]);
+      tcpWrites.set(mode.name, [...(tcpWrites.get(mode.name) ?? []), await tcpWriteOnce(tools.binding!, tools.tcpStream, mode, WRITE_S, IDLE_MS, MAX_S)]);
+    }
+    for (const payload of UDP_ROWS ? PAYLOADS : []) {
       for (const impl of IMPLS) {
         process.stderr.write(`throughput: rep ${rep + 1}/${REPS}, ${payload} B, ${impl}\n`);
         const r = await readOnce(tools, impl, payload);
@@ -264,7 +280,7 @@ export async function runThroughputBench(): Promise<string> {
   const readRows: string[][] = [];
   const writeRows: string[][] = [];
   const targets: string[][] = [];
-  for (const payload of PAYLOADS) {
+  for (const payload of UDP_ROWS ? PAYLOADS : []) {
     const rate = (m: Map<string, Moved[]>, impl: Impl) => {
       const xs = m.get(key(impl, payload));
       return xs ? med(xs, pps) : NaN;
@@ -310,7 +326,7 @@ export async function runThroughputBench(): Promise<string> {
     }
   }
 
-  const lines = [
+  const udpLines = [
     '### Throughput (packets through one TUN queue)',
     '',
     `Machine: ${machineDescription()}. Medians of ${REPS} runs, implementations interleaved; "range" is the slowest and fastest run. Payload = UDP payload; Gbit/s counts whole IP packets (payload + 28 B). "CPU µs/packet" is the reader's or writer's own CPU time (user + system, all its threads, from getrusage / process.cpuUsage) per packet moved: unlike packets/s, it barely moves when other work shares the machine.`,
@@ -329,6 +345,13 @@ export async function runThroughputBench(): Promise<string> {
     '',
     `**${WORKERS}**: one interface of ${MQ_QUEUES} queues, queue i handed to worker_threads Worker i (queue.handOff() / attachQueue()), this thread only opening it. Reads: ${FLOWS} floods (${FLOWS} flows, one source port each) spread over the queues by the kernel's flow hash; packets per queue in the read runs: ${mqSplits.map((s) => s.join('/')).join(', ') || 'n/a'}. Writes: each worker writes its own flow. CPU µs/packet counts the whole process (every thread); on this 2-core machine the floods and the sink share the cores with the workers.`,
   ];
+  const tcpLines = [
+    '',
+    `**TCP through the queue, by offload mode** (Gbit/s of TCP payload; a fresh interface per run, opened with the mode). Read: a kernel TCP socket (bench/c/tcp_stream.c) writes for ${FLOOD_S} s to an address routed into the TUN; the bench's mini-TCP (bench/lib/tcp-responder.ts) answers from the queue — SYN-ACK with a 1 GiB scaled window, then one cumulative ACK per batch read — and the rate is the in-order payload it took between its first and last byte. Write: the mini-TCP sender (bench/lib/tcp-sender.ts) sends MSS-sized (1460 B) segments for ${WRITE_S} s within the window the kernel listener advertises, reading its ACKs from the queue to move on: offload off writes each segment as a packet, segmented hands the same segments to writeBatch (coalesced natively), pass-through builds its own superframes (one TCPV4 virtio_net_hdr + up to 44 segments); the rate is what the kernel socket read between its first and last byte. Every run must end whole (the FIN came, every byte sent arrived); a run that stalled or lost bytes is named in "stream check" and left out of the figures. Nothing is retransmitted by the mini-TCP; in the read rows the kernel retransmits what the responder dropped past a gap. "JS CPU" is this whole process (the queue, the mini-TCP and the bench's bookkeeping) per GB of payload; "packets" is the queue's rxPackets (read, after the split) or txPackets (write, frames written to the fd); "superframes" the frames of more than one segment.`,
+    '',
+    tcpTable(tcpReads, tcpWrites),
+  ];
+  const lines = [...(UDP_ROWS ? udpLines : ['### Throughput (packets through one TUN queue)', '', `Machine: ${machineDescription()}. Medians of ${REPS} runs.`]), ...(TCP_ROWS ? tcpLines : [])];
   if (!tools.binding) lines.push('', `Binding rows are n/a: ${tools.bindingReason}.`);
   return lines.join('\n');
 }
