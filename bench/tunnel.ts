@@ -6,7 +6,10 @@
 //     (binding.namespace(), batched reads, write per packet);
 //   - this package, 2 queues in 2 worker_threads (`workers 2`: queue.handOff() / attachQueue());
 //   - naive Node: fs.read/fs.write on the same kind of fds (tunnel-relay.ts `naive`).
-// Tests: TCP one stream, TCP 4 streams, UDP 1400-byte datagrams (-u -b 0).
+// Tests: TCP one stream, TCP 4 streams, UDP 1400-byte datagrams (iperf3 -u -b 0,
+// one datagram per sendmsg), and UDP 1400 B with USO: bench/c/udp_flood.c
+// sending USO_SEGMENTS datagrams per send (UDP_SEGMENT) to bench/c/udp_sink.c
+// in B (UDP_GRO), which iperf3 cannot do.
 // Rounds are interleaved (every relay once per round); medians are reported,
 // with the relay's CPU seconds (user + system, from /proc/PID/stat) per GB
 // carried, and ratios against the C relay of the same run.
@@ -27,12 +30,18 @@ const B_ADDR = '10.9.0.2';
 const NAME_A = 'tna0';
 const NAME_B = 'tnb0';
 
-interface Test { name: string; args: string[]; udp: boolean }
+/** iperf3 runs with `args`; 'uso' is the UDP_SEGMENT flood (measureUso). */
+interface Test { name: string; args: string[]; udp: boolean; uso?: true }
 const TESTS: Test[] = [
   { name: 'TCP, 1 stream', args: [], udp: false },
   { name: 'TCP, 4 streams', args: ['-P', '4'], udp: false },
   { name: 'UDP 1400 B', args: ['-u', '-b', '0', '-l', '1400'], udp: true },
+  { name: 'UDP 1400 B, USO', args: [], udp: true, uso: true },
 ];
+/** Datagrams per send in the USO test: 40 × 1400 B = 56,000 B, under the 64-segment cap and 64 KiB. */
+const USO_SEGMENTS = 40;
+const USO_PAYLOAD = 1400;
+const USO_PORT = 5201;
 
 interface Relay { name: string; start(nsA: string, nsB: string): Helper<unknown> }
 
@@ -77,7 +86,26 @@ function configure(ns: string, name: string, address: string): void {
   execFileSync('ip', ['-n', ns, 'link', 'set', name, 'up']);
 }
 
-async function measure(test: Test, nsA: string, nsB: string, relayPid: number, seconds: number): Promise<Sample> {
+/** The USO test: the sink in B (UDP_GRO), then the UDP_SEGMENT flood from A for `seconds`; loss = payload sent but not received. */
+async function measureUso(tools: CTools, nsA: string, nsB: string, relayPid: number, seconds: number): Promise<Sample> {
+  const sink = startHelper<{ bytes: number; seconds: number }>('ip', ['netns', 'exec', nsB, tools.sink, B_ADDR, String(USO_PORT), '500', String(seconds + 10), 'gro'], { timeoutMs: (seconds + 20) * 1000 });
+  await sink.ready;
+  const cpu0 = cpuSeconds(relayPid);
+  const sent = await startHelper<{ bytes: number }>('ip', ['netns', 'exec', nsA, tools.flood, B_ADDR, String(USO_PORT), String(USO_PAYLOAD), String(seconds), String(USO_SEGMENTS)], { timeoutMs: (seconds + 20) * 1000 }).result;
+  const got = await sink.result;
+  const cpu = cpuSeconds(relayPid) - cpu0;
+  return {
+    gbits: got.seconds > 0 ? (got.bytes * 8) / got.seconds / 1e9 : 0,
+    retransmits: NaN,
+    lossPercent: sent.bytes > 0 ? (100 * (sent.bytes - got.bytes)) / sent.bytes : NaN,
+    cpuPerGB: cpu / (got.bytes / 1e9),
+  };
+}
+
+interface CTools { flood: string; sink: string }
+
+async function measure(test: Test, nsA: string, nsB: string, relayPid: number, seconds: number, tools: CTools): Promise<Sample> {
+  if (test.uso) return measureUso(tools, nsA, nsB, relayPid, seconds);
   const server = spawn('ip', ['netns', 'exec', nsB, 'iperf3', '-s', '-1', '-B', B_ADDR], { stdio: 'ignore' });
   try {
     // The server listens within a few ms; retry the client until it connects.
@@ -121,6 +149,7 @@ export async function main(): Promise<void> {
   const seconds = option('--seconds', '-s', 10);
   const rounds = option('--rounds', '-r', 5);
   const cRelay = buildC('tun_relay');
+  const cTools: CTools = { flood: buildC('udp_flood'), sink: buildC('udp_sink') };
   const nodeRelay = path.join(distBenchDir, 'lib', 'tunnel-relay.js');
   const relays: Relay[] = filter([
     { name: 'C relay', start: (a, b) => startHelper(cRelay, ['relay', a, b, NAME_A, NAME_B], { timeoutMs: 600_000 }) },
@@ -155,7 +184,7 @@ export async function main(): Promise<void> {
           for (const test of tests) {
             process.stderr.write(`tunnel: round ${round + 1}/${rounds}, ${relay.name}, ${test.name}\n`);
             const key = `${test.name}|${relay.name}`;
-            samples.set(key, [...(samples.get(key) ?? []), await measure(test, nsA, nsB, helper.child.pid!, seconds)]);
+            samples.set(key, [...(samples.get(key) ?? []), await measure(test, nsA, nsB, helper.child.pid!, seconds, cTools)]);
           }
         } finally {
           helper.child.kill('SIGTERM');
@@ -188,6 +217,7 @@ export async function main(): Promise<void> {
     '### Tunnel: iperf3 from namespace A to B through a user-space TUN relay',
     '',
     `${machineDescription()}; ${rounds} interleaved round(s) of ${seconds} s per test; medians.`,
+    ...(tests.some((t) => t.uso) ? ['', `"UDP 1400 B, USO" is not iperf3 (which sends one datagram per sendmsg, so never a USO superframe): bench/c/udp_flood.c sends ${USO_SEGMENTS} datagrams of ${USO_PAYLOAD} B per send with UDP_SEGMENT, as fast as the kernel takes them, to bench/c/udp_sink.c in B with UDP_GRO; Gbit/s is the payload the sink received between its first and last message, loss the share of the payload the kernel accepted from the flood that never arrived (mostly dropped at A's full TUN ring).`] : []),
     '',
     markdownTable(['test', 'relay', 'Gbit/s', 'vs C relay', 'retransmits / loss', 'relay CPU s per GB'], rows),
   ].join('\n'));

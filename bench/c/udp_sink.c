@@ -1,16 +1,23 @@
 /* Receiving end of the write benchmarks: counts what the kernel actually
  * delivered to a UDP socket after the writer pushed packets into the TUN.
- *   udp_sink BIND_ADDR PORT IDLE_MS MAX_S
+ *   udp_sink BIND_ADDR PORT IDLE_MS MAX_S [gro]
+ * With gro the socket takes UDP_GRO (Linux 5.0+): a USO superframe arriving
+ * whole stays one message instead of being cut for the socket ("packets" then
+ * counts messages; "bytes" is the payload either way).
  * Prints "ready" once bound, then one JSON line when IDLE_MS pass without a packet. */
 #include "common.h"
 #include <poll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#ifndef UDP_GRO
+#define UDP_GRO 104 /* linux/udp.h */
+#endif
+
 #define BATCH 64
 
 int main(int argc, char **argv) {
-  if (argc < 5) { fprintf(stderr, "usage: udp_sink BIND_ADDR PORT IDLE_MS MAX_S\n"); return 2; }
+  if (argc < 5) { fprintf(stderr, "usage: udp_sink BIND_ADDR PORT IDLE_MS MAX_S [gro]\n"); return 2; }
   int idle_ms = atoi(argv[3]);
   double max_s = atof(argv[4]);
   int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -21,9 +28,13 @@ int main(int argc, char **argv) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
   if (inet_pton(AF_INET, argv[1], &a.sin_addr) != 1) { fprintf(stderr, "bad BIND_ADDR\n"); return 2; }
   if (bind(s, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
+  if (argc > 5 && strcmp(argv[5], "gro") == 0) {
+    int one = 1;
+    if (setsockopt(s, IPPROTO_UDP, UDP_GRO, &one, sizeof one) < 0) die("UDP_GRO");
+  }
   printf("ready\n");
   fflush(stdout);
-  static uint8_t bufs[BATCH][2048];
+  static uint8_t bufs[BATCH][65536]; /* a GRO message is up to 64 KiB */
   struct iovec iov[BATCH];
   struct mmsghdr msgs[BATCH];
   memset(msgs, 0, sizeof msgs);
