@@ -176,7 +176,7 @@ export function synOptions(mss: number, windowScale: number, sackPermitted = fal
 }
 
 /** A SACK option (RFC 2018) for up to 4 blocks of [left, right) sequence numbers, NOP-aligned. */
-export function sackOption(blocks: readonly (readonly [number, number])[]): Uint8Array {
+export function sackOption(blocks: readonly (readonly [number, number])[]): Buffer {
   const n = Math.min(blocks.length, 4);
   const o = Buffer.alloc(4 + 8 * n);
   o[0] = 1;
