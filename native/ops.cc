@@ -81,18 +81,34 @@ static Napi::Object AddressToJs(Napi::Env env, const AddrData& a) {
   return o;
 }
 
-static Napi::Object RouteToJs(Napi::Env env, const RouteData& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("family", r.family);
-  o.Set("destination", Napi::Buffer<uint8_t>::Copy(env, r.dst, r.family == 4 ? 4 : 16));
-  o.Set("prefixLength", r.dst_len);
-  o.Set("metric", static_cast<double>(r.metric));
-  o.Set("protocol", r.protocol);
-  o.Set("scope", r.scope);
-  o.Set("type", r.type);
-  o.Set("table", static_cast<double>(r.table));
-  o.Set("gateway", r.has_gateway);
-  return o;
+// Routes as one buffer of fixed records, not an object each: a dump of
+// thousands is one allocation, decoded in JS (toRoutes, src/binding/native/
+// binding.ts, which names the layout: kRouteRecordBytes per route, family,
+// prefix length, protocol, type, scope, gateway, two zero bytes, metric and
+// table as little-endian u32, then the destination's 16 bytes).
+static const size_t kRouteRecordBytes = 32;
+
+static void PutU32Le(uint8_t* at, uint32_t v) {
+  for (int i = 0; i < 4; i++) at[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+static Napi::Value RoutesToJs(Napi::Env env, const std::vector<RouteData>& routes) {
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, routes.size() * kRouteRecordBytes);
+  uint8_t* at = out.Data();
+  if (!routes.empty()) memset(at, 0, out.Length());
+  for (const RouteData& r : routes) {
+    at[0] = static_cast<uint8_t>(r.family);
+    at[1] = static_cast<uint8_t>(r.dst_len);
+    at[2] = static_cast<uint8_t>(r.protocol);
+    at[3] = static_cast<uint8_t>(r.type);
+    at[4] = static_cast<uint8_t>(r.scope);
+    at[5] = r.has_gateway ? 1 : 0;
+    PutU32Le(at + 8, r.metric);
+    PutU32Le(at + 12, r.table);
+    memcpy(at + 16, r.dst, r.family == 4 ? 4 : 16);
+    at += kRouteRecordBytes;
+  }
+  return out;
 }
 
 // The kernel's view of a link right after its plan ran, read in the open's own
@@ -235,7 +251,7 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
           Napi::Object view = Napi::Object::New(env);
           view.Set("link", LinkToJs(env, back->link));
           view.Set("addresses", ArrayOf(env, back->addrs, AddressToJs));
-          view.Set("routes", ArrayOf(env, back->routes, RouteToJs));
+          view.Set("routes", RoutesToJs(env, back->routes));
           o.Set("readBack", view);
         }
         return o;
@@ -357,7 +373,7 @@ static Napi::Value ChangeRouteJs(const Napi::CallbackInfo& info) {
   });
 }
 
-// listRoutes(ifindex) -> [{ family, destination: Buffer, prefixLength, metric, protocol, scope, type, table, gateway }]
+// listRoutes(ifindex) -> Buffer of route records (RoutesToJs)
 static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int ifindex = info[0].As<Napi::Number>().Int32Value();
@@ -365,7 +381,7 @@ static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
   return Task::Start(
       env, "TunListRoutes", PoolOf(info), ifindex,
       [ifindex, routes](NlSocket* nl, SysError* err) { ListRoutes(nl, ifindex, routes.get(), err); },
-      [routes](Napi::Env env) -> Napi::Value { return ArrayOf(env, *routes, RouteToJs); });
+      [routes](Napi::Env env) -> Napi::Value { return RoutesToJs(env, *routes); });
 }
 
 // configureLink(ifindex, steps, stepCount, alias?): one worker runs the

@@ -17,7 +17,7 @@
 //    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
 //    added with metric 0 reads back as 1024).
 
-import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type RawRoute, type TunAddon } from './addon.js';
+import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type RawRoutes, type TunAddon } from './addon.js';
 import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
 import { NamespaceLease } from './netns.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
@@ -87,15 +87,26 @@ function toAddress(a: RawAddress): AddressInfo {
   return toAddressInfo(a.family, a.address, a.prefixLength);
 }
 
+/**
+ * One route record of the addon's buffer (native/ops.cc RoutesToJs): family,
+ * prefix length, protocol, type, scope, gateway (bytes 0-5), metric and table
+ * (little-endian u32 at 8 and 12), the destination's bytes from 16.
+ */
+const ROUTE_RECORD_BYTES = 32;
+
 /** The routes listRoutes reports: main table, unicast, not the kernel's own. */
-function toRoutes(raw: RawRoute[]): RouteInfo[] {
-  return raw
-    .filter((r) => r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST && r.protocol !== RTPROT_KERNEL)
-    .map((r) => ({
-      family: r.family,
-      destination: `${formatAddress(r.destination)}/${r.prefixLength}`,
-      metric: r.metric,
-    }));
+function toRoutes(raw: RawRoutes): RouteInfo[] {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const routes: RouteInfo[] = [];
+  for (let at = 0; at + ROUTE_RECORD_BYTES <= raw.byteLength; at += ROUTE_RECORD_BYTES) {
+    const type = raw[at + 3]!;
+    const protocol = raw[at + 2]!;
+    if (view.getUint32(at + 12, true) !== RT_TABLE_MAIN || type !== RTN_UNICAST || protocol === RTPROT_KERNEL) continue;
+    const family = raw[at] as 4 | 6;
+    const destination = raw.subarray(at + 16, at + 16 + (family === 4 ? 4 : 16));
+    routes.push({ family, destination: `${formatAddress(destination)}/${raw[at + 1]}`, metric: view.getUint32(at + 8, true) });
+  }
+  return routes;
 }
 
 /** Exported for its shape (the operation table's test); make one with createNativeBinding(). */
@@ -251,7 +262,7 @@ export class NativeBinding implements TunBinding {
     validateIfindex(ifindex);
     // A namespace whose main table was never used has none: ENOENT means no routes.
     const raw = await this.#ops.listRoutes(ifindex).catch((error: { code?: string }) => {
-      if (error.code === 'ENOENT') return [];
+      if (error.code === 'ENOENT') return new Uint8Array(0);
       throw error;
     });
     return toRoutes(raw);
