@@ -133,6 +133,14 @@ static void ReadBackLink(NlSocket* nl, int ifindex, ReadBack* out) {
   out->ok = true;
 }
 
+static Napi::Object ReadBackToJs(Napi::Env env, const ReadBack& back) {
+  Napi::Object view = Napi::Object::New(env);
+  view.Set("link", LinkToJs(env, back.link));
+  view.Set("addresses", ArrayOf(env, back.addrs, AddressToJs));
+  view.Set("routes", RoutesToJs(env, back.routes));
+  return view;
+}
+
 // Steps packed as native/ops.h lays them out; the plan's one alias comes as a
 // separate string.
 static std::vector<LinkStep> ParseSteps(Napi::Env env, Napi::Value packed, Napi::Value count_value,
@@ -247,13 +255,7 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
         }
         result->fds.clear();
         o.Set("queues", queues);
-        if (back->ok) {
-          Napi::Object view = Napi::Object::New(env);
-          view.Set("link", LinkToJs(env, back->link));
-          view.Set("addresses", ArrayOf(env, back->addrs, AddressToJs));
-          view.Set("routes", RoutesToJs(env, back->routes));
-          o.Set("readBack", view);
-        }
+        if (back->ok) o.Set("readBack", ReadBackToJs(env, *back));
         return o;
       },
       [result]() {
@@ -384,20 +386,28 @@ static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
       [routes](Napi::Env env) -> Napi::Value { return RoutesToJs(env, *routes); });
 }
 
-// configureLink(ifindex, steps, stepCount, alias?): one worker runs the
-// requests in order, address and route requests batched (RunSteps), and stops
-// at the first failure: the error carries `step`, its index, and
+// configureLink(ifindex, steps, stepCount, alias?, readBack?): one worker runs
+// the requests in order, address and route requests batched (RunSteps), and
+// stops at the first failure: the error carries `step`, its index, and
 // `alsoApplied`, the later steps of its batch the kernel carried out too (the
-// caller undoes them). Steps packed as ParseSteps reads them.
+// caller undoes them). Steps packed as ParseSteps reads them. With readBack,
+// the same worker then reads the link, its addresses and routes
+// (ReadBackLink) and resolves with them (undefined when a read failed): the
+// plan and its verification's reads in one trip, as open's.
 static Napi::Value ConfigureLinkJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   auto steps = std::make_shared<std::vector<LinkStep>>(ParseSteps(env, info[1], info[2], info[3]));
+  bool read_back = info.Length() > 4 && info[4].ToBoolean().Value();
   auto failure = std::make_shared<StepFailure>();
+  auto back = std::make_shared<ReadBack>();
   return Task::Start(
       env, "TunConfigureLink", PoolOf(info), ifindex,
-      [ifindex, steps, failure](NlSocket* nl, SysError* err) { RunSteps(nl, ifindex, *steps, true, failure.get(), err); },
-      nullptr, nullptr, [failure](Napi::Env env, Napi::Value error) {
+      [ifindex, steps, failure, back, read_back](NlSocket* nl, SysError* err) {
+        if (RunSteps(nl, ifindex, *steps, true, failure.get(), err) && read_back) ReadBackLink(nl, ifindex, back.get());
+      },
+      [back](Napi::Env env) -> Napi::Value { return back->ok ? Napi::Value(ReadBackToJs(env, *back)) : env.Undefined(); },
+      nullptr, [failure](Napi::Env env, Napi::Value error) {
         SetStep(error, failure->step);
         if (!error.IsObject() || failure->also_applied.empty()) return;
         Napi::Array also = Napi::Array::New(env, failure->also_applied.size());

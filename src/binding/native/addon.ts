@@ -132,8 +132,12 @@ export interface AddonOps {
   changeRoute(add: boolean, ifindex: number, family: 4 | 6, bytes: Uint8Array, prefixLength: number, metric: number): Promise<void>;
   /** Main-table routes whose RTA_OIF is ifindex, every protocol and type. */
   listRoutes(ifindex: number): Promise<RawRoutes>;
-  /** The steps in order, in one worker; stops at the first failure (the error gets `step`). */
-  configureLink(ifindex: number, steps: Uint32Array, stepCount: number, alias: string | undefined): Promise<void>;
+  /**
+   * The steps in order, in one worker; stops at the first failure (the error
+   * gets `step`). With readBack the worker then reads the link, its addresses
+   * and routes (undefined when a read failed).
+   */
+  configureLink(ifindex: number, steps: Uint32Array, stepCount: number, alias: string | undefined, readBack?: boolean): Promise<RawReadBack | undefined>;
 }
 
 /** A handle on another network namespace (native/ops.cc openNamespace): the operations, inside it. */

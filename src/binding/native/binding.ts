@@ -17,7 +17,7 @@
 //    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
 //    added with metric 0 reads back as 1024).
 
-import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type RawRoutes, type TunAddon } from './addon.js';
+import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type RawReadBack, type RawRoutes, type TunAddon } from './addon.js';
 import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
 import { NamespaceLease } from './netns.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
@@ -27,6 +27,8 @@ import { TunSystemError } from '../contract/system-error.js';
 import { chooseMode, initialState } from '../contract/offload.js';
 import type {
   AddressInfo,
+  ConfigureOptions,
+  KernelView,
   LinkEvent,
   LinkInfo,
   LinkMonitor,
@@ -109,6 +111,10 @@ function toRoutes(raw: RawRoutes): RouteInfo[] {
   return routes;
 }
 
+function kernelViewOf(raw: RawReadBack): KernelView {
+  return { link: toLinkInfo(raw.link), addresses: raw.addresses.map(toAddress), routes: toRoutes(raw.routes) };
+}
+
 /** Exported for its shape (the operation table's test); make one with createNativeBinding(). */
 export class NativeBinding implements TunBinding {
   readonly kind = 'native' as const;
@@ -153,11 +159,7 @@ export class NativeBinding implements TunBinding {
     const device = new NativeTunDevice(raw, o.persist || !raw.created, (d) => {
       if (this.#devices.get(d.ifindex) === d) this.#devices.delete(d.ifindex);
       held?.release();
-    }, prepared, raw.readBack && {
-      link: toLinkInfo(raw.readBack.link),
-      addresses: raw.readBack.addresses.map(toAddress),
-      routes: toRoutes(raw.readBack.routes),
-    }, initialState(chosen.mode, raw.offloadMask, chosen.reason, refusal));
+    }, prepared, raw.readBack && kernelViewOf(raw.readBack), initialState(chosen.mode, raw.offloadMask, chosen.reason, refusal));
     this.#devices.set(device.ifindex, device);
     // The probe means something only once the link is up (the plan may bring it up).
     if (plan?.up === true) device.probeOffload();
@@ -172,16 +174,19 @@ export class NativeBinding implements TunBinding {
     return (await this.#ops.listLinks()).map(toLinkInfo);
   }
 
-  async configure(ifindex: number, plan: LinkPlan): Promise<void> {
+  async configure(ifindex: number, plan: LinkPlan, options?: ConfigureOptions): Promise<KernelView | undefined> {
     validateIfindex(ifindex);
     const steps = this.#packSteps(plan);
+    const readBack = options?.readBack === undefined ? false : validateBoolean(options.readBack, 'options.readBack');
+    let raw: RawReadBack | undefined;
     try {
-      await this.#ops.configureLink(ifindex, steps.words, steps.count, steps.alias);
+      raw = await this.#ops.configureLink(ifindex, steps.words, steps.count, steps.alias, readBack);
     } catch (error) {
       await this.#undoPastFailure(ifindex, plan, error);
       throw error;
     }
     if (plan.mtu !== undefined) this.#devices.get(ifindex)?.mtuChanged(plan.mtu);
+    return raw && kernelViewOf(raw);
   }
 
   /**
