@@ -6,6 +6,7 @@
 
 import { InterfaceState } from '../../machines/types.js';
 import type { RouteSpec } from '../binding/contract/types.js';
+import { desiredRouteKey } from '../binding/contract/route-metric.js';
 import { AbortError, InvalidStateTransitionError } from '../errors.js';
 import type { ReconfigureDiff } from '../lifecycle/reconfigure.js';
 import type { InterfaceSession } from '../lifecycle/session.js';
@@ -150,7 +151,8 @@ export const sugar = {
   removeRoute: (route: string | RouteSpec) => (desired: AdapterLink): ConfigurationChange => {
     const spec = typeof route === 'string' ? { destination: route } : route;
     const gone = changeLink(desired, { routes: [spec] }).routes[0]!;
-    return { routes: desired.routes.filter((r) => !(r.destination.cidr === gone.destination.cidr && r.metric === gone.metric)).map(specOf) };
+    // The route the kernel would hold under that key (IPv6 metric 0 is 1024).
+    return { routes: desired.routes.filter((r) => desiredRouteKey(r) !== desiredRouteKey(gone)).map(specOf) };
   },
   addAddress: (cidr: string) => (desired: AdapterLink): ConfigurationChange => ({ addresses: [...configOf(desired).addresses, cidr] }),
   removeAddress: (cidr: string) => (desired: AdapterLink): ConfigurationChange => {
