@@ -103,9 +103,25 @@ function planOf(steps: readonly Step[], forward: boolean): LinkPlan {
   return plan;
 }
 
-/** Routes in the form the kernel reads them back (IPv6 metric 0 is 1024). */
-function routesOf(link: AdapterLink): Required<RouteSpec>[] {
-  return link.routes.map((route) => ({ destination: route.destination.cidr, metric: effectiveMetric(route.family, route.metric) }));
+interface KeyedRoute { route: Required<RouteSpec>; key: string }
+const keyedRoutes = new WeakMap<AdapterLink, readonly KeyedRoute[]>();
+
+/**
+ * Routes in the form the kernel reads them back (IPv6 metric 0 is 1024), with
+ * their keys: made once per link (a link is immutable, and the target of one
+ * reconfiguration is the previous configuration of the next).
+ */
+function routesOf(link: AdapterLink): readonly KeyedRoute[] {
+  let routes = keyedRoutes.get(link);
+  if (!routes) {
+    routes = link.routes.map((r) => {
+      // Frozen: the same objects reach every diff ('reconfigured') that lists them.
+      const route = Object.freeze({ destination: r.destination.cidr, metric: effectiveMetric(r.family, r.metric) });
+      return { route, key: routeKey(route.destination, route.metric) };
+    });
+    keyedRoutes.set(link, routes);
+  }
+  return routes;
 }
 
 /**
@@ -120,17 +136,18 @@ export function planChange(
   previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration, desired: AdapterLink = previous,
 ): { steps: Step[]; diff: ReconfigureDiff } {
   const wantedAddresses = new Set(target.addresses.map((a) => a.cidr));
-  const wantedRoutes = new Set(routesOf(target).map((r) => routeKey(r.destination, r.metric)));
+  const wantedRoutes = new Set(routesOf(target).map((r) => r.key));
   // What is ours already and in place is left as it is; anything new is asked
   // for even when present: the kernel refuses (EEXIST) what someone else made.
   // (What recovery already put in place for the desired configuration is ours too.)
   const ownAddresses = new Set([...previous.addresses, ...desired.addresses].map((a) => a.cidr));
-  const ownRoutes = new Set([...routesOf(previous), ...routesOf(desired)].map((r) => routeKey(r.destination, r.metric)));
+  const ownRoutes = new Set(routesOf(previous).map((r) => r.key));
+  if (desired !== previous) for (const { key } of routesOf(desired)) ownRoutes.add(key);
   const diff: ReconfigureDiff = { addresses: { added: [], removed: [] }, routes: { added: [], removed: [] } };
   const steps: Step[] = [];
 
-  for (const route of routesOf(previous)) {
-    if (wantedRoutes.has(routeKey(route.destination, route.metric)) || !hasRoute(kernel, route)) continue;
+  for (const { route, key } of routesOf(previous)) {
+    if (wantedRoutes.has(key) || !kernel.routes.has(key)) continue;
     diff.routes.removed.push(route);
     steps.push({ kind: 'route', add: false, route });
   }
@@ -150,8 +167,8 @@ export function planChange(
     diff.addresses.added.push(address.cidr);
     steps.push({ kind: 'address', add: true, cidr: address.cidr });
   }
-  for (const route of routesOf(target)) {
-    if (ownRoutes.has(routeKey(route.destination, route.metric)) && hasRoute(kernel, route)) continue;
+  for (const { route, key } of routesOf(target)) {
+    if (ownRoutes.has(key) && kernel.routes.has(key)) continue;
     diff.routes.added.push(route);
     steps.push({ kind: 'route', add: true, route });
   }
