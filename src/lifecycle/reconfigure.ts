@@ -10,7 +10,7 @@
 
 import { RollbackFailedError, StateMismatchError } from '../errors.js';
 import type { KernelView, LinkPlan, RouteSpec } from '../binding/contract/types.js';
-import { effectiveMetric, routeKey } from '../binding/contract/route-metric.js';
+import { keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
 import type { AdapterLink } from '../options.js';
 import type { InterfaceSession } from './session.js';
 import { configurationDifferences, differencesIn } from './verify.js';
@@ -103,26 +103,8 @@ function planOf(steps: readonly Step[], forward: boolean): LinkPlan {
   return plan;
 }
 
-interface KeyedRoute { route: Required<RouteSpec>; key: string }
-const keyedRoutes = new WeakMap<AdapterLink, readonly KeyedRoute[]>();
-
-/**
- * Routes in the form the kernel reads them back (IPv6 metric 0 is 1024), with
- * their keys: made once per link (a link is immutable, and the target of one
- * reconfiguration is the previous configuration of the next).
- */
-function routesOf(link: AdapterLink): readonly KeyedRoute[] {
-  let routes = keyedRoutes.get(link);
-  if (!routes) {
-    routes = link.routes.map((r) => {
-      // Frozen: the same objects reach every diff ('reconfigured') that lists them.
-      const route = Object.freeze({ destination: r.destination.cidr, metric: effectiveMetric(r.family, r.metric) });
-      return { route, key: routeKey(route.destination, route.metric) };
-    });
-    keyedRoutes.set(link, routes);
-  }
-  return routes;
-}
+/** Routes in the form the kernel reads them back (IPv6 metric 0 is 1024), keyed. */
+const routesOf = (link: AdapterLink) => keyedRoutes(link.routes);
 
 /**
  * The steps from `kernel` to `target`, in the order the kernel accepts:
