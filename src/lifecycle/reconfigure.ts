@@ -2,8 +2,9 @@
 // against what the kernel holds (read back, never remembered), apply the
 // difference in an order the kernel accepts — as one LinkPlan, whose order is
 // that order, so the native binding sends a thousand routes in a few batched
-// requests from one worker — verify, and commit it as the desired
-// configuration. A failed step (or verification) undoes the steps already
+// requests from one worker, which then reads the kernel back in the same trip
+// (configure's readBack; a binding without it is asked separately) — verify
+// that reading, and commit it as the desired configuration. A failed step (or verification) undoes the steps already
 // applied, newest first (one plan again), and checks the undo took; the statechart then
 // retries (transient errno) or gives up with the kernel as it was. The queues
 // are never touched: packets keep flowing through the whole attempt.
