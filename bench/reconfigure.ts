@@ -59,7 +59,8 @@ export async function runReconfigureBench(rounds: number): Promise<string> {
   const one = routesOf(1, 60_000)[0]!;
   const single: Record<string, Times> = { 'tun.addRoute / removeRoute': times(), 'binding.addRoute / deleteRoute': times(), '`ip route add` / `del`': times(), 'C netlink request': times() };
   const many: Record<string, Times> = {
-    'tun.reconfigure (batched)': times(), 'binding.configure (batched)': times(), [`${MANY} binding.addRoute calls`]: times(),
+    'tun.reconfigure (batched)': times(), 'binding.configure (batched)': times(),
+    'binding.configure + read-back (one trip: the kernel part of tun.reconfigure)': times(), [`${MANY} binding.addRoute calls`]: times(),
     [`${MANY} \`ip route\` commands`]: times(), 'C netlink batch': times(),
   };
   const routes = routesOf(MANY);
@@ -84,6 +85,9 @@ export async function runReconfigureBench(rounds: number): Promise<string> {
     await timed(m['binding.configure (batched)']!.add, () => binding.configure(ifindex, { routes }));
     assertRoutes(MANY, 'binding.configure');
     await timed(m['binding.configure (batched)']!.remove, () => binding.configure(ifindex, { removeRoutes: routes }));
+    const readBackRow = m['binding.configure + read-back (one trip: the kernel part of tun.reconfigure)']!;
+    await timed(readBackRow.add, () => binding.configure(ifindex, { routes }, { readBack: true }));
+    await timed(readBackRow.remove, () => binding.configure(ifindex, { removeRoutes: routes }, { readBack: true }));
     await timed(m[`${MANY} binding.addRoute calls`]!.add, async () => { for (const r of routes) await binding.addRoute(ifindex, r); });
     await timed(m[`${MANY} binding.addRoute calls`]!.remove, async () => { for (const r of routes) await binding.deleteRoute(ifindex, r); });
     await timed(m[`${MANY} \`ip route\` commands`]!.add, () => { for (const r of routes) ip('route', 'add', r.destination, 'dev', NAME); });
@@ -125,7 +129,7 @@ export async function runReconfigureBench(rounds: number): Promise<string> {
   return [
     '### Reconfigure (live route changes on a ready adapter)',
     '',
-    `Machine: ${machineDescription()}. Medians; ${rounds} round(s), implementations interleaved in each: ${SINGLE_REPS} single adds/removes per implementation, one ${MANY}-route batch each. IPv4 /32 routes out of a ready TUN (one address, its prefix route the kernel's). tun.* goes through the statechart (ready → reconfiguring → ready): the kernel read back, the diff applied as one plan, verified by reading back again (validateState); the binding's plan sends up to 128 requests per sendmsg and reads their acks in one pass, as the C batch does.`,
+    `Machine: ${machineDescription()}. Medians; ${rounds} round(s), implementations interleaved in each: ${SINGLE_REPS} single adds/removes per implementation, one ${MANY}-route batch each. IPv4 /32 routes out of a ready TUN (one address, its prefix route the kernel's). tun.* goes through the statechart (ready → reconfiguring → ready): the kernel read back, the diff applied as one plan, verified (validateState) from the read-back that the plan's own native round trip returns; the binding's plan sends up to 128 requests per sendmsg and reads their acks in one pass, as the C batch does. The binding rows run while the adapter is ready, so its link monitor takes in the notifications of their routes meanwhile (it rests while tun.reconfigure runs, and takes a fresh baseline on ready).`,
     '',
     '**One route**',
     '',

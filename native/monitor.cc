@@ -347,41 +347,67 @@ void LinkListener::DeliverRecords(const std::vector<ListenerRecord>& records, bo
   }
 }
 
+// A burst may hold thousands of records (a big reconfiguration, a dump):
+// the property names are made once per burst, not once per record, and the
+// addresses are views into one buffer, not a Buffer each.
 Napi::Array LinkListener::ToJs(Napi::Env env, const std::vector<ListenerRecord>& records) {
+  enum Key { kSeq, kType, kDeleted, kIfindex, kName, kFlags, kMtu, kFamily, kAddress, kDestination, kPrefixLength,
+             kMetric, kTable, kProtocol, kRouteType, kErrno, kExtack, kKeys };
+  static const char* const kNames[kKeys] = {"seq", "type", "deleted", "ifindex", "name", "flags", "mtu", "family",
+                                            "address", "destination", "prefixLength", "metric", "table",
+                                            "protocol", "routeType", "errno", "extack"};
+  Napi::String keys[kKeys];
+  for (int k = 0; k < kKeys; k++) keys[k] = Napi::String::New(env, kNames[k]);
+  static const char* const kTypes[] = {"link", "address", "route", "done"};
+  Napi::String types[4];
+  for (int t = 0; t < 4; t++) types[t] = Napi::String::New(env, kTypes[t]);
+  size_t bytes = 0;
+  for (const ListenerRecord& r : records) {
+    if (r.kind == ListenerRecord::kAddress || r.kind == ListenerRecord::kRoute) bytes += r.family == 4 ? 4 : 16;
+  }
+  Napi::ArrayBuffer addresses = Napi::ArrayBuffer::New(env, bytes);
+  uint8_t* at = static_cast<uint8_t*>(addresses.Data());
+  size_t used = 0;
+  auto addressOf = [&](const ListenerRecord& r) {
+    size_t len = r.family == 4 ? 4 : 16;
+    memcpy(at + used, r.addr, len);
+    Napi::Uint8Array view = Napi::Uint8Array::New(env, len, addresses, used);
+    used += len;
+    return view;
+  };
   Napi::Array list = Napi::Array::New(env, records.size());
   for (size_t i = 0; i < records.size(); i++) {
     const ListenerRecord& r = records[i];
     Napi::Object o = Napi::Object::New(env);
-    o.Set("seq", r.seq);
-    static const char* const kTypes[] = {"link", "address", "route", "done"};
-    o.Set("type", kTypes[r.kind]);
+    o.Set(keys[kSeq], r.seq);
+    o.Set(keys[kType], types[r.kind]);
     if (r.kind != ListenerRecord::kDone) {
-      o.Set("deleted", r.deleted);
-      o.Set("ifindex", r.ifindex);
+      o.Set(keys[kDeleted], r.deleted);
+      o.Set(keys[kIfindex], r.ifindex);
     }
     switch (r.kind) {
       case ListenerRecord::kLink:
-        o.Set("name", r.name);
-        o.Set("flags", r.flags);
-        o.Set("mtu", r.mtu);
+        o.Set(keys[kName], r.name);
+        o.Set(keys[kFlags], r.flags);
+        o.Set(keys[kMtu], r.mtu);
         break;
       case ListenerRecord::kAddress:
-        o.Set("family", r.family);
-        o.Set("address", Napi::Buffer<uint8_t>::Copy(env, r.addr, r.family == 4 ? 4 : 16));
-        o.Set("prefixLength", r.prefix_len);
+        o.Set(keys[kFamily], r.family);
+        o.Set(keys[kAddress], addressOf(r));
+        o.Set(keys[kPrefixLength], r.prefix_len);
         break;
       case ListenerRecord::kRoute:
-        o.Set("family", r.family);
-        o.Set("destination", Napi::Buffer<uint8_t>::Copy(env, r.addr, r.family == 4 ? 4 : 16));
-        o.Set("prefixLength", r.prefix_len);
-        o.Set("metric", r.metric);
-        o.Set("table", r.table);
-        o.Set("protocol", r.protocol);
-        o.Set("routeType", r.route_type);
+        o.Set(keys[kFamily], r.family);
+        o.Set(keys[kDestination], addressOf(r));
+        o.Set(keys[kPrefixLength], r.prefix_len);
+        o.Set(keys[kMetric], r.metric);
+        o.Set(keys[kTable], r.table);
+        o.Set(keys[kProtocol], r.protocol);
+        o.Set(keys[kRouteType], r.route_type);
         break;
       case ListenerRecord::kDone:
-        o.Set("errno", r.error);
-        o.Set("extack", r.extack);
+        o.Set(keys[kErrno], r.error);
+        o.Set(keys[kExtack], r.extack);
         break;
     }
     list.Set(static_cast<uint32_t>(i), o);

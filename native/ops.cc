@@ -81,18 +81,34 @@ static Napi::Object AddressToJs(Napi::Env env, const AddrData& a) {
   return o;
 }
 
-static Napi::Object RouteToJs(Napi::Env env, const RouteData& r) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("family", r.family);
-  o.Set("destination", Napi::Buffer<uint8_t>::Copy(env, r.dst, r.family == 4 ? 4 : 16));
-  o.Set("prefixLength", r.dst_len);
-  o.Set("metric", static_cast<double>(r.metric));
-  o.Set("protocol", r.protocol);
-  o.Set("scope", r.scope);
-  o.Set("type", r.type);
-  o.Set("table", static_cast<double>(r.table));
-  o.Set("gateway", r.has_gateway);
-  return o;
+// Routes as one buffer of fixed records, not an object each: a dump of
+// thousands is one allocation, decoded in JS (toRoutes, src/binding/native/
+// binding.ts, which names the layout: kRouteRecordBytes per route, family,
+// prefix length, protocol, type, scope, gateway, two zero bytes, metric and
+// table as little-endian u32, then the destination's 16 bytes).
+static const size_t kRouteRecordBytes = 32;
+
+static void PutU32Le(uint8_t* at, uint32_t v) {
+  for (int i = 0; i < 4; i++) at[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+static Napi::Value RoutesToJs(Napi::Env env, const std::vector<RouteData>& routes) {
+  Napi::Buffer<uint8_t> out = Napi::Buffer<uint8_t>::New(env, routes.size() * kRouteRecordBytes);
+  uint8_t* at = out.Data();
+  if (!routes.empty()) memset(at, 0, out.Length());
+  for (const RouteData& r : routes) {
+    at[0] = static_cast<uint8_t>(r.family);
+    at[1] = static_cast<uint8_t>(r.dst_len);
+    at[2] = static_cast<uint8_t>(r.protocol);
+    at[3] = static_cast<uint8_t>(r.type);
+    at[4] = static_cast<uint8_t>(r.scope);
+    at[5] = r.has_gateway ? 1 : 0;
+    PutU32Le(at + 8, r.metric);
+    PutU32Le(at + 12, r.table);
+    memcpy(at + 16, r.dst, r.family == 4 ? 4 : 16);
+    at += kRouteRecordBytes;
+  }
+  return out;
 }
 
 // The kernel's view of a link right after its plan ran, read in the open's own
@@ -115,6 +131,14 @@ static void ReadBackLink(NlSocket* nl, int ifindex, ReadBack* out) {
     out->routes.clear();
   }
   out->ok = true;
+}
+
+static Napi::Object ReadBackToJs(Napi::Env env, const ReadBack& back) {
+  Napi::Object view = Napi::Object::New(env);
+  view.Set("link", LinkToJs(env, back.link));
+  view.Set("addresses", ArrayOf(env, back.addrs, AddressToJs));
+  view.Set("routes", RoutesToJs(env, back.routes));
+  return view;
 }
 
 // Steps packed as native/ops.h lays them out; the plan's one alias comes as a
@@ -231,13 +255,7 @@ static Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
         }
         result->fds.clear();
         o.Set("queues", queues);
-        if (back->ok) {
-          Napi::Object view = Napi::Object::New(env);
-          view.Set("link", LinkToJs(env, back->link));
-          view.Set("addresses", ArrayOf(env, back->addrs, AddressToJs));
-          view.Set("routes", ArrayOf(env, back->routes, RouteToJs));
-          o.Set("readBack", view);
-        }
+        if (back->ok) o.Set("readBack", ReadBackToJs(env, *back));
         return o;
       },
       [result]() {
@@ -357,7 +375,7 @@ static Napi::Value ChangeRouteJs(const Napi::CallbackInfo& info) {
   });
 }
 
-// listRoutes(ifindex) -> [{ family, destination: Buffer, prefixLength, metric, protocol, scope, type, table, gateway }]
+// listRoutes(ifindex) -> Buffer of route records (RoutesToJs)
 static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int ifindex = info[0].As<Napi::Number>().Int32Value();
@@ -365,23 +383,31 @@ static Napi::Value ListRoutesJs(const Napi::CallbackInfo& info) {
   return Task::Start(
       env, "TunListRoutes", PoolOf(info), ifindex,
       [ifindex, routes](NlSocket* nl, SysError* err) { ListRoutes(nl, ifindex, routes.get(), err); },
-      [routes](Napi::Env env) -> Napi::Value { return ArrayOf(env, *routes, RouteToJs); });
+      [routes](Napi::Env env) -> Napi::Value { return RoutesToJs(env, *routes); });
 }
 
-// configureLink(ifindex, steps, stepCount, alias?): one worker runs the
-// requests in order, address and route requests batched (RunSteps), and stops
-// at the first failure: the error carries `step`, its index, and
+// configureLink(ifindex, steps, stepCount, alias?, readBack?): one worker runs
+// the requests in order, address and route requests batched (RunSteps), and
+// stops at the first failure: the error carries `step`, its index, and
 // `alsoApplied`, the later steps of its batch the kernel carried out too (the
-// caller undoes them). Steps packed as ParseSteps reads them.
+// caller undoes them). Steps packed as ParseSteps reads them. With readBack,
+// the same worker then reads the link, its addresses and routes
+// (ReadBackLink) and resolves with them (undefined when a read failed): the
+// plan and its verification's reads in one trip, as open's.
 static Napi::Value ConfigureLinkJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int ifindex = info[0].As<Napi::Number>().Int32Value();
   auto steps = std::make_shared<std::vector<LinkStep>>(ParseSteps(env, info[1], info[2], info[3]));
+  bool read_back = info.Length() > 4 && info[4].ToBoolean().Value();
   auto failure = std::make_shared<StepFailure>();
+  auto back = std::make_shared<ReadBack>();
   return Task::Start(
       env, "TunConfigureLink", PoolOf(info), ifindex,
-      [ifindex, steps, failure](NlSocket* nl, SysError* err) { RunSteps(nl, ifindex, *steps, true, failure.get(), err); },
-      nullptr, nullptr, [failure](Napi::Env env, Napi::Value error) {
+      [ifindex, steps, failure, back, read_back](NlSocket* nl, SysError* err) {
+        if (RunSteps(nl, ifindex, *steps, true, failure.get(), err) && read_back) ReadBackLink(nl, ifindex, back.get());
+      },
+      [back](Napi::Env env) -> Napi::Value { return back->ok ? Napi::Value(ReadBackToJs(env, *back)) : env.Undefined(); },
+      nullptr, [failure](Napi::Env env, Napi::Value error) {
         SetStep(error, failure->step);
         if (!error.IsObject() || failure->also_applied.empty()) return;
         Napi::Array also = Napi::Array::New(env, failure->also_applied.size());

@@ -11,6 +11,7 @@ import { DEFAULT_POLICY } from '../machines/tunLifecycle.js';
 import type { LifecyclePolicy } from '../machines/types.js';
 import type { LinkPlan, NetnsTarget, OffloadOption, OpenOptions, RouteSpec, TunBinding } from './binding/contract/types.js';
 import { validateOffload } from './binding/contract/offload.js';
+import { desiredRouteKey } from './binding/contract/route-metric.js';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, MIN_IPV6_MTU, OutOfRangeError,
   normalizeRoute, parseCidr, validateBoolean, validateInteger, validateInterfaceName, validateMtu, validateNetns, validateOpenOptions,
@@ -128,7 +129,8 @@ const OPTIONS = {
     default: Object.freeze([]),
     check: (value, argument) => {
       const routes = listOf(normalizeRoute)(value, argument);
-      noRepeats(routes, argument, (r) => `${r.destination.cidr}@${r.metric}`, 'a route', (r) => r.destination.cidr);
+      // Told apart as the kernel tells them: an IPv6 metric 0 is its 1024.
+      noRepeats(routes, argument, desiredRouteKey, 'a route', (r) => r.destination.cidr);
       return routes;
     },
     relate: (routes, earlier) => {

@@ -6,6 +6,7 @@
 
 import { InterfaceState } from '../../machines/types.js';
 import type { RouteSpec } from '../binding/contract/types.js';
+import { desiredRouteKey } from '../binding/contract/route-metric.js';
 import { AbortError, InvalidStateTransitionError } from '../errors.js';
 import type { ReconfigureDiff } from '../lifecycle/reconfigure.js';
 import type { InterfaceSession } from '../lifecycle/session.js';
@@ -72,21 +73,26 @@ export class Reconfigurations {
    * argument is refused at the call.
    */
   enqueue(change: (desired: AdapterLink) => ConfigurationChange | unknown): Promise<ReconfigureDiff> {
+    const base = this.desired;
     let first: AdapterLink;
     try {
-      first = changeLink(this.desired, change(this.desired));
+      first = changeLink(base, change(base));
     } catch (error) {
       return Promise.reject(error);
     }
-    const run = async () => this.#apply(this.#turn(first, change));
+    const run = async () => this.#apply(this.#turn(base, first, change));
     const result = this.#tail.then(run, run);
     this.#tail = result.catch(() => undefined);
     return result;
   }
 
-  /** At its turn the change is recomputed over what earlier calls made desired (unchanged when nothing was queued). */
-  #turn(first: AdapterLink, change: (desired: AdapterLink) => unknown): AdapterLink {
-    return this.desired === first ? first : changeLink(this.desired, change(this.desired));
+  /**
+   * At its turn the change is recomputed over what earlier calls made desired;
+   * when the desired configuration is still the one it was validated against,
+   * that result stands (a thousand routes are not parsed twice).
+   */
+  #turn(base: AdapterLink, first: AdapterLink, change: (desired: AdapterLink) => unknown): AdapterLink {
+    return this.desired === base ? first : changeLink(this.desired, change(this.desired));
   }
 
   async #apply(target: AdapterLink): Promise<ReconfigureDiff> {
@@ -150,7 +156,8 @@ export const sugar = {
   removeRoute: (route: string | RouteSpec) => (desired: AdapterLink): ConfigurationChange => {
     const spec = typeof route === 'string' ? { destination: route } : route;
     const gone = changeLink(desired, { routes: [spec] }).routes[0]!;
-    return { routes: desired.routes.filter((r) => !(r.destination.cidr === gone.destination.cidr && r.metric === gone.metric)).map(specOf) };
+    // The route the kernel would hold under that key (IPv6 metric 0 is 1024).
+    return { routes: desired.routes.filter((r) => desiredRouteKey(r) !== desiredRouteKey(gone)).map(specOf) };
   },
   addAddress: (cidr: string) => (desired: AdapterLink): ConfigurationChange => ({ addresses: [...configOf(desired).addresses, cidr] }),
   removeAddress: (cidr: string) => (desired: AdapterLink): ConfigurationChange => {

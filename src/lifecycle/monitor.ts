@@ -16,7 +16,8 @@ import type { LinkEvent } from '../binding/contract/types.js';
 import type { TunLifecycleEvent } from '../../machines/types.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
-import { desiredRouteKey, effectiveMetric, routeKey } from '../binding/contract/route-metric.js';
+import { keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
+import type { AdapterLink } from '../options.js';
 
 /**
  * `getSession` maps the invoking actor system to its adapter's session; it is
@@ -68,13 +69,19 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       checkLink();
     };
 
+    // The desired routes' keys, made again only when the desired configuration changes (a burst may remove thousands).
+    let keysOf: { routes: AdapterLink['routes']; keys: Set<string> } | undefined;
+    const ownRouteKeys = () => {
+      if (keysOf?.routes !== session.link.routes) keysOf = { routes: session.link.routes, keys: new Set(keyedRoutes(session.link.routes).map((r) => r.key)) };
+      return keysOf.keys;
+    };
     const onEvent = (event: LinkEvent) => {
       if (event.ifindex !== ifindex) return;
       if (event.type === 'deleted') fault('deleted');
       else if (event.type === 'admin' && !event.up) unlessDeleted('down');
       else if (event.type === 'address-removed' && session.link.addresses.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
         unlessDeleted(`address-removed ${event.address.cidr}`);
-      } else if (event.type === 'route-removed' && session.link.routes.some((r) => desiredRouteKey(r) === routeKey(event.route.destination, event.route.metric))) {
+      } else if (event.type === 'route-removed' && ownRouteKeys().has(routeKey(event.route.destination, event.route.metric))) {
         unlessDeleted(`route-removed ${event.route.destination} metric ${event.route.metric}`);
       } else if (event.type === 'mtu' && session.link.mtu !== undefined && event.mtu !== session.link.mtu) {
         unlessDeleted(`mtu ${event.mtu}, desired ${session.link.mtu}`);
@@ -134,8 +141,8 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       (routes) => {
         if (done) return;
         const present = new Set(routes.map((r) => routeKey(r.destination, r.metric)));
-        const missing = session.link.routes.find((r) => !present.has(desiredRouteKey(r)));
-        if (missing) unlessDeleted(`route-removed ${missing.destination.cidr} metric ${effectiveMetric(missing.family, missing.metric)}`);
+        const missing = keyedRoutes(session.link.routes).find((r) => !present.has(r.key));
+        if (missing) unlessDeleted(`route-removed ${missing.route.destination} metric ${missing.route.metric}`);
       },
       onCheckError,
     );

@@ -2,18 +2,19 @@
 // against what the kernel holds (read back, never remembered), apply the
 // difference in an order the kernel accepts — as one LinkPlan, whose order is
 // that order, so the native binding sends a thousand routes in a few batched
-// requests from one worker — verify, and commit it as the desired
-// configuration. A failed step (or verification) undoes the steps already
+// requests from one worker, which then reads the kernel back in the same trip
+// (configure's readBack; a binding without it is asked separately) — verify
+// that reading, and commit it as the desired configuration. A failed step (or verification) undoes the steps already
 // applied, newest first (one plan again), and checks the undo took; the statechart then
 // retries (transient errno) or gives up with the kernel as it was. The queues
 // are never touched: packets keep flowing through the whole attempt.
 
 import { RollbackFailedError, StateMismatchError } from '../errors.js';
-import type { LinkPlan, RouteSpec } from '../binding/contract/types.js';
-import { effectiveMetric, routeKey } from '../binding/contract/route-metric.js';
+import type { KernelView, LinkPlan, RouteSpec } from '../binding/contract/types.js';
+import { keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
 import type { AdapterLink } from '../options.js';
 import type { InterfaceSession } from './session.js';
-import { configurationDifferences } from './verify.js';
+import { configurationDifferences, differencesIn } from './verify.js';
 
 /** What one reconfiguration changed in the kernel ('reconfigured' carries it). */
 export interface ReconfigureDiff {
@@ -23,16 +24,14 @@ export interface ReconfigureDiff {
   mtu?: { from: number; to: number };
 }
 
-/** One kernel change and its inverse, each a one-step LinkPlan. */
-interface Step {
-  describe: string;
-  apply: LinkPlan;
-  undo: LinkPlan;
-  /** After undo: the kernel holds what it held before this step. */
-  undone(kernel: KernelConfiguration): boolean;
-  /** What an add step puts in the kernel: ours, to be removed by recovery should its undo fail. */
-  made?: { address?: string; route?: Required<RouteSpec> };
-}
+/**
+ * One kernel change; its inverse is the same step the other way. Plain data
+ * (a reconfiguration may hold ten thousand): planOf makes the plans of a list.
+ */
+type Step =
+  | { kind: 'route'; add: boolean; route: Required<RouteSpec> }
+  | { kind: 'address'; add: boolean; cidr: string }
+  | { kind: 'mtu'; from: number; to: number };
 
 /** What the kernel holds, keyed: addresses by cidr, routes by destination@metric. */
 interface KernelConfiguration {
@@ -52,6 +51,29 @@ export class ReconfigureAbortedError extends Error {
 const hasAddress = (kernel: KernelConfiguration, cidr: string) => kernel.addresses.has(cidr);
 const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) => kernel.routes.has(routeKey(route.destination, route.metric));
 
+function describe(step: Step): string {
+  if (step.kind === 'mtu') return `set mtu ${step.from} → ${step.to}`;
+  const what = step.kind === 'route' ? `route ${step.route.destination} metric ${step.route.metric}` : `address ${step.cidr}`;
+  return `${step.add ? 'add' : 'remove'} ${what}`;
+}
+
+/** After its undo the kernel holds what it held before the step. */
+function undone(step: Step, kernel: KernelConfiguration): boolean {
+  if (step.kind === 'mtu') return kernel.mtu === step.from;
+  const held = step.kind === 'route' ? hasRoute(kernel, step.route) : hasAddress(kernel, step.cidr);
+  return held !== step.add;
+}
+
+/** What an add step puts in the kernel: ours, to be removed by recovery should its undo fail. */
+function made(step: Step): { address?: string; route?: Required<RouteSpec> } | undefined {
+  if (step.kind === 'mtu' || !step.add) return undefined;
+  return step.kind === 'route' ? { route: step.route } : { address: step.cidr };
+}
+
+function keyed({ link, addresses, routes }: KernelView): KernelConfiguration {
+  return { mtu: link.mtu, addresses: new Set(addresses.map((a) => a.cidr)), routes: new Set(routes.map((r) => routeKey(r.destination, r.metric))) };
+}
+
 async function readKernel(session: InterfaceSession): Promise<KernelConfiguration> {
   const { binding } = session;
   const ifindex = session.ifindex!;
@@ -59,31 +81,31 @@ async function readKernel(session: InterfaceSession): Promise<KernelConfiguratio
   const link = await binding.getLink(ifindex);
   const addresses = await binding.listAddresses(ifindex);
   const routes = await binding.listRoutes(ifindex);
-  return { mtu: link.mtu, addresses: new Set(addresses.map((a) => a.cidr)), routes: new Set(routes.map((r) => routeKey(r.destination, r.metric))) };
+  return keyed({ link, addresses, routes });
 }
 
 /**
- * Steps laid end to end as one plan. planChange makes them in LinkPlan's own
- * order (and an undo, newest first, is in that order again), so step i of the
- * list is step i of the plan: a failure's `step` names it.
+ * Steps laid end to end as one plan, each as it is (`forward`) or undone.
+ * planChange makes them in LinkPlan's own order (and an undo, newest first,
+ * is in that order again), so step i of the list is step i of the plan: a
+ * failure's `step` names it.
  */
-function planOf(steps: readonly Step[], pick: (step: Step) => LinkPlan): LinkPlan {
+function planOf(steps: readonly Step[], forward: boolean): LinkPlan {
   const plan: LinkPlan = {};
   for (const step of steps) {
-    const part = pick(step);
-    for (const key of ['removeRoutes', 'removeAddresses', 'addresses', 'routes'] as const) {
-      const list = part[key] as unknown[] | undefined;
-      if (list) ((plan[key] as unknown[] | undefined) ??= []).push(...list);
+    if (step.kind === 'mtu') {
+      plan.mtu = forward ? step.to : step.from;
+    } else if (step.kind === 'route') {
+      (step.add === forward ? (plan.routes ??= []) : (plan.removeRoutes ??= [])).push(step.route);
+    } else {
+      (step.add === forward ? (plan.addresses ??= []) : (plan.removeAddresses ??= [])).push(step.cidr);
     }
-    if (part.mtu !== undefined) plan.mtu = part.mtu;
   }
   return plan;
 }
 
-/** Routes in the form the kernel reads them back (IPv6 metric 0 is 1024). */
-function routesOf(link: AdapterLink): Required<RouteSpec>[] {
-  return link.routes.map((route) => ({ destination: route.destination.cidr, metric: effectiveMetric(route.family, route.metric) }));
-}
+/** Routes in the form the kernel reads them back (IPv6 metric 0 is 1024), keyed. */
+const routesOf = (link: AdapterLink) => keyedRoutes(link.routes);
 
 /**
  * The steps from `kernel` to `target`, in the order the kernel accepts:
@@ -97,67 +119,41 @@ export function planChange(
   previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration, desired: AdapterLink = previous,
 ): { steps: Step[]; diff: ReconfigureDiff } {
   const wantedAddresses = new Set(target.addresses.map((a) => a.cidr));
-  const wantedRoutes = new Set(routesOf(target).map((r) => routeKey(r.destination, r.metric)));
+  const wantedRoutes = new Set(routesOf(target).map((r) => r.key));
   // What is ours already and in place is left as it is; anything new is asked
   // for even when present: the kernel refuses (EEXIST) what someone else made.
   // (What recovery already put in place for the desired configuration is ours too.)
   const ownAddresses = new Set([...previous.addresses, ...desired.addresses].map((a) => a.cidr));
-  const ownRoutes = new Set([...routesOf(previous), ...routesOf(desired)].map((r) => routeKey(r.destination, r.metric)));
+  const ownRoutes = new Set(routesOf(previous).map((r) => r.key));
+  if (desired !== previous) for (const { key } of routesOf(desired)) ownRoutes.add(key);
   const diff: ReconfigureDiff = { addresses: { added: [], removed: [] }, routes: { added: [], removed: [] } };
   const steps: Step[] = [];
 
-  for (const route of routesOf(previous)) {
-    if (wantedRoutes.has(routeKey(route.destination, route.metric)) || !hasRoute(kernel, route)) continue;
+  for (const { route, key } of routesOf(previous)) {
+    if (wantedRoutes.has(key) || !kernel.routes.has(key)) continue;
     diff.routes.removed.push(route);
-    steps.push({
-      describe: `remove route ${route.destination} metric ${route.metric}`,
-      apply: { removeRoutes: [route] },
-      undo: { routes: [route] },
-      undone: (now) => hasRoute(now, route),
-    });
+    steps.push({ kind: 'route', add: false, route });
   }
   for (const address of previous.addresses) {
     if (wantedAddresses.has(address.cidr) || !hasAddress(kernel, address.cidr)) continue;
     diff.addresses.removed.push(address.cidr);
-    steps.push({
-      describe: `remove address ${address.cidr}`,
-      apply: { removeAddresses: [address.cidr] },
-      undo: { addresses: [address.cidr] },
-      undone: (now) => hasAddress(now, address.cidr),
-    });
+    steps.push({ kind: 'address', add: false, cidr: address.cidr });
   }
   if (target.mtu !== undefined && target.mtu !== kernel.mtu) {
     const from = kernel.mtu;
     const to = target.mtu;
     diff.mtu = { from, to };
-    steps.push({
-      describe: `set mtu ${from} → ${to}`,
-      apply: { mtu: to },
-      undo: { mtu: from },
-      undone: (now) => now.mtu === from,
-    });
+    steps.push({ kind: 'mtu', from, to });
   }
   for (const address of target.addresses) {
     if (ownAddresses.has(address.cidr) && hasAddress(kernel, address.cidr)) continue;
     diff.addresses.added.push(address.cidr);
-    steps.push({
-      describe: `add address ${address.cidr}`,
-      apply: { addresses: [address.cidr] },
-      undo: { removeAddresses: [address.cidr] },
-      undone: (now) => !hasAddress(now, address.cidr),
-      made: { address: address.cidr },
-    });
+    steps.push({ kind: 'address', add: true, cidr: address.cidr });
   }
-  for (const route of routesOf(target)) {
-    if (ownRoutes.has(routeKey(route.destination, route.metric)) && hasRoute(kernel, route)) continue;
+  for (const { route, key } of routesOf(target)) {
+    if (ownRoutes.has(key) && kernel.routes.has(key)) continue;
     diff.routes.added.push(route);
-    steps.push({
-      describe: `add route ${route.destination} metric ${route.metric}`,
-      apply: { routes: [route] },
-      undo: { removeRoutes: [route] },
-      undone: (now) => !hasRoute(now, route),
-      made: { route },
-    });
+    steps.push({ kind: 'route', add: true, route });
   }
   return { steps, diff };
 }
@@ -180,11 +176,13 @@ export async function reconfigureInterface(
   // What is about to be applied, for whoever shows it (the adapter's 'reconfiguring', the inspector).
   if (steps.length > 0) onPlanned?.(diff);
   let applied: readonly Step[] = [];
+  // Verification's reads, made by the plan's own round trip when the binding can.
+  let readBack: KernelView | undefined;
   try {
     if (signal?.aborted) throw new ReconfigureAbortedError();
     if (steps.length > 0) {
       try {
-        await session.binding.configure(session.ifindex!, planOf(steps, (step) => step.apply));
+        readBack = await session.binding.configure(session.ifindex!, planOf(steps, true), { readBack: target.validateState });
       } catch (error) {
         // The plan stopped at `step`: the ones before it took.
         const at = (error as { step?: unknown } | null)?.step;
@@ -195,11 +193,11 @@ export async function reconfigureInterface(
     applied = steps;
     if (signal?.aborted) throw new ReconfigureAbortedError();
     if (target.validateState) {
-      const differences = await configurationDifferences(session, target);
+      const differences = readBack ? differencesIn(readBack, target) : await configurationDifferences(session, target);
       if (differences.length > 0) throw new StateMismatchError(differences, { state: 'reconfiguring', interfaceName: session.name });
     }
   } catch (error) {
-    session.log('warn', { interface: session.name, error, applied: applied.map((s) => s.describe) },
+    session.log('warn', { interface: session.name, error, applied: applied.map(describe) },
       `tun-lifecycle: ${session.name} reconfiguration failed; undoing ${applied.length} step(s)`);
     await undo(session, applied, error);
     throw error;
@@ -214,21 +212,25 @@ async function undo(session: InterfaceSession, applied: readonly Step[], cause: 
     // Recovery converges to the previous desired configuration, not to this
     // one, and removes what this attempt added and may have left behind.
     session.dropProposed();
-    for (const step of applied) if (step.made) session.mayHaveLeft(step.made);
+    for (const step of applied) {
+      const ours = made(step);
+      if (ours) session.mayHaveLeft(ours);
+    }
     throw new RollbackFailedError(rollbackError, { state: 'reconfiguring', interfaceName: session.name, cause });
   };
   if (applied.length === 0) return;
+  let readBack: KernelView | undefined;
   try {
-    await session.binding.configure(session.ifindex!, planOf([...applied].reverse(), (step) => step.undo));
+    readBack = await session.binding.configure(session.ifindex!, planOf([...applied].reverse(), false), { readBack: true });
   } catch (error) {
     failed(error);
   }
   let kernel: KernelConfiguration;
   try {
-    kernel = await readKernel(session);
+    kernel = readBack ? keyed(readBack) : await readKernel(session);
   } catch (error) {
     return failed(error);
   }
-  const left = applied.filter((step) => !step.undone(kernel)).map((step) => step.describe);
+  const left = applied.filter((step) => !undone(step, kernel)).map(describe);
   if (left.length > 0) failed(new Error(`not undone: ${left.join('; ')}`));
 }

@@ -78,12 +78,13 @@ export function withFaults(inner: TunBinding, faults: FaultInjector = new FaultI
  * before a faulted one are carried out for real, and the error gets `step`
  * (what configure() promises), so a caller's rollback has real work to undo.
  */
-async function configureWithFaults(inner: TunBinding, faults: FaultInjector, ifindex: number, plan: LinkPlan): Promise<void> {
+async function configureWithFaults(inner: TunBinding, faults: FaultInjector, ifindex: number, plan: LinkPlan): Promise<undefined> {
   let steps: PlanStep[];
   try {
     steps = planSteps(plan);
   } catch {
-    return inner.configure(ifindex, plan); // the inner binding refuses a bad plan
+    await inner.configure(ifindex, plan); // the inner binding refuses a bad plan
+    return undefined;
   }
   for (const [index, step] of steps.entries()) {
     for (const call of callsOfStep(step)) {
@@ -96,5 +97,7 @@ async function configureWithFaults(inner: TunBinding, faults: FaultInjector, ifi
       }
     }
   }
-  return inner.configure(ifindex, plan);
+  // Without read-back (see withoutReadBack): the caller's reads then come through here one by one.
+  await inner.configure(ifindex, plan);
+  return undefined;
 }

@@ -42,6 +42,27 @@ export function configureContract(): void {
       expect(keys(await binding.listRoutes(device.ifindex))).to.deep.equal(keys(fullRoutes));
     });
 
+    it('readBack: the native binding answers with the kernel after the plan (what separate reads say), the simulated one with undefined', async () => {
+      const device = await open();
+      const view = await binding.configure(device.ifindex, fullPlan(4713), { readBack: true });
+      expectFullPlan(device, 4713);
+      if (binding.kind === 'simulated') {
+        expect(view).to.equal(undefined);
+      } else {
+        expect(view, 'a reading').to.not.equal(undefined);
+        expect(view!.link).to.include({ ifindex: device.ifindex, mtu: 1400, up: true });
+        expect(keys(view!.routes)).to.deep.equal(keys(fullRoutes));
+        expect(keys(view!.addresses.filter((a) => !a.address.startsWith('fe80:')))).to.deep.equal(keys(fullAddresses));
+        expect(keys(view!.routes)).to.deep.equal(keys(await binding.listRoutes(device.ifindex)));
+      }
+      // Nothing to apply: the reading alone (the kernel unchanged).
+      const again = await binding.configure(device.ifindex, {}, { readBack: true });
+      if (again) expect(keys(again.routes)).to.deep.equal(keys(fullRoutes));
+      const bad: unknown = await binding.configure(device.ifindex, {}, { readBack: 'yes' as never }).then(() => undefined, (error: unknown) => error);
+      expect(bad).to.be.instanceOf(TypeError);
+      expect((bad as Error).message).to.match(/options\.readBack/);
+    });
+
     it('stops at the first failing step: that request’s error, with `step` its index; earlier steps stay', async () => {
       const device = await open();
       // steps: 0 link (mtu), 1 address, 2 the same address again (EEXIST), 3 up

@@ -59,6 +59,7 @@ describe('reconfigure() (simulated)', () => {
     await expectRejects(tun.reconfigure({ routes: ['10.1.0.1/16'] }), TypeError, /options\.routes\[0\]/);
     await expectRejects(tun.reconfigure({ mtu: 1200, addresses: ['fd00::1/64'] }), RangeError, /options\.mtu/);
     await expectRejects(tun.reconfigure({ addresses: ['10.0.0.1/24', '10.0.0.1/24'] }), TypeError, /repeats/);
+    await expectRejects(tun.reconfigure({ routes: ['fd01::/64', { destination: 'fd01::/64', metric: 1024 }] }), TypeError, /options\.routes\[1\].*repeats/);
     await expectRejects(tun.reconfigure({ queues: 2 } as never), TypeError, /options\.queues/);
     await expectRejects(tun.addAddress('fd00::1/64').then(() => tun.reconfigure({ mtu: 1000 })), RangeError, /options\.mtu/);
     expect(binding.faults.calls('addRoute') + binding.faults.calls('setMtu')).to.equal(calls);

@@ -354,6 +354,19 @@ describe('route metric (one rule for the simulated kernel and verification)', ()
     expect(effectiveMetric(4, 0)).to.equal(0);
   });
 
+  it('routes are told apart by the metric the kernel gives them: IPv6 metric 0 and 1024 to one destination repeat a route', () => {
+    // The kernel holds `ip -6 route add fd01::/64 metric 0` as metric 1024 and refuses a second add with 1024 (EEXIST).
+    for (const routes of [
+      [{ destination: 'fd01::/64', metric: 0 }, { destination: 'fd01::/64', metric: 1024 }],
+      ['fd01::/64', { destination: 'fd01::/64', metric: 1024 }],
+    ]) {
+      expectRefused(() => resolveOptions({ routes }), InvalidArgumentValueError, 'options.routes[1]');
+    }
+    // IPv4 keeps metric 0 as 0: two routes. So do two IPv6 metrics other than 0/1024.
+    expect(resolveOptions({ routes: ['10.6.0.0/16', { destination: '10.6.0.0/16', metric: 1024 }] }).link.routes).to.have.length(2);
+    expect(resolveOptions({ routes: [{ destination: 'fd01::/64', metric: 5 }, 'fd01::/64'] }).link.routes).to.have.length(2);
+  });
+
   it('the simulated kernel reports the same metric verification expects', async () => {
     const binding = new SimulatedBinding();
     const device = await binding.open({ name: 'met0', configure: { up: true, addresses: ['fd00:9::1/64'], routes: [{ destination: 'fd00:a::/64', metric: 0 }] } });

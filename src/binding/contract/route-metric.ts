@@ -15,3 +15,31 @@ export function routeKey(destination: string, metric: number): string {
 export function desiredRouteKey(route: { family: 4 | 6; destination: { cidr: string }; metric: number }): string {
   return routeKey(route.destination.cidr, effectiveMetric(route.family, route.metric));
 }
+
+/** A desired route as the kernel will hold it, and its key. */
+export interface KeyedRoute {
+  readonly route: Readonly<{ destination: string; metric: number }>;
+  readonly key: string;
+}
+
+type DesiredRoute = { family: 4 | 6; destination: { cidr: string }; metric: number };
+const keyed = new WeakMap<readonly DesiredRoute[], readonly KeyedRoute[]>();
+
+/**
+ * A desired route list in the form the kernel reads it back, with keys: made
+ * once per list (a resolved configuration's lists are never changed, and one
+ * reconfiguration's target is the next one's previous configuration), so a
+ * thousand routes are not keyed again by each diff, verification and check.
+ * The routes are frozen: the same objects reach every diff that lists them.
+ */
+export function keyedRoutes(routes: readonly DesiredRoute[]): readonly KeyedRoute[] {
+  let list = keyed.get(routes);
+  if (!list) {
+    list = routes.map((r) => {
+      const route = Object.freeze({ destination: r.destination.cidr, metric: effectiveMetric(r.family, r.metric) });
+      return { route, key: routeKey(route.destination, route.metric) };
+    });
+    keyed.set(routes, list);
+  }
+  return list;
+}

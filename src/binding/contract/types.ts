@@ -163,6 +163,12 @@ export interface LinkPlan {
 }
 
 /** The kernel's answers about one link: getLink, listAddresses and listRoutes, asked at one moment. */
+/** What configure() may do besides its plan. */
+export interface ConfigureOptions {
+  /** Read the kernel back after the plan (see configure). Default false. */
+  readBack?: boolean;
+}
+
 export interface KernelView {
   link: LinkInfo;
   addresses: AddressInfo[];
@@ -333,8 +339,12 @@ export interface TunBinding {
    * carried out too, are undone before it rejects); the simulated one runs its single operations, each
    * through its fault injector (so a fault armed on `addAddress` fails a plan
    * that adds an address), and counts the call as `configure`.
+   * With `readBack` a binding may read the link, its addresses and routes
+   * right after the plan and resolve with them (the native one does, in the
+   * same round trip); undefined means it did not (the simulated binding never
+   * does): the caller then reads on its own.
    */
-  configure(ifindex: number, plan: LinkPlan): Promise<void>;
+  configure(ifindex: number, plan: LinkPlan, options?: ConfigureOptions): Promise<KernelView | undefined>;
   /** Number of fds this binding holds open (queues + netlink sockets), for leak checks. */
   openFdCount(): number;
 }

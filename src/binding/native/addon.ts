@@ -32,17 +32,11 @@ export interface RawAddress {
   flags: number;
 }
 
-export interface RawRoute {
-  family: 4 | 6;
-  destination: Buffer;
-  prefixLength: number;
-  metric: number;
-  protocol: number;
-  scope: number;
-  type: number;
-  table: number;
-  gateway: boolean;
-}
+/**
+ * Routes as the addon hands them over: one buffer of ROUTE_RECORD_BYTES
+ * records (native/ops.cc RoutesToJs), decoded by toRoutes in binding.ts.
+ */
+export type RawRoutes = Uint8Array;
 
 /** The addon's queue counters are the public QueueStats, field for field. */
 export type RawQueueStats = QueueStats;
@@ -77,7 +71,7 @@ export interface RawQueue {
 export interface RawReadBack {
   link: RawLink;
   addresses: RawAddress[];
-  routes: RawRoute[];
+  routes: RawRoutes;
 }
 
 export interface RawDevice {
@@ -137,9 +131,13 @@ export interface AddonOps {
   listAddresses(ifindex: number): Promise<RawAddress[]>;
   changeRoute(add: boolean, ifindex: number, family: 4 | 6, bytes: Uint8Array, prefixLength: number, metric: number): Promise<void>;
   /** Main-table routes whose RTA_OIF is ifindex, every protocol and type. */
-  listRoutes(ifindex: number): Promise<RawRoute[]>;
-  /** The steps in order, in one worker; stops at the first failure (the error gets `step`). */
-  configureLink(ifindex: number, steps: Uint32Array, stepCount: number, alias: string | undefined): Promise<void>;
+  listRoutes(ifindex: number): Promise<RawRoutes>;
+  /**
+   * The steps in order, in one worker; stops at the first failure (the error
+   * gets `step`). With readBack the worker then reads the link, its addresses
+   * and routes (undefined when a read failed).
+   */
+  configureLink(ifindex: number, steps: Uint32Array, stepCount: number, alias: string | undefined, readBack?: boolean): Promise<RawReadBack | undefined>;
 }
 
 /** A handle on another network namespace (native/ops.cc openNamespace): the operations, inside it. */

@@ -17,7 +17,7 @@
 //    fe80::/64 route). Metrics are as the kernel stores them (an IPv6 route
 //    added with metric 0 reads back as 1024).
 
-import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type RawRoute, type TunAddon } from './addon.js';
+import { loadAddon, type AddonOps, type RawAddress, type RawDevice, type RawLink, type RawLinkListener, type RawReadBack, type RawRoutes, type TunAddon } from './addon.js';
 import type { LinkListener, OnListenerFailed, OnListenerRecords } from '../contract/link-records.js';
 import { NamespaceLease } from './netns.js';
 import { NativePacketQueue, NativeTunDevice } from './device.js';
@@ -27,6 +27,8 @@ import { TunSystemError } from '../contract/system-error.js';
 import { chooseMode, initialState } from '../contract/offload.js';
 import type {
   AddressInfo,
+  ConfigureOptions,
+  KernelView,
   LinkEvent,
   LinkInfo,
   LinkMonitor,
@@ -87,15 +89,30 @@ function toAddress(a: RawAddress): AddressInfo {
   return toAddressInfo(a.family, a.address, a.prefixLength);
 }
 
+/**
+ * One route record of the addon's buffer (native/ops.cc RoutesToJs): family,
+ * prefix length, protocol, type, scope, gateway (bytes 0-5), metric and table
+ * (little-endian u32 at 8 and 12), the destination's bytes from 16.
+ */
+const ROUTE_RECORD_BYTES = 32;
+
 /** The routes listRoutes reports: main table, unicast, not the kernel's own. */
-function toRoutes(raw: RawRoute[]): RouteInfo[] {
-  return raw
-    .filter((r) => r.table === RT_TABLE_MAIN && r.type === RTN_UNICAST && r.protocol !== RTPROT_KERNEL)
-    .map((r) => ({
-      family: r.family,
-      destination: `${formatAddress(r.destination)}/${r.prefixLength}`,
-      metric: r.metric,
-    }));
+function toRoutes(raw: RawRoutes): RouteInfo[] {
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const routes: RouteInfo[] = [];
+  for (let at = 0; at + ROUTE_RECORD_BYTES <= raw.byteLength; at += ROUTE_RECORD_BYTES) {
+    const type = raw[at + 3]!;
+    const protocol = raw[at + 2]!;
+    if (view.getUint32(at + 12, true) !== RT_TABLE_MAIN || type !== RTN_UNICAST || protocol === RTPROT_KERNEL) continue;
+    const family = raw[at] as 4 | 6;
+    const destination = raw.subarray(at + 16, at + 16 + (family === 4 ? 4 : 16));
+    routes.push({ family, destination: `${formatAddress(destination)}/${raw[at + 1]}`, metric: view.getUint32(at + 8, true) });
+  }
+  return routes;
+}
+
+function kernelViewOf(raw: RawReadBack): KernelView {
+  return { link: toLinkInfo(raw.link), addresses: raw.addresses.map(toAddress), routes: toRoutes(raw.routes) };
 }
 
 /** Exported for its shape (the operation table's test); make one with createNativeBinding(). */
@@ -142,11 +159,7 @@ export class NativeBinding implements TunBinding {
     const device = new NativeTunDevice(raw, o.persist || !raw.created, (d) => {
       if (this.#devices.get(d.ifindex) === d) this.#devices.delete(d.ifindex);
       held?.release();
-    }, prepared, raw.readBack && {
-      link: toLinkInfo(raw.readBack.link),
-      addresses: raw.readBack.addresses.map(toAddress),
-      routes: toRoutes(raw.readBack.routes),
-    }, initialState(chosen.mode, raw.offloadMask, chosen.reason, refusal));
+    }, prepared, raw.readBack && kernelViewOf(raw.readBack), initialState(chosen.mode, raw.offloadMask, chosen.reason, refusal));
     this.#devices.set(device.ifindex, device);
     // The probe means something only once the link is up (the plan may bring it up).
     if (plan?.up === true) device.probeOffload();
@@ -161,16 +174,19 @@ export class NativeBinding implements TunBinding {
     return (await this.#ops.listLinks()).map(toLinkInfo);
   }
 
-  async configure(ifindex: number, plan: LinkPlan): Promise<void> {
+  async configure(ifindex: number, plan: LinkPlan, options?: ConfigureOptions): Promise<KernelView | undefined> {
     validateIfindex(ifindex);
     const steps = this.#packSteps(plan);
+    const readBack = options?.readBack === undefined ? false : validateBoolean(options.readBack, 'options.readBack');
+    let raw: RawReadBack | undefined;
     try {
-      await this.#ops.configureLink(ifindex, steps.words, steps.count, steps.alias);
+      raw = await this.#ops.configureLink(ifindex, steps.words, steps.count, steps.alias, readBack);
     } catch (error) {
       await this.#undoPastFailure(ifindex, plan, error);
       throw error;
     }
     if (plan.mtu !== undefined) this.#devices.get(ifindex)?.mtuChanged(plan.mtu);
+    return raw && kernelViewOf(raw);
   }
 
   /**
@@ -251,7 +267,7 @@ export class NativeBinding implements TunBinding {
     validateIfindex(ifindex);
     // A namespace whose main table was never used has none: ENOENT means no routes.
     const raw = await this.#ops.listRoutes(ifindex).catch((error: { code?: string }) => {
-      if (error.code === 'ENOENT') return [];
+      if (error.code === 'ENOENT') return new Uint8Array(0);
       throw error;
     });
     return toRoutes(raw);

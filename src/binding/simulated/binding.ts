@@ -24,7 +24,7 @@ import { LinkMonitors } from '../contract/link-monitors.js';
 import { callsOfStep, planSteps, validateAlias, type PlanStep } from '../contract/link-plan.js';
 import type {
   NetnsTarget,
-  AddressInfo, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
+  AddressInfo, ConfigureOptions, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
 } from '../contract/types.js';
 
 export interface SimulatedBindingOptions extends SimKernelOptions {
@@ -146,11 +146,14 @@ export class SimulatedBinding implements TunBinding {
     return device;
   }
 
-  async configure(ifindex: number, plan: LinkPlan): Promise<void> {
+  /** Never reads back (options.readBack): the caller's reads go through the fault injector one by one. */
+  async configure(ifindex: number, plan: LinkPlan, options?: ConfigureOptions): Promise<undefined> {
     validateIfindex(ifindex);
     const steps = planSteps(plan);
+    if (options?.readBack !== undefined) validateBoolean(options.readBack, 'options.readBack');
     await this.#enter('configure');
     await this.#runSteps(ifindex, steps);
+    return undefined;
   }
 
   /**
