@@ -23,7 +23,8 @@ const reconfigureModule = () => import('../lifecycle/reconfigure.js');
 export interface ActorHost {
   session(): InterfaceSession;
   hasBinding(): boolean;
-  ensureBinding(): Promise<void>;
+  /** Makes the binding: at once (undefined) unless it is a namespace's, which is a promise. May throw (no addon). */
+  ensureBinding(): Promise<void> | undefined;
   /** A reconfiguration is about to apply this diff (the adapter emits 'reconfiguring'). */
   reconfiguring(diff: ReconfigureDiff): void;
   /** A reconfiguration was applied (the adapter emits 'reconfigured'). */
@@ -49,8 +50,13 @@ export const adapterMachine = tunLifecycleMachine.provide({
     // them on the critical path of every create.
     create: fromPromise<CreateOutput, AttemptInput>(({ system }) => {
       const host = hostOf(system);
-      if (host.hasBinding()) return createInterface(host.session());
-      return host.ensureBinding().then(() => createInterface(host.session()));
+      let pending: Promise<void> | undefined;
+      try {
+        pending = host.ensureBinding();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return pending ? pending.then(() => createInterface(host.session())) : createInterface(host.session());
     }),
     recover: fromPromise<CreateOutput, AttemptInput>(async ({ system }) => {
       const host = hostOf(system);

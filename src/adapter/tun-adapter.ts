@@ -85,7 +85,15 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
         return this.#session;
       },
       hasBinding: () => this.#binding !== undefined,
-      ensureBinding: async () => { this.#binding ??= await bindingIn(this.#options); },
+      ensureBinding: () => {
+        if (this.#binding) return undefined;
+        const made = bindingIn(this.#options);
+        if (!(made instanceof Promise)) {
+          this.#binding = made;
+          return undefined;
+        }
+        return made.then((binding) => { this.#binding ??= binding; });
+      },
       reconfiguring: (diff) => this.emit('reconfiguring', diff),
       reconfigured: (diff) => {
         this.#reconfigurations.applied(diff);

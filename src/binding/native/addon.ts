@@ -2,10 +2,10 @@
 // The addon is loaded once per thread (ESM module state is per worker), and
 // handed the TunSystemError constructor so every error it makes is one.
 
-import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fs } from '../../builtins.js';
 import { TunSystemError, type TunSystemErrorInit } from '../contract/system-error.js';
 import type { QueueStats } from '../contract/types.js';
 import type { QueueMode } from '../contract/offload.js';
@@ -189,9 +189,9 @@ export const PACKAGE_NAME = 'tun-lifecycle';
 export function findPackageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
+    if (fs.existsSync(manifest)) {
       try {
-        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE_NAME) return dir;
+        if ((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE_NAME) return dir;
       } catch {
         // an unreadable manifest is not ours; keep walking
       }
@@ -233,10 +233,10 @@ export function findAddon(root: string = findPackageRoot()): string {
  */
 function usualAddon(root: string): string | undefined {
   const local = join(root, 'build', 'Release', 'tun_lifecycle.node');
-  if (existsSync(local)) return local;
-  if (existsSync('/etc/alpine-release')) return undefined;
+  if (fs.existsSync(local)) return local;
+  if (fs.existsSync('/etc/alpine-release')) return undefined;
   const shipped = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'tun-lifecycle.napi.glibc.node');
-  return existsSync(shipped) ? shipped : undefined;
+  return fs.existsSync(shipped) ? shipped : undefined;
 }
 
 let addon: TunAddon | undefined;
@@ -247,7 +247,12 @@ export function loadAddon(): TunAddon {
   const file = findAddon();
   let loaded: TunAddon;
   try {
-    loaded = require(file) as TunAddon;
+    // process.dlopen is what require() of a .node file ends in; called
+    // directly it skips the CommonJS loader's resolve and its first-run
+    // compile (about 0.5 ms of a cold start). The file is an absolute path.
+    const module = { exports: {} as TunAddon };
+    process.dlopen(module, file);
+    loaded = module.exports;
   } catch (cause) {
     throw new Error(`${PACKAGE_NAME}: cannot load ${file}: ${(cause as Error).message}. ` +
       `Rebuild it for this machine with \`npm rebuild ${PACKAGE_NAME}\`.`, { cause });
