@@ -2,7 +2,7 @@
 // an object then a message), silent by default, plus util.debuglog so that
 // NODE_DEBUG=tun-lifecycle shows every transition without any code change.
 
-import { util } from './builtins.js';
+import { util } from './binding/contract/builtins.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pino and console take anything
 type LogMethod = (...args: any[]) => unknown;

@@ -18,7 +18,7 @@ import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
 import { InterfaceSession } from '../lifecycle/session.js';
 import { driftOf, type Drift } from '../lifecycle/verify.js';
-import { adapterMachine, hosts, type ActorHost, type LifecycleActor } from './actors.js';
+import { adapterMachine, hostActors, type ActorHost, type LifecycleActor } from './actors.js';
 import type { PacketPort } from './packet-source.js';
 import { packetIterator, type PacketIteratorOptions } from './packets.js';
 import { SnapshotWatch } from './snapshot-watch.js';
@@ -107,7 +107,7 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
       ...(inspect === undefined ? {} : { inspect }),
     });
 
-    hosts.set(this.actor.system, host);
+    hostActors(this.actor.system, host);
     this.#watch = new SnapshotWatch(this.actor.getSnapshot().value, this.#log, {
       name: () => this.name,
       transition: (to, from) => this.#onTransition(to, from),

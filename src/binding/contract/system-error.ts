@@ -3,7 +3,7 @@
 // The native addon builds these through the constructor it is handed at load
 // time; the simulated binding builds them by name. Never bare strings.
 
-import { os } from '../../builtins.js';
+import { os } from './builtins.js';
 
 // os.constants.errno lacks a few Linux names the TUN driver really returns.
 const EXTRA_ERRNOS: Record<string, number> = { EBADFD: 77, ENOTSUP: 95 };

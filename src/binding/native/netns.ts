@@ -6,7 +6,7 @@
 // `ip netns del` (an nsfs fd and a netlink socket each hold a reference), so a
 // test rig making and deleting namespaces would pile up dead ones.
 
-import { fs } from '../../builtins.js';
+import { fs } from '../contract/builtins.js';
 import { TunSystemError } from '../contract/system-error.js';
 import { validateNetns, type NormalizedNetns } from '../contract/validate.js';
 import type { NetnsTarget } from '../contract/types.js';
