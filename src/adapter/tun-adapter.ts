@@ -4,7 +4,7 @@
 // promises, the packet iterator and the Duplex read through a packet port,
 // and actors.ts hands the machine its real actors (src/lifecycle).
 
-import { EventEmitter } from 'node:events';
+import { events } from '../binding/contract/builtins.js';
 import type { Duplex } from 'node:stream';
 import { createActor } from 'xstate';
 import type { AlertEvent, LifecycleCounters } from '../../machines/types.js';
@@ -49,7 +49,7 @@ export interface AdapterStats extends LifecycleCounters {
 }
 
 /** Events: see TunAdapterEvents ('state', 'packet', 'drain', 'alert', 'reconfigured'). */
-export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements AsyncDisposable {
+export class TunAdapter extends (events.EventEmitter as TypedEmitterClass) implements AsyncDisposable {
   /** The running XState actor: subscribe to it, inspect it. */
   readonly actor: LifecycleActor;
   readonly #options: AdapterWiring;
