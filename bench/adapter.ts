@@ -206,10 +206,8 @@ interface Phases {
 async function latencyRound(clock: DeleteClock, into: Record<Path, Phases>): Promise<void> {
   const { binding } = clock;
   const timed = async <T>(work: () => Promise<T>, us: number[], stalls: number[]): Promise<T> => {
-    const t0 = nowUs();
-    const { result, stallMs } = await measureStall(work);
-    // The probe's own closing 2 ms wait is not part of the work.
-    us.push(nowUs() - t0 - 2000);
+    const { result, stallMs, workUs } = await measureStall(work);
+    us.push(workUs);
     stalls.push(stallMs);
     return result;
   };

@@ -1,7 +1,9 @@
 // The lifecycle statechart: the single source of truth for what a TUN adapter
 // may do when. It has no I/O of its own: the actors it invokes (create,
-// recover, cleanup, linkMonitor) are placeholders here, and src/ provides the
-// real ones with `.provide()`. Guards, delays and actions are pure.
+// recover, cleanup, linkMonitor) are placeholders here, given their real
+// implementations either with `.provide()` or, for one running actor system,
+// through `systemActors` (what src/adapter does). Guards, delays and actions
+// are pure.
 //
 // Edges: uninitialized→initializing→ready→stopping→stopped; initializing→error;
 // ready→error; stopping→error; error→ready (recovery). Extension, so nothing
@@ -18,7 +20,7 @@
 // a loop inside an actor.
 
 import { assign, emit, enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
+import type { ActorSystem, DoneActorEvent, ErrorActorEvent } from 'xstate';
 import {
   CleanupFailedError, CleanupTimeoutError, ConfigurationFailedError, InterfaceFaultError, ReconfigureTimeoutError, RollbackFailedError, TunError,
 } from '../src/errors.js';
@@ -46,9 +48,39 @@ export const ActorId = {
   reconfigure: 'reconfigure',
 } as const;
 
-const notProvided = (name: string) => () => {
+type PromiseCreator<Output, Input> = Parameters<typeof fromPromise<Output, Input>>[0];
+type CallbackFunction = Parameters<typeof fromCallback<TunLifecycleEvent, void>>[0];
+
+/** What runs each invoked actor (the same contracts as the `actors` of setup() below). */
+export interface LifecycleActorImplementations {
+  create: PromiseCreator<CreateOutput, AttemptInput>;
+  recover: PromiseCreator<CreateOutput, AttemptInput>;
+  cleanup: PromiseCreator<void, CleanupInput>;
+  reconfigure: PromiseCreator<void, AttemptInput>;
+  linkMonitor: CallbackFunction;
+}
+
+/**
+ * The implementations for one running actor system: an embedder that runs
+ * this very machine (src/adapter, one actor per interface) registers them for
+ * its actor's system instead of calling `.provide()`, which would build the
+ * whole state-node tree a second time (about 1 ms of every cold start).
+ * Without an entry (and without `.provide()`) an actor is "not provided".
+ */
+export const systemActors = new WeakMap<ActorSystem<any>, LifecycleActorImplementations>();
+
+const notProvided = (name: string): never => {
   throw new Error(`tunLifecycleMachine: actor "${name}" was not provided; use machine.provide({ actors: { ${name} } })`);
 };
+
+/** A placeholder: the system's registered implementation, else "not provided". */
+function promiseSlot<Name extends 'create' | 'recover' | 'cleanup' | 'reconfigure'>(name: Name) {
+  type Creator = LifecycleActorImplementations[Name];
+  return ((args: Parameters<Creator>[0]) => {
+    const run = systemActors.get(args.system)?.[name] as ((a: typeof args) => ReturnType<Creator>) | undefined;
+    return run ? run(args) : notProvided(name);
+  }) as Creator;
+}
 
 function errorOf(event: TunLifecycleEvent | ErrorActorEvent | DoneActorEvent): unknown {
   return (event as { error?: unknown }).error;
@@ -152,24 +184,24 @@ export const tunLifecycleMachine = setup({
   },
   actors: {
     /** Open, configure, link up, verify; rolls back what it made before rejecting. */
-    create: fromPromise<CreateOutput, AttemptInput>(notProvided('create')),
+    create: fromPromise<CreateOutput, AttemptInput>(promiseSlot('create')),
     /** Re-create or re-configure after a fault; same contract as create. */
-    recover: fromPromise<CreateOutput, AttemptInput>(notProvided('recover')),
+    recover: fromPromise<CreateOutput, AttemptInput>(promiseSlot('recover')),
     /**
      * One cleanup pass: link down → addresses → routes → release → verify.
      * Resolves when nothing is left; rejects with what is (a CleanupFailedError
      * whose `transient` says whether another round may help).
      */
-    cleanup: fromPromise<void, CleanupInput>(notProvided('cleanup')),
+    cleanup: fromPromise<void, CleanupInput>(promiseSlot('cleanup')),
     /**
      * Converge the kernel to the desired configuration the session holds:
      * diff against the kernel's read-back, apply, verify. A failed step is
      * rolled back before it rejects with the step's error; a rollback that
      * failed too rejects with RollbackFailedError.
      */
-    reconfigure: fromPromise<void, AttemptInput>(notProvided('reconfigure')),
-    /** Watches the kernel while ready; sends FAULT. */
-    linkMonitor: fromCallback<TunLifecycleEvent, void>(() => undefined),
+    reconfigure: fromPromise<void, AttemptInput>(promiseSlot('reconfigure')),
+    /** Watches the kernel while ready; sends FAULT. Not provided: watches nothing. */
+    linkMonitor: fromCallback<TunLifecycleEvent, void>((args) => systemActors.get(args.system)?.linkMonitor(args)),
   },
   guards: {
     /** The failed attempt may be retried: transient errno and retries left. */

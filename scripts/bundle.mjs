@@ -8,6 +8,13 @@
 // between entries. Dependencies and peers stay external (resolved from
 // node_modules as before); types stay tsc's dist/src/**/*.d.ts. Run by
 // `npm run build`, after tsc.
+//
+// The bin (dist/pkg/cli.js) is built apart: with it in the split build,
+// esbuild's shared helpers (__name) would sit in a chunk of their own that
+// every entry reads, and the bin would read the index's chunk; apart, it
+// carries only its usage text, answers --help and --version by itself and
+// imports the CLI's main (chunks/cli-main.js, an entry of the split build)
+// for everything else.
 
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
@@ -18,7 +25,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const from = join(root, 'dist', 'src');
 const outdir = join(root, 'dist', 'pkg');
 const hotPath = join(from, 'index.js');
-const entryPoints = ['index.js', 'testing.js', 'inspect/index.js', 'cli.js'].map((entry) => join(from, entry));
+const cliMain = join(from, 'cli', 'main.js');
+const entryPoints = [
+  ...['index.js', 'testing.js', 'inspect/index.js'].map((entry) => join(from, entry)),
+  // A fixed name, so that the bin can import it.
+  { in: cliMain, out: 'chunks/cli-main' },
+];
 
 const options = {
   absWorkingDir: root,
@@ -74,7 +86,17 @@ function oneHotChunk(reachers) {
   };
 }
 
-const reachers = new Set([...entryPoints, ...(await dynamicTargets())]);
+const reachers = new Set([...entryPoints.map((entry) => entry.in ?? entry), ...(await dynamicTargets())]);
 reachers.delete(hotPath);
 rmSync(outdir, { recursive: true, force: true });
 await build({ ...options, plugins: [oneHotChunk(reachers)] });
+
+/** The bin's import of the CLI's main: the split build's entry, not a second copy. */
+const cliMainExternal = {
+  name: 'cli-main-external',
+  setup(b) {
+    b.onResolve({ filter: /\/cli\/main\.js$/ }, (args) =>
+      (join(args.resolveDir, args.path) === cliMain ? { path: './chunks/cli-main.js', external: true } : undefined));
+  },
+};
+await build({ ...options, entryPoints: [join(from, 'cli.js')], splitting: false, plugins: [cliMainExternal] });

@@ -2,7 +2,7 @@
 // an object then a message), silent by default, plus util.debuglog so that
 // NODE_DEBUG=tun-lifecycle shows every transition without any code change.
 
-import { debuglog } from 'node:util';
+import { util } from './binding/contract/builtins.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pino and console take anything
 type LogMethod = (...args: any[]) => unknown;
@@ -16,7 +16,7 @@ export interface Logger {
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
-const debug = debuglog('tun-lifecycle');
+const debug = util.debuglog('tun-lifecycle');
 
 export interface Log {
   (level: Level, fields: Record<string, unknown>, message: string): void;

@@ -308,9 +308,18 @@ export function resolveOptions(options: unknown): ResolvedParts {
   return { policy: partOf(all, 'policy'), link: linkOf(all), wiring: partOf(all, 'wiring') };
 }
 
+/** Each part's keys in table order, listed once: resolveOptions runs on every create. */
+const PART_KEYS: Readonly<Record<OptionPart, readonly OptionKey[]>> = {
+  policy: OPTION_KEYS.filter((key) => OPTION_PARTS[key] === 'policy'),
+  link: OPTION_KEYS.filter((key) => OPTION_PARTS[key] === 'link'),
+  wiring: OPTION_KEYS.filter((key) => OPTION_PARTS[key] === 'wiring'),
+};
+
 /** The options of one part, as resolved. */
 function partOf<P extends OptionPart>(all: ResolvedOptions, part: P): { [K in KeysOf<P>]: ResolvedOptions[K] } {
-  return Object.fromEntries(OPTION_KEYS.filter((key) => OPTIONS[key].part === part).map((key) => [key, all[key]])) as never;
+  const values: Record<string, unknown> = {};
+  for (const key of PART_KEYS[part]) values[key] = all[key];
+  return values as never;
 }
 
 /** The keys reconfigure() takes: the desired configuration's. */

@@ -1,11 +1,10 @@
 // The one place that wires the lifecycle actors (src/lifecycle/) into the
-// statechart. The machine is provided once for every adapter; each actor
-// finds its adapter's session through the actor system it runs in.
+// statechart. Every adapter runs the exported chart itself, its actors
+// registered for the adapter's actor system (systemActors); each actor finds
+// its adapter's session through the actor system it runs in.
 
-import { fromPromise } from 'xstate';
-import type { Actor, SnapshotFrom } from 'xstate';
-import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
-import type { AttemptInput, CleanupInput, CreateOutput } from '../../machines/types.js';
+import type { Actor, ActorSystem, SnapshotFrom } from 'xstate';
+import { systemActors, tunLifecycleMachine, type LifecycleActorImplementations } from '../../machines/tunLifecycle.js';
 import { createInterface } from '../lifecycle/create.js';
 import { linkMonitorActor } from '../lifecycle/monitor.js';
 import type { ReconfigureDiff } from '../lifecycle/reconfigure.js';
@@ -23,18 +22,19 @@ const reconfigureModule = () => import('../lifecycle/reconfigure.js');
 export interface ActorHost {
   session(): InterfaceSession;
   hasBinding(): boolean;
-  ensureBinding(): Promise<void>;
+  /** Makes the binding: at once (undefined) unless it is a namespace's, which is a promise. May throw (no addon). */
+  ensureBinding(): Promise<void> | undefined;
   /** A reconfiguration is about to apply this diff (the adapter emits 'reconfiguring'). */
   reconfiguring(diff: ReconfigureDiff): void;
   /** A reconfiguration was applied (the adapter emits 'reconfigured'). */
   reconfigured(diff: ReconfigureDiff): void;
 }
 
-// The actors are provided once, for every adapter: a machine made per adapter
-// would rebuild (and re-memoize) the whole state-node tree each time, which
-// dominated the cost of 1000 adapters. Each actor finds its adapter through
-// the actor system it runs in.
-export const hosts = new WeakMap<object, ActorHost>();
+// One set of actors for every adapter, and one machine: a machine made per
+// adapter (or even one .provide()d copy) rebuilds the whole state-node tree,
+// which dominated the cost of 1000 adapters and cost about 1 ms of every cold
+// start. Each actor finds its adapter through the actor system it runs in.
+const hosts = new WeakMap<object, ActorHost>();
 
 function hostOf(system: unknown): ActorHost {
   const host = hosts.get(system as object);
@@ -42,37 +42,49 @@ function hostOf(system: unknown): ActorHost {
   return host;
 }
 
-export const adapterMachine = tunLifecycleMachine.provide({
-  actors: {
-    // With a binding at hand the kernel request goes out inside the actor's
-    // start, before the snapshot's observers run: awaiting first would put
-    // them on the critical path of every create.
-    create: fromPromise<CreateOutput, AttemptInput>(({ system }) => {
-      const host = hostOf(system);
-      if (host.hasBinding()) return createInterface(host.session());
-      return host.ensureBinding().then(() => createInterface(host.session()));
-    }),
-    recover: fromPromise<CreateOutput, AttemptInput>(async ({ system }) => {
-      const host = hostOf(system);
-      const { recoverInterface } = await recoverModule();
-      return recoverInterface(host.session());
-    }),
-    // No binding means nothing was ever opened: the cleanup is trivially complete.
-    cleanup: fromPromise<void, CleanupInput>(async ({ system, input }) => {
-      const host = hostOf(system);
-      if (!host.hasBinding()) return;
-      const { cleanupPass } = await cleanupModule();
-      await cleanupPass(host.session(), input.round);
-    }),
-    // The signal aborts when the deadline leaves the state: the attempt then undoes its steps.
-    reconfigure: fromPromise<void, AttemptInput>(async ({ system, signal }) => {
-      const host = hostOf(system);
-      const { reconfigureInterface } = await reconfigureModule();
-      host.reconfigured(await reconfigureInterface(host.session(), signal, (diff) => host.reconfiguring(diff)));
-    }),
-    linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
+const lifecycleActors: LifecycleActorImplementations = {
+  // With a binding at hand the kernel request goes out inside the actor's
+  // start, before the snapshot's observers run: awaiting first would put
+  // them on the critical path of every create.
+  create: ({ system }) => {
+    const host = hostOf(system);
+    let pending: Promise<void> | undefined;
+    try {
+      pending = host.ensureBinding();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return pending ? pending.then(() => createInterface(host.session())) : createInterface(host.session());
   },
-});
+  recover: async ({ system }) => {
+    const host = hostOf(system);
+    const { recoverInterface } = await recoverModule();
+    return recoverInterface(host.session());
+  },
+  // No binding means nothing was ever opened: the cleanup is trivially complete.
+  cleanup: async ({ system, input }) => {
+    const host = hostOf(system);
+    if (!host.hasBinding()) return;
+    const { cleanupPass } = await cleanupModule();
+    await cleanupPass(host.session(), input.round);
+  },
+  // The signal aborts when the deadline leaves the state: the attempt then undoes its steps.
+  reconfigure: async ({ system, signal }) => {
+    const host = hostOf(system);
+    const { reconfigureInterface } = await reconfigureModule();
+    host.reconfigured(await reconfigureInterface(host.session(), signal, (diff) => host.reconfiguring(diff)));
+  },
+  linkMonitor: linkMonitorActor((system) => hostOf(system).session()),
+};
+
+/** The chart, as every adapter runs it. */
+export const adapterMachine = tunLifecycleMachine;
+
+/** Gives an adapter's actor system its host and the lifecycle actors (before the actor starts). */
+export function hostActors(system: ActorSystem<any>, host: ActorHost): void {
+  hosts.set(system, host);
+  systemActors.set(system, lifecycleActors);
+}
 
 export type LifecycleActor = Actor<typeof adapterMachine>;
 export type LifecycleSnapshot = SnapshotFrom<typeof adapterMachine>;

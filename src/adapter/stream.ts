@@ -2,13 +2,16 @@
 // (pausing the port under backpressure), the writable side writes them
 // (waiting for 'drain' when the port queued one). Ends when the port stops.
 
-import { Duplex } from 'node:stream';
+import { streamModule } from '../binding/contract/builtins.js';
+import type { Duplex } from 'node:stream';
 import { InterfaceState } from '../../machines/types.js';
 import type { PacketPort } from './packet-source.js';
 
 export function packetStream(port: PacketPort): Duplex {
+  // node:stream loads with the first stream() (src/binding/contract/builtins.ts says why).
+  const { Duplex: DuplexClass } = streamModule();
   let reading = true;
-  const duplex = new Duplex({
+  const duplex = new DuplexClass({
     objectMode: true,
     read() {
       if (!reading) {

@@ -4,7 +4,7 @@
 // promises, the packet iterator and the Duplex read through a packet port,
 // and actors.ts hands the machine its real actors (src/lifecycle).
 
-import { EventEmitter } from 'node:events';
+import { events } from '../binding/contract/builtins.js';
 import type { Duplex } from 'node:stream';
 import { createActor } from 'xstate';
 import type { AlertEvent, LifecycleCounters } from '../../machines/types.js';
@@ -18,7 +18,7 @@ import { registerForExit, unregisterForExit } from '../lifecycle/exit-hooks.js';
 import type { ExitParticipant } from '../lifecycle/exit-hooks.js';
 import { InterfaceSession } from '../lifecycle/session.js';
 import { driftOf, type Drift } from '../lifecycle/verify.js';
-import { adapterMachine, hosts, type ActorHost, type LifecycleActor } from './actors.js';
+import { adapterMachine, hostActors, type ActorHost, type LifecycleActor } from './actors.js';
 import type { PacketPort } from './packet-source.js';
 import { packetIterator, type PacketIteratorOptions } from './packets.js';
 import { SnapshotWatch } from './snapshot-watch.js';
@@ -49,7 +49,7 @@ export interface AdapterStats extends LifecycleCounters {
 }
 
 /** Events: see TunAdapterEvents ('state', 'packet', 'drain', 'alert', 'reconfigured'). */
-export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements AsyncDisposable {
+export class TunAdapter extends (events.EventEmitter as TypedEmitterClass) implements AsyncDisposable {
   /** The running XState actor: subscribe to it, inspect it. */
   readonly actor: LifecycleActor;
   readonly #options: AdapterWiring;
@@ -85,7 +85,15 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
         return this.#session;
       },
       hasBinding: () => this.#binding !== undefined,
-      ensureBinding: async () => { this.#binding ??= await bindingIn(this.#options); },
+      ensureBinding: () => {
+        if (this.#binding) return undefined;
+        const made = bindingIn(this.#options);
+        if (!(made instanceof Promise)) {
+          this.#binding = made;
+          return undefined;
+        }
+        return made.then((binding) => { this.#binding ??= binding; });
+      },
       reconfiguring: (diff) => this.emit('reconfiguring', diff),
       reconfigured: (diff) => {
         this.#reconfigurations.applied(diff);
@@ -99,7 +107,7 @@ export class TunAdapter extends (EventEmitter as TypedEmitterClass) implements A
       ...(inspect === undefined ? {} : { inspect }),
     });
 
-    hosts.set(this.actor.system, host);
+    hostActors(this.actor.system, host);
     this.#watch = new SnapshotWatch(this.actor.getSnapshot().value, this.#log, {
       name: () => this.name,
       transition: (to, from) => this.#onTransition(to, from),

@@ -2,25 +2,27 @@
 // one clear line on stderr (plus a hint) and the documented exit code.
 // Only a bug prints a stack trace.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { findPackageRoot } from '../binding/native/addon.js';
 import { TunError } from '../errors.js';
 import { parseCommandLine } from './args.js';
 import { describeError } from './bindings.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { createOutput, print } from './output.js';
 import { privilegeErrorFrom } from './privilege.js';
-import { USAGE } from './usage.js';
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** The texts main prints for help and version (src/cli/usage.ts, given by the bin's entry). */
+export interface About {
+  usage: string;
+  version: string;
+}
+
+export async function main(argv: readonly string[], about: About): Promise<number> {
   const json = argv.includes('--json');
   try {
     const args = parseCommandLine(argv);
     const out = createOutput(args.json);
     switch (args.command) {
-      case 'help': print(USAGE); return ExitCode.Ok;
-      case 'version': print(`${version()}\n`); return ExitCode.Ok;
+      case 'help': print(about.usage); return ExitCode.Ok;
+      case 'version': print(`${about.version}\n`); return ExitCode.Ok;
       // Each command loads only what it needs (a usage error should not wait for xstate and the addon).
       case 'up':
       case 'inspect': return await (await import('./commands/up.js')).runUp(args, out);
@@ -42,9 +44,4 @@ export async function main(argv: readonly string[]): Promise<number> {
     else process.stderr.write(`tun-lifecycle: ${expected.message}\n${expected.hint ? `${expected.hint}\n` : ''}`);
     return expected.exitCode;
   }
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(join(findPackageRoot(), 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
 }

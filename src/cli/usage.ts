@@ -1,4 +1,10 @@
-// The CLI's help text (also the README's usage section).
+// The CLI's help text (also the README's usage section) and version. Only
+// the bin's entry (src/cli.ts) imports this; main is handed both.
+
+import { createRequire } from 'node:module';
+
+/** The package's version, from its own package.json (through its "./package.json" export). */
+export const VERSION = (createRequire(import.meta.url)('tun-lifecycle/package.json') as { version: string }).version;
 
 export const USAGE = `Usage: tun-lifecycle <command> [options]
 

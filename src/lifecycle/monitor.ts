@@ -11,9 +11,8 @@
 // only after asking the kernel whether the link is still there (absent →
 // 'deleted').
 
-import { fromCallback } from 'xstate';
 import type { LinkEvent } from '../binding/contract/types.js';
-import type { TunLifecycleEvent } from '../../machines/types.js';
+import type { LifecycleActorImplementations } from '../../machines/tunLifecycle.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
 import { keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
@@ -23,8 +22,8 @@ import type { AdapterLink } from '../options.js';
  * `getSession` maps the invoking actor system to its adapter's session; it is
  * read at each invocation (the session exists by the time ready is entered).
  */
-export function linkMonitorActor(getSession: (system: unknown) => InterfaceSession) {
-  return fromCallback<TunLifecycleEvent, void>(({ sendBack, system }) => {
+export function linkMonitorActor(getSession: (system: unknown) => InterfaceSession): LifecycleActorImplementations['linkMonitor'] {
+  return ({ sendBack, system }) => {
     const session = getSession(system);
     let done = false;
     const fault = (reason: string, error?: Error) => {
@@ -154,5 +153,5 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       session.off('queue-error', onQueueError);
       monitor?.close();
     };
-  });
+  };
 }

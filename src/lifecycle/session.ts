@@ -3,7 +3,7 @@
 // create / cleanup / recover / monitor actors all work on this one record, so
 // nothing made is ever out of reach of cleanup.
 
-import { EventEmitter } from 'node:events';
+import { events } from '../binding/contract/builtins.js';
 import type { PacketQueue, RouteSpec, TunBinding, TunDevice } from '../binding/contract/types.js';
 import type { Log } from '../log.js';
 import type { AdapterLink } from '../options.js';
@@ -13,7 +13,7 @@ import { effectiveMetric, routeKey } from '../binding/contract/route-metric.js';
  * Events: 'packets' (batch: Buffer[], queue: number), 'queue-error' (err: Error),
  * 'drain' (queue: number).
  */
-export class InterfaceSession extends EventEmitter {
+export class InterfaceSession extends events.EventEmitter {
   // Written only here, through the intention methods below: what the session
   // holds is one record every actor reads, so each change has one author.
   #device: TunDevice | undefined;

@@ -5,6 +5,7 @@
 // what a plain import reads. Read from the built files (`npm run build`).
 
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,5 +64,18 @@ describe('bundle: the runtime the package exports (dist/pkg)', () => {
     for (const lazy of ['lifecycle/recover.js', 'lifecycle/cleanup.js', 'lifecycle/reconfigure.js', 'adapter/worker-queues.js', 'inspect/server.js', 'cli/main.js']) {
       expect(carried.has(`dist/src/${lazy}`), lazy).to.equal(false);
     }
+  });
+
+  it('a plain import loads neither node:net nor node:stream (src/binding/contract/builtins.ts), and the bin alone reads no chunk', () => {
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e',
+      // Read before touching process.stdout: a piped stdout loads node:net itself.
+      "await import('tun-lifecycle'); const loaded = JSON.stringify(process.moduleLoadList); process.stdout.write(loaded)"], { cwd: ROOT, encoding: 'utf8' });
+    expect(child.status, child.stderr).to.equal(0);
+    const loaded = JSON.parse(child.stdout) as string[];
+    expect(loaded, 'the probe sees the builtins a plain import loads').to.include('NativeModule events');
+    for (const lazy of ['NativeModule net', 'NativeModule stream']) expect(loaded, lazy).to.not.include(lazy);
+    // --help and --version need only the bin: its static graph is itself (the CLI's main is a lazy import).
+    expect(staticGraph(join(PKG, 'cli.js'))).to.deep.equal(['cli.js']);
+    expect([...modulesIn('cli.js')].sort()).to.deep.equal(['dist/src/cli.js', 'dist/src/cli/usage.js']);
   });
 });

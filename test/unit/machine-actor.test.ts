@@ -4,7 +4,7 @@
 
 import { expect } from 'chai';
 import { SimulatedClock, createActor, fromCallback, fromPromise } from 'xstate';
-import { tunLifecycleMachine } from '../../machines/tunLifecycle.js';
+import { systemActors, tunLifecycleMachine } from '../../machines/tunLifecycle.js';
 import type { AlertEvent, AttemptInput, CleanupInput, CreateOutput, TunLifecycleEvent } from '../../machines/types.js';
 import { TunSystemError } from '../../src/binding/contract/system-error.js';
 import { CleanupFailedError, CleanupTimeoutError, ConfigurationFailedError } from '../../src/errors.js';
@@ -254,5 +254,38 @@ describe('tunLifecycle machine on a SimulatedClock', () => {
     h.cleanupRuns[0]!.resolve();
     await settle();
     expect(h.actor.getSnapshot().value).to.equal('stopped');
+  });
+
+  describe('actors registered for an actor system (systemActors, what the adapter uses instead of .provide())', () => {
+    const noop = async () => undefined;
+    it('runs the registered implementations, for that system only', async () => {
+      const made: string[] = [];
+      const running = createActor(tunLifecycleMachine, { input: { interfaceName: 'tun0' } });
+      systemActors.set(running.system, {
+        create: async () => { made.push('create'); return { name: 'tun0', ifindex: 7 }; },
+        recover: async () => ({ name: 'tun0', ifindex: 7 }),
+        cleanup: noop,
+        reconfigure: noop,
+        linkMonitor: () => { made.push('monitor'); return () => made.push('monitor stopped'); },
+      });
+      running.start();
+      running.send({ type: 'START' });
+      await settle();
+      expect(running.getSnapshot().value).to.equal('ready');
+      expect(running.getSnapshot().context.ifindex).to.equal(7);
+      running.send({ type: 'CLEANUP' });
+      await settle();
+      expect(running.getSnapshot().value).to.equal('stopped');
+      expect(made).to.deep.equal(['create', 'monitor', 'monitor stopped']);
+
+      // Another actor of the same machine, nothing registered: its create is "not provided" (a permanent failure).
+      const bare = createActor(tunLifecycleMachine, { input: { interfaceName: 'tun1' } }).start();
+      bare.send({ type: 'START' });
+      await settle();
+      expect(bare.getSnapshot().value).to.deep.equal({ error: 'halted' });
+      expect(String((bare.getSnapshot().context.lastError as Error).cause)).to.contain('actor "create" was not provided');
+      expect(made, 'the other system ran none of them').to.have.length(3);
+      bare.stop();
+    });
   });
 });

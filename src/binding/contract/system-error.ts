@@ -3,12 +3,12 @@
 // The native addon builds these through the constructor it is handed at load
 // time; the simulated binding builds them by name. Never bare strings.
 
-import { constants } from 'node:os';
+import { os } from './builtins.js';
 
 // os.constants.errno lacks a few Linux names the TUN driver really returns.
 const EXTRA_ERRNOS: Record<string, number> = { EBADFD: 77, ENOTSUP: 95 };
 
-const errnoByName: Record<string, number> = { ...EXTRA_ERRNOS, ...(constants.errno as Record<string, number>) };
+const errnoByName: Record<string, number> = { ...EXTRA_ERRNOS, ...(os.constants.errno as Record<string, number>) };
 
 const messageByName: Record<string, string> = {
   EPERM: 'Operation not permitted',

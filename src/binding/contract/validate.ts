@@ -4,7 +4,7 @@
 // (code ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE), RangeError for a number
 // out of range (ERR_OUT_OF_RANGE), each message naming the argument.
 
-import { isIPv6 } from 'node:net';
+import { netModule } from './builtins.js';
 import type { Family, NetnsTarget, OffloadOption, RouteSpec } from './types.js';
 import { validateOffload } from './offload.js';
 
@@ -157,7 +157,8 @@ export function parseIPv4(text: string): Buffer | undefined {
 }
 
 export function parseIPv6(text: string): Buffer | undefined {
-  if (!isIPv6(text)) return undefined;
+  // node:net loads with the first IPv6 address (src/binding/contract/builtins.ts says why).
+  if (!netModule().isIPv6(text)) return undefined;
   // From the pool, not a fresh ArrayBuffer (which costs far more for 16 bytes);
   // zeroed by hand, as fill() is a call into C++.
   const out = Buffer.allocUnsafe(16);

@@ -2,7 +2,7 @@
 // a whole batch into one buffer and calls in once; here it is cut into one
 // Buffer per packet (views, no copies) and emitted as one 'packets' event.
 
-import { EventEmitter } from 'node:events';
+import { events } from '../contract/builtins.js';
 import type { RawDevice, RawQueue } from './addon.js';
 import { TunSystemError } from '../contract/system-error.js';
 import type { KernelView, OffloadState, PacketQueue, QueueStats, TunDevice } from '../contract/types.js';
@@ -31,7 +31,7 @@ const FATAL_WRITE_ERRORS = new Set(['EBADFD', 'EBADF', 'ENODEV', 'ENXIO', 'EPIPE
  * constructor holds nothing of the kernel's; attach() hands it its addon
  * queue. Nobody sees a queue before it is attached.
  */
-export class NativePacketQueue extends EventEmitter implements PacketQueue {
+export class NativePacketQueue extends events.EventEmitter implements PacketQueue {
   #raw!: RawQueue;
   #device!: NativeTunDevice;
   readonly #lengths = BATCH_LENGTHS;

@@ -6,7 +6,7 @@
 // `ip netns del` (an nsfs fd and a netlink socket each hold a reference), so a
 // test rig making and deleting namespaces would pile up dead ones.
 
-import { closeSync, openSync, constants } from 'node:fs';
+import { fs } from '../contract/builtins.js';
 import { TunSystemError } from '../contract/system-error.js';
 import { validateNetns, type NormalizedNetns } from '../contract/validate.js';
 import type { NetnsTarget } from '../contract/types.js';
@@ -101,7 +101,7 @@ export class NamespaceLease {
     if (target.fd !== undefined) return this.#handleOf(target.fd);
     let fd: number;
     try {
-      fd = openSync(target.path, constants.O_RDONLY);
+      fd = fs.openSync(target.path, fs.constants.O_RDONLY);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
       // Deleted (ip netns del) after we worked in it: once our last fd closed
@@ -115,7 +115,7 @@ export class NamespaceLease {
     try {
       return await this.#handleOf(fd);
     } finally {
-      closeSync(fd);
+      fs.closeSync(fd);
     }
   }
 
