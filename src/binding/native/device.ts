@@ -236,7 +236,8 @@ export interface QueueHandle {
   readonly offload: OffloadState;
 }
 
-const PLAIN: OffloadState = Object.freeze({ mode: 'off', tso: false, uso: false, coalesce: Object.freeze({ tcp: false, udp: false }), reason: undefined });
+const PLAIN: OffloadState = Object.freeze({ mode: 'off', tso: false, uso: false, coalesce: Object.freeze({ tcp: false, udp: false }), reason: undefined,
+  probeFailures: 0 });
 
 export class NativeTunDevice implements TunDevice {
   readonly name: string;
