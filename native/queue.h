@@ -79,7 +79,7 @@ class QueueCore : public PollCore {
   void ReadBatch();
   // Accounts one read of n bytes: in place in the slab, or (segmented) from
   // frame_ split into the slab.
-  void TakeRead(size_t n, std::vector<uint8_t>& slab, size_t* used, int* count);
+  void TakeRead(size_t n, uint8_t* slab, size_t slab_size, size_t* used, int* count);
   void Flush();
   static int EmitFrame(void* self, const struct iovec* iov, int iovcnt);
   int CoalescedWriteRefused(const struct iovec* iov, int iovcnt);
@@ -109,7 +109,8 @@ class Queue : public Napi::ObjectWrap<Queue> {
   ~Queue() override;
 
   // Called by the core, on the loop thread, outside any JS frame.
-  void DeliverPackets(const uint8_t* data, size_t used, const uint32_t* lengths, int count);
+  // The batch is the first `used` bytes of the environment's read slab.
+  void DeliverPackets(size_t used, const uint32_t* lengths, int count);
   void DeliverDrain();
   // The core closed itself after an error; JS hears about it once.
   void CoreFailed(const SysError& err, const QueueCounters& counters);
