@@ -6,6 +6,8 @@
 import { expect } from 'chai';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describeKernel } from '../helpers/netns.js';
 import { ipAddresses, ipJson, ipLink, ipRoutes } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
@@ -29,6 +31,12 @@ function ipStats(name: string): IpStats {
 
 function send(socket: dgram.Socket, payload: Buffer, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => socket.send(payload, port, address, (err) => (err ? reject(err) : resolve())));
+}
+
+/** global.gc without --expose-gc on the command line. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 describeKernel('native binding: real traffic through a TUN', function () {
@@ -139,6 +147,45 @@ describeKernel('native binding: real traffic through a TUN', function () {
     queue.off('packets', keep);
     const retainedPayloads = retained.filter(isUdp({ dst: '10.211.0.6', dstPort: 7778 })).map((b) => parsePacket(b).udp!.payload.toString());
     expect(retainedPayloads, 'packets held past their callback keep their bytes').to.deep.equal(Array.from({ length: BURST }, (_, i) => `burst ${i}`));
+  });
+
+  it('large batches handed over as the read slab itself: packets kept across later batches and garbage collections keep their bytes', async function () {
+    const socket = await bindUdp('udp4', '10.210.0.1');
+    sockets.push(socket);
+    const gc = collector();
+    const ROUNDS = 4;
+    const PER_ROUND = 120;
+    const payload = (round: number, i: number) => Buffer.alloc(1300, `round ${round} packet ${i} `);
+    const retained: Buffer[] = [];
+    let largest = 0;
+    const keep = (packets: Buffer[]): void => {
+      retained.push(...packets);
+      largest = Math.max(largest, packets.reduce((n, p) => n + p.length, 0));
+    };
+    queue.on('packets', keep);
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        // Paused while the datagrams queue up, so each read batch is full (64 x 1328 bytes).
+        queue.pause();
+        try {
+          for (let i = 0; i < PER_ROUND; i++) await send(socket, payload(round, i), 7780, '10.211.0.8');
+          await sleep(50);
+        } finally {
+          queue.resume();
+        }
+        await recorder.waitFor(isUdp({ dst: '10.211.0.8', dstPort: 7780 }), (round + 1) * PER_ROUND, 5000);
+        // Slabs of batches nobody holds go back to the spare list; the held ones must not.
+        gc();
+        await sleep(10);
+      }
+    } finally {
+      queue.off('packets', keep);
+    }
+    expect(largest, 'a batch big enough to be handed over (a quarter of the ~210 KiB slab)').to.be.at.least(64 * 1024);
+    const kept = retained.filter(isUdp({ dst: '10.211.0.8', dstPort: 7780 })).map((b) => parsePacket(b).udp!.payload);
+    expect(kept).to.have.length(ROUNDS * PER_ROUND);
+    const wrong = kept.flatMap((p, n) => (p.equals(payload(Math.floor(n / PER_ROUND), n % PER_ROUND)) ? [] : [n]));
+    expect(wrong, 'packets whose bytes changed after their callback').to.deep.equal([]);
   });
 
   it('holds packets in the kernel while paused and delivers them on resume', async function () {
