@@ -352,6 +352,7 @@ Napi::Function Queue::Define(Napi::Env env) {
                          InstanceMethod<&Queue::WriteBatch>("writeBatch"),
                          InstanceMethod<&Queue::ProbeCoalesce>("probeCoalesce"),
                          InstanceMethod<&Queue::SetCoalesce>("setCoalesce"),
+                         InstanceMethod<&Queue::ReuseReadBuffer>("reuseReadBuffer"),
                          InstanceMethod<&Queue::Pause>("pause"),
                          InstanceMethod<&Queue::Resume>("resume"),
                          InstanceMethod<&Queue::Close>("close"),
@@ -454,6 +455,11 @@ Napi::Value Queue::SetCoalesce(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value Queue::ReuseReadBuffer(const Napi::CallbackInfo& info) {
+  lend_ = info[0].As<Napi::Boolean>().Value();
+  return info.Env().Undefined();
+}
+
 Napi::Value Queue::Pause(const Napi::CallbackInfo& info) {
   if (core_ != nullptr) core_->SetReading(false);
   return info.Env().Undefined();
@@ -550,7 +556,7 @@ void Queue::DeliverPackets(size_t used, const uint32_t* lengths, int count) {
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value batch;
   napi_value n;
-  if (CanCallJs(env) && addon->read_slab.Deliver(env, used, &batch) &&
+  if (CanCallJs(env) && addon->read_slab.Deliver(env, used, lend_, &batch) &&
       napi_create_uint32(env, static_cast<uint32_t>(count), &n) == napi_ok) {
     memcpy(lengths_, lengths, sizeof(uint32_t) * static_cast<size_t>(count));
     Invoke(on_packets_, {batch, n});

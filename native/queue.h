@@ -129,6 +129,9 @@ class Queue : public Napi::ObjectWrap<Queue> {
   Napi::Value ProbeCoalesce(const Napi::CallbackInfo& info);
   // setCoalesce(tcp, udp) -> { tcp, udp } now in force
   Napi::Value SetCoalesce(const Napi::CallbackInfo& info);
+  // reuseReadBuffer(on): batches lent from one reused slab (valid during the
+  // 'packets' call) instead of handed over (native/read_slab.h).
+  Napi::Value ReuseReadBuffer(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
@@ -152,6 +155,7 @@ class Queue : public Napi::ObjectWrap<Queue> {
   Napi::FunctionReference on_packets_, on_error_, on_drain_;
   Napi::Reference<Napi::Uint32Array> lengths_ref_;
   uint32_t* lengths_ = nullptr;
+  bool lend_ = false;
   JsDelivery js_;
 };
 

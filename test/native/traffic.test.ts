@@ -16,6 +16,7 @@ import { buildIPv4Udp, buildIPv6Udp, isUdp, parsePacket } from '../helpers/packe
 import { QueueRecorder } from '../helpers/queue-wait.js';
 import { eventually, nextEvent, sleep } from '../helpers/wait.js';
 import type { PacketQueue, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
+import type { NativePacketQueue } from '../../src/binding/native/device.js';
 
 const NAME = 'trf0';
 
@@ -186,6 +187,51 @@ describeKernel('native binding: real traffic through a TUN', function () {
     expect(kept).to.have.length(ROUNDS * PER_ROUND);
     const wrong = kept.flatMap((p, n) => (p.equals(payload(Math.floor(n / PER_ROUND), n % PER_ROUND)) ? [] : [n]));
     expect(wrong, 'packets whose bytes changed after their callback').to.deep.equal([]);
+  });
+
+  it('reuseReadBuffer(true): every batch a view of one reused buffer, right while the listener runs; false again: batches handed over', async function () {
+    const socket = await bindUdp('udp4', '10.210.0.1');
+    sockets.push(socket);
+    const native = queue as NativePacketQueue;
+    const payload = (i: number) => Buffer.alloc(1300, `lent ${i} `);
+    const seen: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    const check = (packets: Buffer[]): void => {
+      for (const p of packets.filter(isUdp({ dst: '10.211.0.9', dstPort: 7781 }))) {
+        buffers.add(p.buffer);
+        seen.push(parsePacket(p).udp!.payload.toString().split(' ')[1]!);
+      }
+    };
+    native.reuseReadBuffer(true);
+    queue.on('packets', check);
+    const from = recorder.received.filter((r) => isUdp({ dst: '10.211.0.9', dstPort: 7781 })(r.packet)).length;
+    try {
+      for (let round = 0; round < 3; round++) {
+        queue.pause();
+        try {
+          for (let i = 0; i < 100; i++) await send(socket, payload(round * 100 + i), 7781, '10.211.0.9');
+          await sleep(50);
+        } finally {
+          queue.resume();
+        }
+        await recorder.waitFor(isUdp({ dst: '10.211.0.9', dstPort: 7781 }), from + (round + 1) * 100, 5000);
+      }
+    } finally {
+      queue.off('packets', check);
+      native.reuseReadBuffer(false);
+    }
+    expect(seen, 'every packet right inside its listener').to.deep.equal(Array.from({ length: 300 }, (_, i) => String(i)));
+    expect(buffers.size, 'one buffer for every batch').to.equal(1);
+    // Back to hand-over: a new batch is not a view of the lent buffer.
+    const after: Buffer[] = [];
+    const keep = (packets: Buffer[]): void => void after.push(...packets.filter(isUdp({ dst: '10.211.0.9', dstPort: 7781 })));
+    queue.on('packets', keep);
+    await send(socket, payload(300), 7781, '10.211.0.9');
+    await recorder.waitFor(isUdp({ dst: '10.211.0.9', dstPort: 7781 }), from + 301, 5000);
+    queue.off('packets', keep);
+    expect(after).to.have.length(1);
+    expect(buffers.has(after[0]!.buffer), 'its own buffer').to.equal(false);
+    expect(() => native.reuseReadBuffer('yes' as unknown as boolean)).to.throw(TypeError);
   });
 
   it('holds packets in the kernel while paused and delivers them on resume', async function () {

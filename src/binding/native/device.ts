@@ -171,6 +171,21 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
     return this.#closed || this.#elsewhere ? { tcp, udp } : this.#raw.setCoalesce(tcp, udp);
   }
 
+  /**
+   * For relays that write what they read inside the 'packets' listener: with
+   * true, every batch is a view of one read buffer that the next read
+   * overwrites, so a packet is valid only until the listener returns (and the
+   * process.nextTick callbacks it queued have run: write()'s gathering is
+   * covered). No allocation per batch, and the buffer stays in the CPU's
+   * cache. Keep a packet longer only as a copy (Buffer.from(packet)).
+   * Default false: packets live as long as they are referenced. Not carried
+   * by handOff(): the other thread's queue starts with false.
+   */
+  reuseReadBuffer(on: boolean): void {
+    validateBoolean(on, 'on');
+    if (!this.#closed && !this.#elsewhere) this.#raw.reuseReadBuffer(on);
+  }
+
   pause(): void {
     if (!this.#closed && !this.#elsewhere) this.#raw.pause();
   }
