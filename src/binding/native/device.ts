@@ -116,7 +116,18 @@ export class NativePacketQueue extends EventEmitter implements PacketQueue {
   writeBatch(packets: readonly Uint8Array[]): boolean {
     if (!Array.isArray(packets)) throw new TypeError('packets must be an array of Buffers or Uint8Arrays');
     const raw = this.#device.framing === 'raw';
-    packets.forEach((p, i) => (raw ? validateRawFrame(p, `packets[${i}]`) : validatePacket(p, this.#device.mtu, `packets[${i}]`)));
+    const mtu = this.#device.mtu;
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i];
+      try {
+        if (raw) validateRawFrame(p);
+        else validatePacket(p, mtu);
+      } catch {
+        // Named only when refused: a name per packet is a string built per packet.
+        if (raw) validateRawFrame(p, `packets[${i}]`);
+        else validatePacket(p, mtu, `packets[${i}]`);
+      }
+    }
     this.#checkOpen();
     // What write() gathered goes first: order is kept.
     const batch = this.#gathered.length === 0 ? packets : [...this.#takeGathered(), ...packets];
