@@ -11,6 +11,7 @@
         "native/ops.cc",
         "native/poll_core.cc",
         "native/queue.cc",
+        "native/read_slab.cc",
         "native/monitor.cc",
         "native/netns.cc",
         "native/handoff.cc",

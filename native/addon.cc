@@ -49,7 +49,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   AddonData* data = new AddonData();
   env.SetInstanceData(data);
   data->pool = std::make_shared<NlPool>(2);
-  data->read_slab.resize(kBatch * 2048 + kSplitRoom);
+  data->read_slab.SetSize(kBatch * 2048 + kSplitRoom);
   if (napi_get_uv_event_loop(env, &data->loop) != napi_ok) {
     throw Napi::Error::New(env, "tun_lifecycle: no uv loop");
   }

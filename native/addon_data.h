@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "netlink.h"
+#include "read_slab.h"
 
 namespace tunl {
 
@@ -39,8 +40,9 @@ struct AddonData {
   bool tearing_down = false;
   napi_async_cleanup_hook_handle cleanup_handle = nullptr;
   // One read buffer for every queue of this environment: reads on a loop
-  // thread never overlap, and each batch is copied out before the next.
-  std::vector<uint8_t> read_slab;
+  // thread never overlap, and each batch is handed over or copied out before
+  // the next (native/read_slab.h).
+  ReadSlab read_slab;
 };
 
 }  // namespace tunl

@@ -246,7 +246,9 @@ void QueueCore::OnEvents(int status, int events) {
 }
 
 void QueueCore::ReadBatch() {
-  std::vector<uint8_t>& slab = data_->read_slab;
+  ReadSlab& slab = data_->read_slab;
+  uint8_t* base = slab.data();
+  if (base == nullptr) return;  // out of memory: the fd stays readable, the next turn tries again
   size_t used = 0;
   int count = 0;
   int error = 0;
@@ -258,9 +260,9 @@ void QueueCore::ReadBatch() {
   // read is lost to a full batch.
   const size_t room = split ? kSplitRoom : mode_ == QueueMode::kRaw ? kMaxPacket + offload::kVnetHdrLen : kMaxPacket;
   while (count < kBatch && slab.size() - used >= room) {
-    ssize_t n = split ? read(fd_, frame_.data(), frame_.size()) : read(fd_, slab.data() + used, room);
+    ssize_t n = split ? read(fd_, frame_.data(), frame_.size()) : read(fd_, base + used, room);
     if (n > 0) {
-      TakeRead(static_cast<size_t>(n), slab, &used, &count);
+      TakeRead(static_cast<size_t>(n), base, slab.size(), &used, &count);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -271,12 +273,12 @@ void QueueCore::ReadBatch() {
   }
   // The callback may close the queue (even this core's fd): only the closed
   // flag is read after it; the memory lives until uv_close's callback.
-  if (count > 0 && wrapper_ != nullptr) wrapper_->DeliverPackets(slab.data(), used, lengths_, count);
+  if (count > 0 && wrapper_ != nullptr) wrapper_->DeliverPackets(used, lengths_, count);
   if (closed_) return;
   if (error != 0) Fail(error, "read");
 }
 
-void QueueCore::TakeRead(size_t n, std::vector<uint8_t>& slab, size_t* used, int* count) {
+void QueueCore::TakeRead(size_t n, uint8_t* slab, size_t slab_size, size_t* used, int* count) {
   if (mode_ != QueueMode::kSegmented) {
     if (mode_ == QueueMode::kRaw && slab[*used + 1] != offload::kGsoNone) counters.rx_superframes++;
     lengths_[(*count)++] = static_cast<uint32_t>(n);
@@ -285,7 +287,7 @@ void QueueCore::TakeRead(size_t n, std::vector<uint8_t>& slab, size_t* used, int
     counters.rx_bytes += static_cast<double>(n);
     return;
   }
-  int got = offload::Split(frame_.data(), n, slab.data() + *used, slab.size() - *used, lengths_ + *count, kMaxBatch - *count);
+  int got = offload::Split(frame_.data(), n, slab + *used, slab_size - *used, lengths_ + *count, kMaxBatch - *count);
   if (got < 0) {
     // Malformed, or more segments than a batch holds: dropped, counted.
     counters.split_errors++;
@@ -350,6 +352,7 @@ Napi::Function Queue::Define(Napi::Env env) {
                          InstanceMethod<&Queue::WriteBatch>("writeBatch"),
                          InstanceMethod<&Queue::ProbeCoalesce>("probeCoalesce"),
                          InstanceMethod<&Queue::SetCoalesce>("setCoalesce"),
+                         InstanceMethod<&Queue::ReuseReadBuffer>("reuseReadBuffer"),
                          InstanceMethod<&Queue::Pause>("pause"),
                          InstanceMethod<&Queue::Resume>("resume"),
                          InstanceMethod<&Queue::Close>("close"),
@@ -452,6 +455,11 @@ Napi::Value Queue::SetCoalesce(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value Queue::ReuseReadBuffer(const Napi::CallbackInfo& info) {
+  lend_ = info[0].As<Napi::Boolean>().Value();
+  return info.Env().Undefined();
+}
+
 Napi::Value Queue::Pause(const Napi::CallbackInfo& info) {
   if (core_ != nullptr) core_->SetReading(false);
   return info.Env().Undefined();
@@ -540,7 +548,7 @@ void Queue::Invoke(Napi::FunctionReference& ref, std::initializer_list<napi_valu
   if (js_.Invoke(Env(), Value(), ref, args)) ReleaseJs();
 }
 
-void Queue::DeliverPackets(const uint8_t* data, size_t used, const uint32_t* lengths, int count) {
+void Queue::DeliverPackets(size_t used, const uint32_t* lengths, int count) {
   AddonData* addon = Env().GetInstanceData<AddonData>();
   if (addon->tearing_down || lengths_ == nullptr) return;
   napi_env env = Env();
@@ -548,7 +556,7 @@ void Queue::DeliverPackets(const uint8_t* data, size_t used, const uint32_t* len
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value batch;
   napi_value n;
-  if (CanCallJs(env) && napi_create_buffer_copy(env, used, data, nullptr, &batch) == napi_ok &&
+  if (CanCallJs(env) && addon->read_slab.Deliver(env, used, lend_, &batch) &&
       napi_create_uint32(env, static_cast<uint32_t>(count), &n) == napi_ok) {
     memcpy(lengths_, lengths, sizeof(uint32_t) * static_cast<size_t>(count));
     Invoke(on_packets_, {batch, n});

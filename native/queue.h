@@ -79,7 +79,7 @@ class QueueCore : public PollCore {
   void ReadBatch();
   // Accounts one read of n bytes: in place in the slab, or (segmented) from
   // frame_ split into the slab.
-  void TakeRead(size_t n, std::vector<uint8_t>& slab, size_t* used, int* count);
+  void TakeRead(size_t n, uint8_t* slab, size_t slab_size, size_t* used, int* count);
   void Flush();
   static int EmitFrame(void* self, const struct iovec* iov, int iovcnt);
   int CoalescedWriteRefused(const struct iovec* iov, int iovcnt);
@@ -109,7 +109,8 @@ class Queue : public Napi::ObjectWrap<Queue> {
   ~Queue() override;
 
   // Called by the core, on the loop thread, outside any JS frame.
-  void DeliverPackets(const uint8_t* data, size_t used, const uint32_t* lengths, int count);
+  // The batch is the first `used` bytes of the environment's read slab.
+  void DeliverPackets(size_t used, const uint32_t* lengths, int count);
   void DeliverDrain();
   // The core closed itself after an error; JS hears about it once.
   void CoreFailed(const SysError& err, const QueueCounters& counters);
@@ -128,6 +129,9 @@ class Queue : public Napi::ObjectWrap<Queue> {
   Napi::Value ProbeCoalesce(const Napi::CallbackInfo& info);
   // setCoalesce(tcp, udp) -> { tcp, udp } now in force
   Napi::Value SetCoalesce(const Napi::CallbackInfo& info);
+  // reuseReadBuffer(on): batches lent from one reused slab (valid during the
+  // 'packets' call) instead of handed over (native/read_slab.h).
+  Napi::Value ReuseReadBuffer(const Napi::CallbackInfo& info);
   Napi::Value Pause(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
@@ -151,6 +155,7 @@ class Queue : public Napi::ObjectWrap<Queue> {
   Napi::FunctionReference on_packets_, on_error_, on_drain_;
   Napi::Reference<Napi::Uint32Array> lengths_ref_;
   uint32_t* lengths_ = nullptr;
+  bool lend_ = false;
   JsDelivery js_;
 };
 

@@ -1,7 +1,8 @@
 // The Node relays of bench/tunnel.ts, each its own process (so its CPU time is its own):
 //   node tunnel-relay.js package NS_A NS_B NAME_A NAME_B
 //       this package: an interface in each namespace (binding.namespace()), one
-//       queue each, every batch read from one written to the other.
+//       queue each, every batch read from one written to the other (inside
+//       the listener, so with reuseReadBuffer(true)).
 //   node tunnel-relay.js workers N NS_A NS_B NAME_A NAME_B
 //       the same with N queues per interface, queue i of both handed to
 //       worker_threads Worker i (tunnel-relay-worker.ts); this thread only
@@ -44,6 +45,9 @@ async function relay(nsA: string, nsB: string, nameA: string, nameB: string, off
     binding.namespace(nsB).then((ns) => ns.open({ name: nameB, offload })),
   ]);
   const pipe = (from: PacketQueue, to: PacketQueue) => {
+    // Every batch is written before the listener returns: it can be a view of
+    // one reused read buffer (TUNNEL_RELAY_HANDOVER=1 measures without).
+    if (process.env.TUNNEL_RELAY_HANDOVER !== '1') (from as NativePacketQueue).reuseReadBuffer(true);
     from.on('packets', (batch: Buffer[]) => {
       packets += batch.length;
       try {

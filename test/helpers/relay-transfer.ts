@@ -6,6 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import type { OffloadOption, PacketQueue, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
+import type { NativePacketQueue } from '../../src/binding/native/device.js';
 import { ip } from './iproute.js';
 import { deleteNamespace, makeNamespace } from './namespaces.js';
 
@@ -23,12 +24,15 @@ export interface Relay {
   close(): void;
 }
 
-export async function startRelay(binding: TunBinding, nsA: string, nsB: string, offload: OffloadOption, writes: RelayWrites): Promise<Relay> {
+/** reuse: the queues lend every batch from one reused read buffer (reuseReadBuffer(true)): the relay writes inside the listener. */
+export async function startRelay(binding: TunBinding, nsA: string, nsB: string, offload: OffloadOption, writes: RelayWrites,
+  reuse = false): Promise<Relay> {
   const open = (ns: string, address: string) => binding.open({
     netns: ns, name: 'tlof0', offload, configure: { up: true, addresses: [`${address}/30`] },
   });
   const [a, b] = await Promise.all([open(nsA, A_ADDR), open(nsB, B_ADDR)]);
   const pipe = (from: PacketQueue, to: PacketQueue) => {
+    if (reuse) (from as NativePacketQueue).reuseReadBuffer(true);
     from.on('packets', (batch: Buffer[]) => {
       try {
         if (writes === 'writeBatch') to.writeBatch!(batch);

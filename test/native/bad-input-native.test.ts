@@ -217,6 +217,9 @@ describeKernel('native binding: bad input is refused before any syscall', functi
     for (const [packet, expected] of cases) {
       await expectRefused('queue.write', packet, expected, () => queue.write(packet as Uint8Array));
     }
+    // writeBatch refuses the whole batch before writing any of it, naming the bad packet by its index.
+    expect(() => queue.writeBatch!([header, padded, header])).to.throw(/packets\[1\]/);
+    expect(() => queue.writeBatch!([header, 'a string' as unknown as Uint8Array])).to.throw(TypeError, /packets\[1\]/);
     expect(queue.stats().txPackets, 'nothing was written').to.equal(0);
     expect(queue.closed, 'a refused packet does not end the queue').to.equal(false);
 

@@ -103,6 +103,7 @@ describeKernel('offload: the kernel side', function () {
     open.push(device);
     expect(device.offload?.coalesce.tcp).to.equal(true);
     expect(device.offload?.reason).to.equal(undefined);
+    expect(device.offload?.probeFailures).to.equal(0);
     // The probe's write reached the kernel (its rx counters: nobody else writes
     // into this device); its TTL-0 segments were then dropped by the stack.
     const [link] = ipJson<Array<{ stats64: { rx: { packets: number; bytes: number } } }>>('-s', 'link', 'show', 'dev', device.name);
@@ -146,6 +147,7 @@ describeKernel('offload: the probe failing (native fault hook) and UDP with USO,
       expect(device.offload?.mode).to.equal('segmented');
       expect(device.offload?.coalesce).to.deep.equal({ tcp: false, udp: false });
       expect(device.offload?.reason).to.match(/EINVAL.*coalesc/);
+      expect(device.offload?.probeFailures, 'the refused probe counted').to.equal(1);
     }
     const result = await tcpTransfer(w.nsA, w.nsB, 20 * MB);
     expect(result.receivedBytes).to.equal(20 * MB);
@@ -167,6 +169,7 @@ describeKernel('offload: the probe failing (native fault hook) and UDP with USO,
     expect(b.txSuperframes).to.equal(0);
     expect(relay.b.offload?.coalesce).to.deep.equal({ tcp: false, udp: false });
     expect(relay.b.offload?.reason).to.match(/after the probe passed/);
+    expect(relay.b.offload?.probeFailures, 'a refused superframe is not a probe').to.equal(0);
     // Coalescing stays off: more traffic, no more refusals.
     const again = await tcpTransfer(w.nsA, w.nsB, 5 * MB, 5202);
     expect(again.received).to.equal(again.sent);

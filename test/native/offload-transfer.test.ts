@@ -13,13 +13,16 @@ import type { OffloadOption } from '../../src/binding/contract/types.js';
 
 const MB = 1 << 20;
 
-interface Case { title: string; offload: OffloadOption; writes: RelayWrites; mode: string; superframes: boolean }
+interface Case { title: string; offload: OffloadOption; writes: RelayWrites; mode: string; superframes: boolean; reuse?: boolean }
 
 const CASES: Case[] = [
   { title: 'offload off', offload: false, writes: 'write', mode: 'off', superframes: false },
   { title: 'segmented, one write() per packet (coalesced per turn)', offload: true, writes: 'write', mode: 'segmented', superframes: true },
   { title: 'segmented, writeBatch()', offload: 'auto', writes: 'writeBatch', mode: 'segmented', superframes: true },
   { title: 'pass-through', offload: 'raw', writes: 'writeBatch', mode: 'raw', superframes: true },
+  // Lent batches: write() gathers until process.nextTick, which runs before the next read reuses the buffer.
+  { title: 'segmented, write() per packet, reuseReadBuffer(true)', offload: true, writes: 'write', mode: 'segmented', superframes: true, reuse: true },
+  { title: 'pass-through, reuseReadBuffer(true)', offload: 'raw', writes: 'writeBatch', mode: 'raw', superframes: true, reuse: true },
 ];
 
 describeKernel('offload: 100 MB of TCP between two namespaces through the relay', function () {
@@ -28,7 +31,7 @@ describeKernel('offload: 100 MB of TCP between two namespaces through the relay'
 
   for (const c of CASES) {
     it(`${c.title}: the stream arrives whole (SHA-256 equal)`, async function () {
-      const relay = w.relay = await startRelay(w.binding, w.nsA, w.nsB, c.offload, c.writes);
+      const relay = w.relay = await startRelay(w.binding, w.nsA, w.nsB, c.offload, c.writes, c.reuse);
       expect(relay.a.offload?.mode).to.equal(c.mode);
       const result = await tcpTransfer(w.nsA, w.nsB, 100 * MB);
       expect(result.receivedBytes).to.equal(100 * MB);

@@ -6,6 +6,8 @@
 import { expect } from 'chai';
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describeKernel } from '../helpers/netns.js';
 import { ipAddresses, ipJson, ipLink, ipRoutes } from '../helpers/iproute.js';
 import { loadNativeBinding } from '../helpers/native-binding.js';
@@ -14,6 +16,7 @@ import { buildIPv4Udp, buildIPv6Udp, isUdp, parsePacket } from '../helpers/packe
 import { QueueRecorder } from '../helpers/queue-wait.js';
 import { eventually, nextEvent, sleep } from '../helpers/wait.js';
 import type { PacketQueue, TunBinding, TunDevice } from '../../src/binding/contract/types.js';
+import type { NativePacketQueue } from '../../src/binding/native/device.js';
 
 const NAME = 'trf0';
 
@@ -29,6 +32,12 @@ function ipStats(name: string): IpStats {
 
 function send(socket: dgram.Socket, payload: Buffer, port: number, address: string): Promise<void> {
   return new Promise((resolve, reject) => socket.send(payload, port, address, (err) => (err ? reject(err) : resolve())));
+}
+
+/** global.gc without --expose-gc on the command line. */
+function collector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }
 
 describeKernel('native binding: real traffic through a TUN', function () {
@@ -139,6 +148,90 @@ describeKernel('native binding: real traffic through a TUN', function () {
     queue.off('packets', keep);
     const retainedPayloads = retained.filter(isUdp({ dst: '10.211.0.6', dstPort: 7778 })).map((b) => parsePacket(b).udp!.payload.toString());
     expect(retainedPayloads, 'packets held past their callback keep their bytes').to.deep.equal(Array.from({ length: BURST }, (_, i) => `burst ${i}`));
+  });
+
+  it('large batches handed over as the read slab itself: packets kept across later batches and garbage collections keep their bytes', async function () {
+    const socket = await bindUdp('udp4', '10.210.0.1');
+    sockets.push(socket);
+    const gc = collector();
+    const ROUNDS = 4;
+    const PER_ROUND = 120;
+    const payload = (round: number, i: number) => Buffer.alloc(1300, `round ${round} packet ${i} `);
+    const retained: Buffer[] = [];
+    let largest = 0;
+    const keep = (packets: Buffer[]): void => {
+      retained.push(...packets);
+      largest = Math.max(largest, packets.reduce((n, p) => n + p.length, 0));
+    };
+    queue.on('packets', keep);
+    try {
+      for (let round = 0; round < ROUNDS; round++) {
+        // Paused while the datagrams queue up, so each read batch is full (64 x 1328 bytes).
+        queue.pause();
+        try {
+          for (let i = 0; i < PER_ROUND; i++) await send(socket, payload(round, i), 7780, '10.211.0.8');
+          await sleep(50);
+        } finally {
+          queue.resume();
+        }
+        await recorder.waitFor(isUdp({ dst: '10.211.0.8', dstPort: 7780 }), (round + 1) * PER_ROUND, 5000);
+        // Slabs of batches nobody holds go back to the spare list; the held ones must not.
+        gc();
+        await sleep(10);
+      }
+    } finally {
+      queue.off('packets', keep);
+    }
+    expect(largest, 'a batch big enough to be handed over (a quarter of the ~210 KiB slab)').to.be.at.least(64 * 1024);
+    const kept = retained.filter(isUdp({ dst: '10.211.0.8', dstPort: 7780 })).map((b) => parsePacket(b).udp!.payload);
+    expect(kept).to.have.length(ROUNDS * PER_ROUND);
+    const wrong = kept.flatMap((p, n) => (p.equals(payload(Math.floor(n / PER_ROUND), n % PER_ROUND)) ? [] : [n]));
+    expect(wrong, 'packets whose bytes changed after their callback').to.deep.equal([]);
+  });
+
+  it('reuseReadBuffer(true): every batch a view of one reused buffer, right while the listener runs; false again: batches handed over', async function () {
+    const socket = await bindUdp('udp4', '10.210.0.1');
+    sockets.push(socket);
+    const native = queue as NativePacketQueue;
+    const payload = (i: number) => Buffer.alloc(1300, `lent ${i} `);
+    const seen: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    const check = (packets: Buffer[]): void => {
+      for (const p of packets.filter(isUdp({ dst: '10.211.0.9', dstPort: 7781 }))) {
+        buffers.add(p.buffer);
+        seen.push(parsePacket(p).udp!.payload.toString().split(' ')[1]!);
+      }
+    };
+    native.reuseReadBuffer(true);
+    queue.on('packets', check);
+    const from = recorder.received.filter((r) => isUdp({ dst: '10.211.0.9', dstPort: 7781 })(r.packet)).length;
+    try {
+      for (let round = 0; round < 3; round++) {
+        queue.pause();
+        try {
+          for (let i = 0; i < 100; i++) await send(socket, payload(round * 100 + i), 7781, '10.211.0.9');
+          await sleep(50);
+        } finally {
+          queue.resume();
+        }
+        await recorder.waitFor(isUdp({ dst: '10.211.0.9', dstPort: 7781 }), from + (round + 1) * 100, 5000);
+      }
+    } finally {
+      queue.off('packets', check);
+      native.reuseReadBuffer(false);
+    }
+    expect(seen, 'every packet right inside its listener').to.deep.equal(Array.from({ length: 300 }, (_, i) => String(i)));
+    expect(buffers.size, 'one buffer for every batch').to.equal(1);
+    // Back to hand-over: a new batch is not a view of the lent buffer.
+    const after: Buffer[] = [];
+    const keep = (packets: Buffer[]): void => void after.push(...packets.filter(isUdp({ dst: '10.211.0.9', dstPort: 7781 })));
+    queue.on('packets', keep);
+    await send(socket, payload(300), 7781, '10.211.0.9');
+    await recorder.waitFor(isUdp({ dst: '10.211.0.9', dstPort: 7781 }), from + 301, 5000);
+    queue.off('packets', keep);
+    expect(after).to.have.length(1);
+    expect(buffers.has(after[0]!.buffer), 'its own buffer').to.equal(false);
+    expect(() => native.reuseReadBuffer('yes' as unknown as boolean)).to.throw(TypeError);
   });
 
   it('holds packets in the kernel while paused and delivers them on resume', async function () {

@@ -78,6 +78,8 @@ describe('offload in the simulated binding', function () {
     expect(state.mode).to.equal('segmented');
     expect(state.coalesce).to.deep.equal({ tcp: false, udp: false });
     expect(state.reason).to.match(/EINVAL.*tailscale#13041/);
+    expect(state.probeFailures, 'the refusal counted').to.equal(1);
+    expect((await adapter.stats()).offload?.probeFailures).to.equal(1);
     const packets = segments(3, 400);
     for (const packet of packets) adapter.write(packet);
     await new Promise((r) => setImmediate(r));

@@ -47,6 +47,7 @@ export function initialState(mode: QueueMode, mask: number, reason: string | und
     uso,
     coalesce: { tcp: segmented && tso, udp: segmented && uso },
     reason,
+    probeFailures: 0,
   };
 }
 
@@ -103,6 +104,7 @@ export function probeApplies(now: OffloadState): boolean {
 
 /** The state after the probe was refused with `code` (tailscale#13041): coalescing off, reads still split. */
 export function probeRefused(now: OffloadState, code: string): OffloadState {
-  return switchCoalescing(now, { tcp: false, udp: false },
+  const off = switchCoalescing(now, { tcp: false, udp: false },
     `the kernel refused a coalesced write (${code}; Linux 6.6.44 and kin, tailscale#13041): coalescing off, reads still split`);
+  return { ...off, probeFailures: now.probeFailures + 1 };
 }

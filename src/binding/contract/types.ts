@@ -83,6 +83,8 @@ export interface OffloadState {
   coalesce: { tcp: boolean; udp: boolean };
   /** Why offload or coalescing is less than asked (env switch, kernel refusal, probe, setOffload), else undefined. */
   reason: string | undefined;
+  /** Coalesced-write probes the kernel refused on this device (each turned coalescing off; 0 or 1 unless probed again). */
+  probeFailures: number;
 }
 
 /**

@@ -55,6 +55,8 @@ export interface RawQueue {
   probeCoalesce(): number;
   /** The coalescing switches now in force. */
   setCoalesce(tcp: boolean, udp: boolean): { tcp: boolean; udp: boolean };
+  /** true: every batch is a view of one reused read slab (valid during the call); false: handed over or copied. */
+  reuseReadBuffer(on: boolean): void;
   pause(): void;
   resume(): void;
   close(): void;

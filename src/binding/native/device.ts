@@ -116,7 +116,18 @@ export class NativePacketQueue extends events.EventEmitter implements PacketQueu
   writeBatch(packets: readonly Uint8Array[]): boolean {
     if (!Array.isArray(packets)) throw new TypeError('packets must be an array of Buffers or Uint8Arrays');
     const raw = this.#device.framing === 'raw';
-    packets.forEach((p, i) => (raw ? validateRawFrame(p, `packets[${i}]`) : validatePacket(p, this.#device.mtu, `packets[${i}]`)));
+    const mtu = this.#device.mtu;
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i];
+      try {
+        if (raw) validateRawFrame(p);
+        else validatePacket(p, mtu);
+      } catch {
+        // Named only when refused: a name per packet is a string built per packet.
+        if (raw) validateRawFrame(p, `packets[${i}]`);
+        else validatePacket(p, mtu, `packets[${i}]`);
+      }
+    }
     this.#checkOpen();
     // What write() gathered goes first: order is kept.
     const batch = this.#gathered.length === 0 ? packets : [...this.#takeGathered(), ...packets];
@@ -169,6 +180,21 @@ export class NativePacketQueue extends events.EventEmitter implements PacketQueu
   /** @internal */
   setCoalesce(tcp: boolean, udp: boolean): { tcp: boolean; udp: boolean } {
     return this.#closed || this.#elsewhere ? { tcp, udp } : this.#raw.setCoalesce(tcp, udp);
+  }
+
+  /**
+   * For relays that write what they read inside the 'packets' listener: with
+   * true, every batch is a view of one read buffer that the next read
+   * overwrites, so a packet is valid only until the listener returns (and the
+   * process.nextTick callbacks it queued have run: write()'s gathering is
+   * covered). No allocation per batch, and the buffer stays in the CPU's
+   * cache. Keep a packet longer only as a copy (Buffer.from(packet)).
+   * Default false: packets live as long as they are referenced. Not carried
+   * by handOff(): the other thread's queue starts with false.
+   */
+  reuseReadBuffer(on: boolean): void {
+    validateBoolean(on, 'on');
+    if (!this.#closed && !this.#elsewhere) this.#raw.reuseReadBuffer(on);
   }
 
   pause(): void {
@@ -236,7 +262,8 @@ export interface QueueHandle {
   readonly offload: OffloadState;
 }
 
-const PLAIN: OffloadState = Object.freeze({ mode: 'off', tso: false, uso: false, coalesce: Object.freeze({ tcp: false, udp: false }), reason: undefined });
+const PLAIN: OffloadState = Object.freeze({ mode: 'off', tso: false, uso: false, coalesce: Object.freeze({ tcp: false, udp: false }), reason: undefined,
+  probeFailures: 0 });
 
 export class NativeTunDevice implements TunDevice {
   readonly name: string;
