@@ -1,6 +1,8 @@
 // The metric the kernel gives a route: both the simulated kernel (adding one)
 // and verification (reading one back) need the same answer.
 
+import { vouchRoute, type NormalizedRoute } from './validate.js';
+
 /** IPv6 routes added with metric 0 get the kernel's default 1024. */
 export function effectiveMetric(family: 4 | 6, metric: number): number {
   return family === 6 && metric === 0 ? 1024 : metric;
@@ -22,21 +24,24 @@ export interface KeyedRoute {
   readonly key: string;
 }
 
-type DesiredRoute = { family: 4 | 6; destination: { cidr: string }; metric: number };
-const keyed = new WeakMap<readonly DesiredRoute[], readonly KeyedRoute[]>();
+const keyed = new WeakMap<readonly NormalizedRoute[], readonly KeyedRoute[]>();
 
 /**
  * A desired route list in the form the kernel reads it back, with keys: made
  * once per list (a resolved configuration's lists are never changed, and one
  * reconfiguration's target is the next one's previous configuration), so a
  * thousand routes are not keyed again by each diff, verification and check.
- * The routes are frozen: the same objects reach every diff that lists them.
+ * The routes are frozen: the same objects reach every diff that lists them,
+ * and the binding packs them from their parsed form (vouchRoute).
  */
-export function keyedRoutes(routes: readonly DesiredRoute[]): readonly KeyedRoute[] {
+export function keyedRoutes(routes: readonly NormalizedRoute[]): readonly KeyedRoute[] {
   let list = keyed.get(routes);
   if (!list) {
     list = routes.map((r) => {
-      const route = Object.freeze({ destination: r.destination.cidr, metric: effectiveMetric(r.family, r.metric) });
+      const metric = effectiveMetric(r.family, r.metric);
+      const route = Object.freeze({ destination: r.destination.cidr, metric });
+      // A plan listing it is packed from the parsed form, not parsed again.
+      vouchRoute(route, metric === r.metric ? r : { ...r, metric });
       return { route, key: routeKey(route.destination, route.metric) };
     });
     keyed.set(routes, list);
