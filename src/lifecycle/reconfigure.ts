@@ -11,7 +11,7 @@
 
 import { RollbackFailedError, StateMismatchError } from '../errors.js';
 import type { KernelView, LinkPlan, RouteSpec } from '../binding/contract/types.js';
-import { keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
+import { keyedRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
 import type { AdapterLink } from '../options.js';
 import type { InterfaceSession } from './session.js';
 import { configurationDifferences, differencesIn } from './verify.js';
@@ -119,13 +119,12 @@ export function planChange(
   previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration, desired: AdapterLink = previous,
 ): { steps: Step[]; diff: ReconfigureDiff } {
   const wantedAddresses = new Set(target.addresses.map((a) => a.cidr));
-  const wantedRoutes = new Set(routesOf(target).map((r) => r.key));
+  const wantedRoutes = routeKeys(target.routes);
   // What is ours already and in place is left as it is; anything new is asked
   // for even when present: the kernel refuses (EEXIST) what someone else made.
   // (What recovery already put in place for the desired configuration is ours too.)
   const ownAddresses = new Set([...previous.addresses, ...desired.addresses].map((a) => a.cidr));
-  const ownRoutes = new Set(routesOf(previous).map((r) => r.key));
-  if (desired !== previous) for (const { key } of routesOf(desired)) ownRoutes.add(key);
+  const ownRoutes = desired === previous ? routeKeys(previous.routes) : new Set([...routeKeys(previous.routes), ...routeKeys(desired.routes)]);
   const diff: ReconfigureDiff = { addresses: { added: [], removed: [] }, routes: { added: [], removed: [] } };
   const steps: Step[] = [];
 

@@ -48,3 +48,15 @@ export function keyedRoutes(routes: readonly NormalizedRoute[]): readonly KeyedR
   }
   return list;
 }
+
+const keySets = new WeakMap<readonly NormalizedRoute[], ReadonlySet<string>>();
+
+/** The keys of keyedRoutes(routes) as a set, made once per list as that is (diffs and the monitor ask for it on every change). */
+export function routeKeys(routes: readonly NormalizedRoute[]): ReadonlySet<string> {
+  let keys = keySets.get(routes);
+  if (!keys) {
+    keys = new Set(keyedRoutes(routes).map((r) => r.key));
+    keySets.set(routes, keys);
+  }
+  return keys;
+}
