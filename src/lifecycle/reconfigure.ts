@@ -11,6 +11,8 @@
 
 import { RollbackFailedError, StateMismatchError } from '../errors.js';
 import type { KernelView, LinkPlan, RouteSpec } from '../binding/contract/types.js';
+import { withParsedRoutes } from '../binding/contract/link-plan.js';
+import type { NormalizedRoute } from '../binding/contract/validate.js';
 import { keyedRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
 import type { AdapterLink } from '../options.js';
 import type { InterfaceSession } from './session.js';
@@ -29,7 +31,7 @@ export interface ReconfigureDiff {
  * (a reconfiguration may hold ten thousand): planOf makes the plans of a list.
  */
 type Step =
-  | { kind: 'route'; add: boolean; route: Required<RouteSpec> }
+  | { kind: 'route'; add: boolean; route: Required<RouteSpec>; parsed: NormalizedRoute }
   | { kind: 'address'; add: boolean; cidr: string }
   | { kind: 'mtu'; from: number; to: number };
 
@@ -92,15 +94,22 @@ async function readKernel(session: InterfaceSession): Promise<KernelConfiguratio
  */
 function planOf(steps: readonly Step[], forward: boolean): LinkPlan {
   const plan: LinkPlan = {};
+  // Each route list goes with its parsed form: the binding packs it without parsing again.
+  const added = { routes: [] as Required<RouteSpec>[], parsed: [] as NormalizedRoute[] };
+  const removed = { routes: [] as Required<RouteSpec>[], parsed: [] as NormalizedRoute[] };
   for (const step of steps) {
     if (step.kind === 'mtu') {
       plan.mtu = forward ? step.to : step.from;
     } else if (step.kind === 'route') {
-      (step.add === forward ? (plan.routes ??= []) : (plan.removeRoutes ??= [])).push(step.route);
+      const into = step.add === forward ? added : removed;
+      into.routes.push(step.route);
+      into.parsed.push(step.parsed);
     } else {
       (step.add === forward ? (plan.addresses ??= []) : (plan.removeAddresses ??= [])).push(step.cidr);
     }
   }
+  if (removed.routes.length > 0) plan.removeRoutes = withParsedRoutes(removed.routes, removed.parsed);
+  if (added.routes.length > 0) plan.routes = withParsedRoutes(added.routes, added.parsed);
   return plan;
 }
 
@@ -128,10 +137,10 @@ export function planChange(
   const diff: ReconfigureDiff = { addresses: { added: [], removed: [] }, routes: { added: [], removed: [] } };
   const steps: Step[] = [];
 
-  for (const { route, key } of routesOf(previous)) {
+  for (const { route, key, parsed } of routesOf(previous)) {
     if (wantedRoutes.has(key) || !kernel.routes.has(key)) continue;
     diff.routes.removed.push(route);
-    steps.push({ kind: 'route', add: false, route });
+    steps.push({ kind: 'route', add: false, route, parsed });
   }
   for (const address of previous.addresses) {
     if (wantedAddresses.has(address.cidr) || !hasAddress(kernel, address.cidr)) continue;
@@ -149,10 +158,10 @@ export function planChange(
     diff.addresses.added.push(address.cidr);
     steps.push({ kind: 'address', add: true, cidr: address.cidr });
   }
-  for (const { route, key } of routesOf(target)) {
+  for (const { route, key, parsed } of routesOf(target)) {
     if (ownRoutes.has(key) && kernel.routes.has(key)) continue;
     diff.routes.added.push(route);
-    steps.push({ kind: 'route', add: true, route });
+    steps.push({ kind: 'route', add: true, route, parsed });
   }
   return { steps, diff };
 }

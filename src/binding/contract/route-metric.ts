@@ -1,7 +1,7 @@
 // The metric the kernel gives a route: both the simulated kernel (adding one)
 // and verification (reading one back) need the same answer.
 
-import { vouchRoute, type NormalizedRoute } from './validate.js';
+import type { NormalizedRoute } from './validate.js';
 
 /** IPv6 routes added with metric 0 get the kernel's default 1024. */
 export function effectiveMetric(family: 4 | 6, metric: number): number {
@@ -22,6 +22,8 @@ export function desiredRouteKey(route: { family: 4 | 6; destination: { cidr: str
 export interface KeyedRoute {
   readonly route: Readonly<{ destination: string; metric: number }>;
   readonly key: string;
+  /** The route normalized, with the metric the kernel will hold. */
+  readonly parsed: NormalizedRoute;
 }
 
 const keyed = new WeakMap<readonly NormalizedRoute[], readonly KeyedRoute[]>();
@@ -32,7 +34,7 @@ const keyed = new WeakMap<readonly NormalizedRoute[], readonly KeyedRoute[]>();
  * reconfiguration's target is the next one's previous configuration), so a
  * thousand routes are not keyed again by each diff, verification and check.
  * The routes are frozen: the same objects reach every diff that lists them,
- * and the binding packs them from their parsed form (vouchRoute).
+ * and a plan of them is packed from their parsed form (withParsedRoutes).
  */
 export function keyedRoutes(routes: readonly NormalizedRoute[]): readonly KeyedRoute[] {
   let list = keyed.get(routes);
@@ -40,9 +42,9 @@ export function keyedRoutes(routes: readonly NormalizedRoute[]): readonly KeyedR
     list = routes.map((r) => {
       const metric = effectiveMetric(r.family, r.metric);
       const route = Object.freeze({ destination: r.destination.cidr, metric });
-      // A plan listing it is packed from the parsed form, not parsed again.
-      vouchRoute(route, metric === r.metric ? r : { ...r, metric });
-      return { route, key: routeKey(route.destination, route.metric) };
+      // What a plan packs (withParsedRoutes): the route as the kernel will hold it, parsed.
+      const parsed = metric === r.metric ? r : { ...r, metric };
+      return { route, key: routeKey(route.destination, route.metric), parsed };
     });
     keyed.set(routes, list);
   }

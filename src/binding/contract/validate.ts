@@ -288,26 +288,8 @@ export interface NormalizedRoute {
   metric: number;
 }
 
-/**
- * Routes already normalized, by the frozen spec that stands for them: a
- * reconfiguration hands the binding the routes it validated, and a thousand
- * of them parsed a second time cost more than the kernel's batch. Frozen, a
- * spec can never come to say something else than what was checked.
- */
-const vouched = new WeakMap<object, NormalizedRoute>();
-
-/** `spec` (frozen) is `route`'s destination and metric: normalizeRoute(spec) is `route` without parsing again. */
-export function vouchRoute(spec: Readonly<RouteSpec>, route: NormalizedRoute): void {
-  if (!Object.isFrozen(spec) || spec.destination !== route.destination.cidr || spec.metric !== route.metric) {
-    throw new Error('tun-lifecycle: internal error: only a frozen spec of the same route can vouch for it');
-  }
-  vouched.set(spec, route);
-}
-
 /** A route destination must be a network: host bits set is refused, as `ip route` does. */
 export function normalizeRoute(route: unknown, argument = 'route'): NormalizedRoute {
-  const known = typeof route === 'object' && route !== null ? vouched.get(route) : undefined;
-  if (known) return known;
   const spec: RouteSpec = typeof route === 'string' ? { destination: route } : (route as RouteSpec);
   if (spec === null || typeof spec !== 'object') {
     throw new InvalidArgumentTypeError(argument, 'a CIDR string or an object { destination, metric? }', route);
