@@ -62,3 +62,24 @@ export function routeKeys(routes: readonly NormalizedRoute[]): ReadonlySet<strin
   }
   return keys;
 }
+
+/** Which routes a reading of the kernel holds, asked by destination and metric. */
+export interface HeldRoutes {
+  has(destination: string, metric: number): boolean;
+}
+
+/**
+ * The routes read back, by destination: no key string is made per route (a
+ * reading of a thousand routes is checked on every reconfiguration); the rare
+ * destination held with several metrics keeps its other metrics aside.
+ */
+export function heldRoutes(routes: ReadonlyArray<{ destination: string; metric: number }>): HeldRoutes {
+  const first = new Map<string, number>();
+  let more: Set<string> | undefined;
+  for (const { destination, metric } of routes) {
+    const held = first.get(destination);
+    if (held === undefined) first.set(destination, metric);
+    else if (held !== metric) (more ??= new Set()).add(routeKey(destination, metric));
+  }
+  return { has: (destination, metric) => first.get(destination) === metric || (more?.has(routeKey(destination, metric)) ?? false) };
+}
