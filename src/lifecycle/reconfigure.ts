@@ -13,7 +13,7 @@ import { RollbackFailedError, StateMismatchError } from '../errors.js';
 import type { KernelView, LinkPlan, RouteSpec } from '../binding/contract/types.js';
 import { withParsedRoutes } from '../binding/contract/link-plan.js';
 import type { NormalizedRoute } from '../binding/contract/validate.js';
-import { keyedRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
+import { heldRoutes, keyedRoutes, routeKeys, type HeldRoutes } from '../binding/contract/route-metric.js';
 import type { AdapterLink } from '../options.js';
 import type { InterfaceSession } from './session.js';
 import { configurationDifferences, differencesIn } from './verify.js';
@@ -35,11 +35,11 @@ type Step =
   | { kind: 'address'; add: boolean; cidr: string }
   | { kind: 'mtu'; from: number; to: number };
 
-/** What the kernel holds, keyed: addresses by cidr, routes by destination@metric. */
+/** What the kernel holds, keyed: addresses by cidr, routes by destination and metric. */
 interface KernelConfiguration {
   mtu: number;
   addresses: Set<string>;
-  routes: Set<string>;
+  routes: HeldRoutes;
 }
 
 /** The step's failure was the reconfiguration's: the attempt was stopped (deadline) before it could finish. */
@@ -51,7 +51,7 @@ export class ReconfigureAbortedError extends Error {
 }
 
 const hasAddress = (kernel: KernelConfiguration, cidr: string) => kernel.addresses.has(cidr);
-const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) => kernel.routes.has(routeKey(route.destination, route.metric));
+const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) => kernel.routes.has(route.destination, route.metric);
 
 function describe(step: Step): string {
   if (step.kind === 'mtu') return `set mtu ${step.from} → ${step.to}`;
@@ -73,7 +73,7 @@ function made(step: Step): { address?: string; route?: Required<RouteSpec> } | u
 }
 
 function keyed({ link, addresses, routes }: KernelView): KernelConfiguration {
-  return { mtu: link.mtu, addresses: new Set(addresses.map((a) => a.cidr)), routes: new Set(routes.map((r) => routeKey(r.destination, r.metric))) };
+  return { mtu: link.mtu, addresses: new Set(addresses.map((a) => a.cidr)), routes: heldRoutes(routes) };
 }
 
 async function readKernel(session: InterfaceSession): Promise<KernelConfiguration> {
@@ -138,7 +138,7 @@ export function planChange(
   const steps: Step[] = [];
 
   for (const { route, key, parsed } of routesOf(previous)) {
-    if (wantedRoutes.has(key) || !kernel.routes.has(key)) continue;
+    if (wantedRoutes.has(key) || !hasRoute(kernel, route)) continue;
     diff.routes.removed.push(route);
     steps.push({ kind: 'route', add: false, route, parsed });
   }
@@ -159,7 +159,7 @@ export function planChange(
     steps.push({ kind: 'address', add: true, cidr: address.cidr });
   }
   for (const { route, key, parsed } of routesOf(target)) {
-    if (ownRoutes.has(key) && kernel.routes.has(key)) continue;
+    if (ownRoutes.has(key) && hasRoute(kernel, route)) continue;
     diff.routes.added.push(route);
     steps.push({ kind: 'route', add: true, route, parsed });
   }
