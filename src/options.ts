@@ -11,7 +11,7 @@ import { DEFAULT_POLICY } from '../machines/tunLifecycle.js';
 import type { LifecyclePolicy } from '../machines/types.js';
 import type { LinkPlan, NetnsTarget, OffloadOption, OpenOptions, RouteSpec, TunBinding } from './binding/contract/types.js';
 import { validateOffload } from './binding/contract/offload.js';
-import { desiredRouteKey } from './binding/contract/route-metric.js';
+import { desiredRouteKey, routeKeys } from './binding/contract/route-metric.js';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, MIN_IPV6_MTU, OutOfRangeError,
   normalizeRoute, parseCidr, validateBoolean, validateInteger, validateInterfaceName, validateMtu, validateNetns, validateOpenOptions,
@@ -129,8 +129,10 @@ const OPTIONS = {
     default: Object.freeze([]),
     check: (value, argument) => {
       const routes = listOf(normalizeRoute)(value, argument);
-      // Told apart as the kernel tells them: an IPv6 metric 0 is its 1024.
-      noRepeats(routes, argument, desiredRouteKey, 'a route', (r) => r.destination.cidr);
+      // Told apart as the kernel tells them (an IPv6 metric 0 is its 1024), by
+      // the key set the diff and the monitor use: made here once, and only a
+      // list with a repeat is walked again to name it.
+      if (routeKeys(routes).size < routes.length) noRepeats(routes, argument, desiredRouteKey, 'a route', (r) => r.destination.cidr);
       return routes;
     },
     relate: (routes, earlier) => {

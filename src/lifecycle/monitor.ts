@@ -15,8 +15,7 @@ import type { LinkEvent } from '../binding/contract/types.js';
 import type { LifecycleActorImplementations } from '../../machines/tunLifecycle.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
-import { keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
-import type { AdapterLink } from '../options.js';
+import { keyedRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
 
 /**
  * `getSession` maps the invoking actor system to its adapter's session; it is
@@ -68,12 +67,8 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       checkLink();
     };
 
-    // The desired routes' keys, made again only when the desired configuration changes (a burst may remove thousands).
-    let keysOf: { routes: AdapterLink['routes']; keys: Set<string> } | undefined;
-    const ownRouteKeys = () => {
-      if (keysOf?.routes !== session.link.routes) keysOf = { routes: session.link.routes, keys: new Set(keyedRoutes(session.link.routes).map((r) => r.key)) };
-      return keysOf.keys;
-    };
+    // The desired routes' keys, made once per desired list (a burst may remove thousands).
+    const ownRouteKeys = () => routeKeys(session.link.routes);
     const onEvent = (event: LinkEvent) => {
       if (event.ifindex !== ifindex) return;
       if (event.type === 'deleted') fault('deleted');

@@ -11,7 +11,9 @@
 
 import { RollbackFailedError, StateMismatchError } from '../errors.js';
 import type { KernelView, LinkPlan, RouteSpec } from '../binding/contract/types.js';
-import { keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
+import { withParsedRoutes } from '../binding/contract/link-plan.js';
+import type { NormalizedRoute } from '../binding/contract/validate.js';
+import { heldRoutes, keyedRoutes, routeKeys, type HeldRoutes } from '../binding/contract/route-metric.js';
 import type { AdapterLink } from '../options.js';
 import type { InterfaceSession } from './session.js';
 import { configurationDifferences, differencesIn } from './verify.js';
@@ -29,15 +31,15 @@ export interface ReconfigureDiff {
  * (a reconfiguration may hold ten thousand): planOf makes the plans of a list.
  */
 type Step =
-  | { kind: 'route'; add: boolean; route: Required<RouteSpec> }
+  | { kind: 'route'; add: boolean; route: Required<RouteSpec>; parsed: NormalizedRoute }
   | { kind: 'address'; add: boolean; cidr: string }
   | { kind: 'mtu'; from: number; to: number };
 
-/** What the kernel holds, keyed: addresses by cidr, routes by destination@metric. */
+/** What the kernel holds, keyed: addresses by cidr, routes by destination and metric. */
 interface KernelConfiguration {
   mtu: number;
   addresses: Set<string>;
-  routes: Set<string>;
+  routes: HeldRoutes;
 }
 
 /** The step's failure was the reconfiguration's: the attempt was stopped (deadline) before it could finish. */
@@ -49,7 +51,7 @@ export class ReconfigureAbortedError extends Error {
 }
 
 const hasAddress = (kernel: KernelConfiguration, cidr: string) => kernel.addresses.has(cidr);
-const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) => kernel.routes.has(routeKey(route.destination, route.metric));
+const hasRoute = (kernel: KernelConfiguration, route: Required<RouteSpec>) => kernel.routes.has(route.destination, route.metric);
 
 function describe(step: Step): string {
   if (step.kind === 'mtu') return `set mtu ${step.from} → ${step.to}`;
@@ -71,7 +73,7 @@ function made(step: Step): { address?: string; route?: Required<RouteSpec> } | u
 }
 
 function keyed({ link, addresses, routes }: KernelView): KernelConfiguration {
-  return { mtu: link.mtu, addresses: new Set(addresses.map((a) => a.cidr)), routes: new Set(routes.map((r) => routeKey(r.destination, r.metric))) };
+  return { mtu: link.mtu, addresses: new Set(addresses.map((a) => a.cidr)), routes: heldRoutes(routes) };
 }
 
 async function readKernel(session: InterfaceSession): Promise<KernelConfiguration> {
@@ -92,15 +94,22 @@ async function readKernel(session: InterfaceSession): Promise<KernelConfiguratio
  */
 function planOf(steps: readonly Step[], forward: boolean): LinkPlan {
   const plan: LinkPlan = {};
+  // Each route list goes with its parsed form: the binding packs it without parsing again.
+  const added = { routes: [] as Required<RouteSpec>[], parsed: [] as NormalizedRoute[] };
+  const removed = { routes: [] as Required<RouteSpec>[], parsed: [] as NormalizedRoute[] };
   for (const step of steps) {
     if (step.kind === 'mtu') {
       plan.mtu = forward ? step.to : step.from;
     } else if (step.kind === 'route') {
-      (step.add === forward ? (plan.routes ??= []) : (plan.removeRoutes ??= [])).push(step.route);
+      const into = step.add === forward ? added : removed;
+      into.routes.push(step.route);
+      into.parsed.push(step.parsed);
     } else {
       (step.add === forward ? (plan.addresses ??= []) : (plan.removeAddresses ??= [])).push(step.cidr);
     }
   }
+  if (removed.routes.length > 0) plan.removeRoutes = withParsedRoutes(removed.routes, removed.parsed);
+  if (added.routes.length > 0) plan.routes = withParsedRoutes(added.routes, added.parsed);
   return plan;
 }
 
@@ -119,20 +128,19 @@ export function planChange(
   previous: AdapterLink, target: AdapterLink, kernel: KernelConfiguration, desired: AdapterLink = previous,
 ): { steps: Step[]; diff: ReconfigureDiff } {
   const wantedAddresses = new Set(target.addresses.map((a) => a.cidr));
-  const wantedRoutes = new Set(routesOf(target).map((r) => r.key));
+  const wantedRoutes = routeKeys(target.routes);
   // What is ours already and in place is left as it is; anything new is asked
   // for even when present: the kernel refuses (EEXIST) what someone else made.
   // (What recovery already put in place for the desired configuration is ours too.)
   const ownAddresses = new Set([...previous.addresses, ...desired.addresses].map((a) => a.cidr));
-  const ownRoutes = new Set(routesOf(previous).map((r) => r.key));
-  if (desired !== previous) for (const { key } of routesOf(desired)) ownRoutes.add(key);
+  const ownRoutes = desired === previous ? routeKeys(previous.routes) : new Set([...routeKeys(previous.routes), ...routeKeys(desired.routes)]);
   const diff: ReconfigureDiff = { addresses: { added: [], removed: [] }, routes: { added: [], removed: [] } };
   const steps: Step[] = [];
 
-  for (const { route, key } of routesOf(previous)) {
-    if (wantedRoutes.has(key) || !kernel.routes.has(key)) continue;
+  for (const { route, key, parsed } of routesOf(previous)) {
+    if (wantedRoutes.has(key) || !hasRoute(kernel, route)) continue;
     diff.routes.removed.push(route);
-    steps.push({ kind: 'route', add: false, route });
+    steps.push({ kind: 'route', add: false, route, parsed });
   }
   for (const address of previous.addresses) {
     if (wantedAddresses.has(address.cidr) || !hasAddress(kernel, address.cidr)) continue;
@@ -150,10 +158,10 @@ export function planChange(
     diff.addresses.added.push(address.cidr);
     steps.push({ kind: 'address', add: true, cidr: address.cidr });
   }
-  for (const { route, key } of routesOf(target)) {
-    if (ownRoutes.has(key) && kernel.routes.has(key)) continue;
+  for (const { route, key, parsed } of routesOf(target)) {
+    if (ownRoutes.has(key) && hasRoute(kernel, route)) continue;
     diff.routes.added.push(route);
-    steps.push({ kind: 'route', add: true, route });
+    steps.push({ kind: 'route', add: true, route, parsed });
   }
   return { steps, diff };
 }

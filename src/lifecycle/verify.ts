@@ -6,7 +6,7 @@ import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
 import type { AdapterLink } from '../options.js';
 import type { KernelView } from '../binding/contract/types.js';
-import { desiredRouteKey, keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
+import { desiredRouteKey, heldRoutes, keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
 import { isGone } from './kernel-errors.js';
 
 /** How the kernel differs from `wanted` (the desired configuration unless told). */
@@ -29,9 +29,9 @@ export function differencesIn({ link, addresses, routes }: KernelView, wanted: A
   for (const address of wanted.addresses) {
     if (!addressSet.has(address.cidr)) differences.push(`address ${address.cidr} missing`);
   }
-  const routeSet = new Set(routes.map((r) => routeKey(r.destination, r.metric)));
-  for (const { route, key } of keyedRoutes(wanted.routes)) {
-    if (!routeSet.has(key)) differences.push(`route ${route.destination} metric ${route.metric} missing`);
+  const held = heldRoutes(routes);
+  for (const { route } of keyedRoutes(wanted.routes)) {
+    if (!held.has(route.destination, route.metric)) differences.push(`route ${route.destination} metric ${route.metric} missing`);
   }
   return differences;
 }

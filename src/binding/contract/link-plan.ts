@@ -5,7 +5,7 @@
 // so a failure's `step` means the same thing on either.
 
 import type { BindingOp } from './operations.js';
-import type { LinkPlan, TunBinding } from './types.js';
+import type { LinkPlan, RouteSpec, TunBinding } from './types.js';
 import {
   InvalidArgumentTypeError, InvalidArgumentValueError, normalizeRoute, parseCidr, validateBoolean, validateInteger,
   validateMtu, type NormalizedRoute, type ParsedCidr,
@@ -30,6 +30,26 @@ export function validateAlias(alias: unknown, argument = 'alias'): string {
   return alias;
 }
 
+/**
+ * Route lists whose routes are already normalized: a reconfiguration hands
+ * the binding the routes it validated, and a thousand of them parsed a second
+ * time cost more than the kernel's batch. One entry per list (not per route:
+ * a thousand WeakMap entries a call cost the collector more than the parse);
+ * the list and its routes frozen, so they can never say anything else than
+ * what was checked.
+ */
+const parsedLists = new WeakMap<readonly unknown[], readonly NormalizedRoute[]>();
+
+/** `parsed[i]` is `routes[i]` normalized: a plan listing `routes` is packed from `parsed`. */
+export function withParsedRoutes<T extends Readonly<Required<RouteSpec>>>(routes: T[], parsed: readonly NormalizedRoute[]): T[] {
+  Object.freeze(routes);
+  const agree = routes.length === parsed.length && routes.every((r, i) => Object.isFrozen(r)
+    && r.destination === parsed[i]!.destination.cidr && r.metric === parsed[i]!.metric);
+  if (!agree) throw new Error('tun-lifecycle: internal error: parsed routes that do not match their specs');
+  parsedLists.set(routes, parsed);
+  return routes;
+}
+
 /** Every part validated before any step is returned, so a bad plan never reaches the kernel. */
 export function planSteps(plan: unknown, argument = 'plan'): PlanStep[] {
   if (plan === null || typeof plan !== 'object' || Array.isArray(plan)) {
@@ -39,6 +59,11 @@ export function planSteps(plan: unknown, argument = 'plan'): PlanStep[] {
   const steps: PlanStep[] = [];
   const routes = (list: unknown, key: string, add: boolean) => {
     if (!Array.isArray(list)) throw new InvalidArgumentTypeError(`${argument}.${key}`, 'an array of routes', list);
+    const parsed = parsedLists.get(list);
+    if (parsed) {
+      for (const route of parsed) steps.push({ kind: 'route', add, route });
+      return;
+    }
     list.forEach((route, i) => steps.push({ kind: 'route', add, route: normalizeRoute(route, `${argument}.${key}[${i}]`) }));
   };
   const addresses = (list: unknown, key: string, add: boolean) => {
