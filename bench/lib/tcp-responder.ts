@@ -10,11 +10,10 @@ import type { PacketQueue } from '../../src/binding/contract/types.js';
 import { clock } from './queue-drive.js';
 import { ipv4 } from './packet.js';
 import { StreamRanges } from './tcp-ranges.js';
-import { buildTcp4, parseTcp4, sackOption, seqDiff, synOptions, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Endpoints, type Framing } from './tcp-segment.js';
+import { buildTcp4, MSS, parseTcp4, sackOption, seqDiff, synOptions, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Endpoints, type Framing } from './tcp-segment.js';
 
 /** Our window: 65535 << 14, a gigabyte, so the sender is bounded by its own cwnd and buffers only. */
 const WINDOW_SCALE = 14;
-const MSS = 1460;
 
 export interface Received {
   /** In-order payload bytes taken. */

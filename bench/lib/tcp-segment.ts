@@ -10,6 +10,8 @@ export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
 export const TCP_ACK = 0x10;
+/** The segment size both bench ends use: a 1500-byte IPv4 path's TCP payload. */
+export const MSS = 1460;
 
 const VNET_HDR_LEN = 10;
 const VNET_F_NEEDS_CSUM = 1;

@@ -10,13 +10,12 @@
 import type { PacketQueue } from '../../src/binding/contract/types.js';
 import { clock } from './queue-drive.js';
 import {
-  buildTcp4, endpoints, parseTcp4, payloadOf, repeatPayload, seqDiff, synOptions,
+  buildTcp4, endpoints, MSS, parseTcp4, payloadOf, repeatPayload, seqDiff, synOptions,
   TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Framing, type Payload,
 } from './tcp-segment.js';
 
 export type SendMode = 'off' | 'segmented' | 'raw';
 
-const MSS = 1460;
 /** Segments in one pass-through superframe: 44 × 1460 + 40 header bytes ≤ 65,535. */
 const SUPER_SEGMENTS = Math.floor((65535 - 40) / MSS);
 /** Frames handed to the queue before the loop gets a turn to read ACKs. */
