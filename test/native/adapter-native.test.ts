@@ -38,6 +38,22 @@ function expectKernelClean(name: string): void {
   expect(ipLinks().map((l) => l.ifname), 'links left').to.not.include(name);
 }
 
+/**
+ * An adapter created, changed from outside right after ready (in the same
+ * turn), then watched through error back to ready; fails unless recovery
+ * got there. The faults are the adapter's lastError on each entry to error.
+ */
+async function recoveredAfter(binding: TunBinding, outside: (adapter: TunAdapter) => void): Promise<{ adapter: TunAdapter; faults: unknown[] }> {
+  const adapter = await createAdapter('adn0', { binding, ...OPTIONS, retryDelay: 20 });
+  const states: string[] = [];
+  const faults: unknown[] = [];
+  adapter.on('state', (to) => { states.push(to); if (to === 'error') faults.push(adapter.lastError); });
+  outside(adapter);
+  const recovered = await eventually(() => states.includes('error') && adapter.state === 'ready', 5000);
+  expect(recovered, `states seen: ${states.join(' → ')}`).to.equal(true);
+  return { adapter, faults };
+}
+
 function nextPacket(adapter: TunAdapter, match: (bytes: Uint8Array) => boolean, ms = 3000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { adapter.off('packet', onPacket); reject(new Error('no matching packet')); }, ms);
@@ -130,14 +146,8 @@ describeKernel('TunAdapter on the native binding', function () {
   });
 
   it('outside `ip link del` → error → recovery re-creates it → ready, configured again', async () => {
-    const adapter = await createAdapter('adn0', { binding, ...OPTIONS, retryDelay: 20 });
-    const states: string[] = [];
-    const faults: unknown[] = [];
-    adapter.on('state', (to) => { states.push(to); if (to === 'error') faults.push(adapter.lastError); });
-    const before = adapter.ifindex;
-    ip('link', 'del', 'adn0');
-    const recovered = await eventually(() => states.includes('error') && adapter.state === 'ready', 5000);
-    expect(recovered, `states seen: ${states.join(' → ')}`).to.equal(true);
+    let before: number | undefined;
+    const { adapter, faults } = await recoveredAfter(binding, (adapter) => { before = adapter.ifindex; ip('link', 'del', 'adn0'); });
     expect(faults, 'named deleted, though the kernel announces the down first').to.have.length(1);
     expect(faults[0]).to.be.instanceOf(InterfaceFaultError).and.include({ reason: 'deleted' });
     expect(adapter.ifindex).to.not.equal(before);
@@ -148,14 +158,8 @@ describeKernel('TunAdapter on the native binding', function () {
   });
 
   it('an address removed right after ready, before the link monitor attached, is still a fault that recovery heals', async () => {
-    const adapter = await createAdapter('adn0', { binding, ...OPTIONS, retryDelay: 20 });
-    const states: string[] = [];
-    const faults: unknown[] = [];
-    adapter.on('state', (to) => { states.push(to); if (to === 'error') faults.push(adapter.lastError); });
     // Synchronous (execFileSync): the event loop has not turned since ready, so the monitor is not attached yet.
-    ip('addr', 'del', '10.231.0.1/24', 'dev', 'adn0');
-    const recovered = await eventually(() => states.includes('error') && adapter.state === 'ready', 5000);
-    expect(recovered, `states seen: ${states.join(' → ')}`).to.equal(true);
+    const { adapter, faults } = await recoveredAfter(binding, () => ip('addr', 'del', '10.231.0.1/24', 'dev', 'adn0'));
     expect(faults[0]).to.be.instanceOf(InterfaceFaultError).and.include({ reason: 'address-removed 10.231.0.1/24' });
     expectKernelConfigured('adn0', adapter);
     await adapter.cleanup();
@@ -163,13 +167,7 @@ describeKernel('TunAdapter on the native binding', function () {
   });
 
   it('outside `ip link set down` → recovery brings it up and restores the routes the kernel flushed', async () => {
-    const adapter = await createAdapter('adn0', { binding, ...OPTIONS, retryDelay: 20 });
-    const states: string[] = [];
-    const faults: unknown[] = [];
-    adapter.on('state', (to) => { states.push(to); if (to === 'error') faults.push(adapter.lastError); });
-    ip('link', 'set', 'adn0', 'down');
-    const recovered = await eventually(() => states.includes('error') && adapter.state === 'ready', 5000);
-    expect(recovered, `states seen: ${states.join(' → ')}`).to.equal(true);
+    const { adapter, faults } = await recoveredAfter(binding, () => ip('link', 'set', 'adn0', 'down'));
     expect(faults[0]).to.be.instanceOf(InterfaceFaultError).and.include({ reason: 'down' });
     expectKernelConfigured('adn0', adapter);
     await adapter.cleanup();
