@@ -15,7 +15,7 @@ import type { LinkEvent } from '../binding/contract/types.js';
 import type { LifecycleActorImplementations } from '../../machines/tunLifecycle.js';
 import type { InterfaceSession } from './session.js';
 import { isGone } from './kernel-errors.js';
-import { keyedRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
+import { missingRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
 
 /**
  * `getSession` maps the invoking actor system to its adapter's session; it is
@@ -134,9 +134,8 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     const checkRoutes = () => session.binding.listRoutes(ifindex).then(
       (routes) => {
         if (done) return;
-        const present = new Set(routes.map((r) => routeKey(r.destination, r.metric)));
-        const missing = keyedRoutes(session.link.routes).find((r) => !present.has(r.key));
-        if (missing) unlessDeleted(`route-removed ${missing.route.destination} metric ${missing.route.metric}`);
+        const [missing] = missingRoutes(routes, session.link.routes);
+        if (missing) unlessDeleted(`route-removed ${missing.destination} metric ${missing.metric}`);
       },
       onCheckError,
     );

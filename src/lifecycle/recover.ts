@@ -11,7 +11,7 @@ import type { InterfaceSession } from './session.js';
 import { createInterface } from './create.js';
 import { isGone, tolerate } from './kernel-errors.js';
 import { releaseDevice } from './release.js';
-import { desiredRouteKey, routeKey } from '../binding/contract/route-metric.js';
+import { desiredRouteKey, routeKey, routeKeys } from '../binding/contract/route-metric.js';
 import { verifyConfigured } from './verify.js';
 
 export async function recoverInterface(session: InterfaceSession): Promise<CreateOutput> {
@@ -63,7 +63,7 @@ async function removeStrays(session: InterfaceSession): Promise<void> {
   const { binding, link: wanted, strays } = session;
   const ifindex = session.ifindex!;
   if (strays.addresses.size === 0 && strays.routes.size === 0) return;
-  const desiredRoutes = new Set(wanted.routes.map(desiredRouteKey));
+  const desiredRoutes = routeKeys(wanted.routes);
   const routes = new Set((await binding.listRoutes(ifindex)).map((r) => routeKey(r.destination, r.metric)));
   for (const [key, route] of strays.routes) {
     if (desiredRoutes.has(key) || !routes.has(key)) continue;

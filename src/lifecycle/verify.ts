@@ -6,7 +6,7 @@ import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
 import type { AdapterLink } from '../options.js';
 import type { KernelView } from '../binding/contract/types.js';
-import { desiredRouteKey, heldRoutes, keyedRoutes, routeKey } from '../binding/contract/route-metric.js';
+import { missingRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
 import { isGone } from './kernel-errors.js';
 
 /** How the kernel differs from `wanted` (the desired configuration unless told). */
@@ -29,10 +29,7 @@ export function differencesIn({ link, addresses, routes }: KernelView, wanted: A
   for (const address of wanted.addresses) {
     if (!addressSet.has(address.cidr)) differences.push(`address ${address.cidr} missing`);
   }
-  const held = heldRoutes(routes);
-  for (const { route } of keyedRoutes(wanted.routes)) {
-    if (!held.has(route.destination, route.metric)) differences.push(`route ${route.destination} metric ${route.metric} missing`);
-  }
+  for (const route of missingRoutes(routes, wanted.routes)) differences.push(`route ${route.destination} metric ${route.metric} missing`);
   return differences;
 }
 
@@ -48,7 +45,7 @@ export async function driftOf(session: InterfaceSession): Promise<Drift> {
   const addresses = await binding.listAddresses(ifindex);
   const routes = await binding.listRoutes(ifindex);
   const ownAddresses = new Set(wanted.addresses.map((a) => a.cidr));
-  const ownRoutes = new Set(wanted.routes.map(desiredRouteKey));
+  const ownRoutes = routeKeys(wanted.routes);
   return {
     // The kernel's own link-local address is nobody's drift.
     addresses: addresses.filter((a) => !a.address.startsWith('fe80:') && !ownAddresses.has(a.cidr)).map((a) => a.cidr),

@@ -83,3 +83,13 @@ export function heldRoutes(routes: ReadonlyArray<{ destination: string; metric: 
   }
   return { has: (destination, metric) => first.get(destination) === metric || (more?.has(routeKey(destination, metric)) ?? false) };
 }
+
+/** The desired routes a reading of the kernel does not hold (verification and the monitor's attach check ask the same). */
+export function missingRoutes(
+  reading: ReadonlyArray<{ destination: string; metric: number }>, wanted: readonly NormalizedRoute[],
+): Array<KeyedRoute['route']> {
+  const held = heldRoutes(reading);
+  const missing: Array<KeyedRoute['route']> = [];
+  for (const { route } of keyedRoutes(wanted)) if (!held.has(route.destination, route.metric)) missing.push(route);
+  return missing;
+}
