@@ -6,9 +6,12 @@
 // says so rather than letting node-gyp fetch them. In a git checkout it always
 // compiles into build/ (`npm ci`, `npm run install` after native/ changes): a
 // developer runs what the sources say, not a prebuild of older ones.
+//
+// Then, in an installed package, the code cache for this Node when the
+// package holds none (scripts/code-cache.mjs; the build makes it in a checkout).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,12 +30,22 @@ function loadsHere() {
   }
 }
 
+/** The code cache, when this Node has none in the package (it only speeds a cold start: never fails the install). */
+function codeCacheForThisNode() {
+  const cacheDir = join(root, 'dist', 'pkg', 'code-cache');
+  if (!existsSync(join(root, 'dist', 'pkg', 'load.js'))) return;
+  const thisNode = `.${process.version}-${process.arch}.`;
+  if (existsSync(cacheDir) && readdirSync(cacheDir).some((file) => file.includes(thisNode))) return;
+  spawnSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { stdio: 'inherit' });
+}
+
 if (existsSync(join(root, '.git'))) {
   console.log('tun-lifecycle: a git checkout: compiling the addon into build/');
 } else {
   const found = loadsHere();
   if (typeof found === 'string') {
     console.log(`tun-lifecycle: using ${found.slice(root.length + 1)}`);
+    codeCacheForThisNode();
     process.exit(0);
   }
   console.log(`tun-lifecycle: no prebuilt addon loads here (${found.error.message.split('\n')[0]}); compiling it`);
@@ -46,4 +59,5 @@ if (!nodedir || !gyp) {
   process.exit(1);
 }
 const result = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`], { cwd: root, stdio: 'inherit' });
+if (result.status === 0) codeCacheForThisNode();
 process.exit(result.status ?? 1);

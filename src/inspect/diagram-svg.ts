@@ -3,6 +3,7 @@
 // gets a finished drawing and needs no diagram library of its own. Graphviz
 // is loaded on the first request only, and each distinct text is laid out once.
 
+import { importModule } from '../load/dynamic-import.js';
 import { mermaidToDot } from './diagram-dot.js';
 
 type Viz = Awaited<ReturnType<typeof import('@viz-js/viz').instance>>;
@@ -14,7 +15,7 @@ export function diagramSvg(mermaid: string): Promise<string> {
   let svg = rendered.get(mermaid);
   if (!svg) {
     svg = (async () => {
-      viz ??= import('@viz-js/viz').then((module) => module.instance());
+      viz ??= importModule<typeof import('@viz-js/viz')>('@viz-js/viz').then((module) => module.instance());
       return (await viz).renderString(mermaidToDot(mermaid), { format: 'svg', engine: 'dot' });
     })();
     svg.catch(() => rendered.delete(mermaid));

@@ -11,9 +11,10 @@ export class MissingPeerError extends Error {
   }
 }
 
+import { importModule, type Importer } from '../load/dynamic-import.js';
+
 /** How a module is imported; a seam so a test can stand in for a resolver that finds nothing. */
-export type Importer = (specifier: string) => Promise<unknown>;
-const importModule: Importer = (specifier) => import(specifier);
+export type { Importer };
 
 /** import(specifier), or a MissingPeerError when that very package cannot be found (other failures pass through). */
 export async function importPeer<T>(specifier: string, feature: string, install: string, importer: Importer = importModule): Promise<T> {

@@ -1,8 +1,8 @@
 // The bundled runtime (scripts/bundle.mjs → dist/pkg/), as the package's
 // exports resolve it: one copy of every module across the entries (classes
 // are the same objects whichever entry hands them out), a plain import
-// reading the index and one chunk, and the lazily loaded modules kept out of
-// what a plain import reads. Read from the built files (`npm run build`).
+// reading the index, the loader and the core, and what it does not need
+// left unrun. Read from the built files (`npm run build`).
 
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
@@ -56,14 +56,29 @@ describe('bundle: the runtime the package exports (dist/pkg)', () => {
     expect([...owners].filter(([, files]) => files.length > 1)).to.deep.equal([]);
   });
 
-  it('reads the index and one chunk on a plain import, without the lazily loaded modules', () => {
-    const files = staticGraph(join(PKG, 'index.js'));
-    expect(files, files.join(', ')).to.have.length(2);
-    const carried = new Set(files.flatMap((file) => [...modulesIn(file)]));
-    expect(carried).to.include('dist/src/errors.js');
-    for (const lazy of ['lifecycle/recover.js', 'lifecycle/cleanup.js', 'lifecycle/reconfigure.js', 'adapter/worker-queues.js', 'inspect/server.js', 'cli/main.js']) {
-      expect(carried.has(`dist/src/${lazy}`), lazy).to.equal(false);
+  it('reads the index and the loader on a plain import, the loader the core; the lazily loaded modules only as lazy inits in it', () => {
+    expect(staticGraph(join(PKG, 'index.js'))).to.deep.equal(['index.js', 'load.js']);
+    expect(readFileSync(join(PKG, 'load.js'), 'utf8')).to.include('"core.cjs"');
+    const core = readFileSync(join(PKG, 'core.cjs'), 'utf8');
+    expect(modulesIn('core.cjs')).to.include('dist/src/errors.js');
+    for (const lazy of ['lifecycle/recover.js', 'lifecycle/cleanup.js', 'lifecycle/reconfigure.js', 'adapter/worker-queues.js', 'inspect/server.js', 'cli/main.js', 'testing.js']) {
+      // esbuild's __esm wrapper: the module's body runs when its init is first called, not when the bundle loads.
+      expect(core, lazy).to.match(new RegExp(`= __esm\\(\\{\\n\\s+"dist/src/${lazy.replace(/[./]/gu, '\\$&')}"\\(\\) \\{`, 'u'));
     }
+  });
+
+  it('a plain import runs none of what it does not need: no model testing, inspector, diagram renderer or worker threads loaded', () => {
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import { createRequire } from 'node:module';
+      await import('tun-lifecycle');
+      const cached = Object.keys(createRequire(import.meta.url).cache);
+      process.stdout.write(JSON.stringify({ cached, builtins: process.moduleLoadList }));
+    `], { cwd: ROOT, encoding: 'utf8' });
+    expect(child.status, child.stderr).to.equal(0);
+    const { cached, builtins } = JSON.parse(child.stdout) as { cached: string[]; builtins: string[] };
+    expect(cached.some((file) => file.includes('/xstate/dist/xstate.cjs.js')), 'the probe sees xstate loaded').to.equal(true);
+    expect(cached.filter((file) => /xstate-graph|@viz-js|\/ws\//u.test(file))).to.deep.equal([]);
+    for (const lazy of ['NativeModule worker_threads', 'NativeModule http', 'NativeModule child_process']) expect(builtins, lazy).to.not.include(lazy);
   });
 
   it('a plain import loads neither node:net nor node:stream (src/binding/contract/builtins.ts), and the bin alone reads no chunk', () => {
