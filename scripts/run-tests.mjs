@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { warmNpmCacheForPackageTest } from './warm-npm-cache.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -23,6 +24,7 @@ if (isRoot && !inNamespace) {
     console.error('run-tests: `unshare` (util-linux) is needed to make the test namespace');
     process.exit(1);
   }
+  if (args.length === 0 || args.some((file) => file.includes('package'))) warmNpmCacheForPackageTest(root);
   // -n: a new network namespace holding only a down loopback; the child brings it up.
   const child = spawnSync('unshare', ['-n', '--', process.execPath, fileURLToPath(import.meta.url), ...args], {
     stdio: 'inherit',

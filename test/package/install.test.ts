@@ -26,15 +26,15 @@ const NAME = 'tlpkg0';
 /** What the tarball may hold: what runs (the bundle in dist/pkg, the inspector page's script), the types, what the README shows, what a fallback compile needs. */
 const ALLOWED: RegExp[] = [
   /^package\.json$/u, /^README\.md$/u, /^LICENSE$/u, /^docs\/inspector\.png$/u,
-  /^dist\/pkg\/(chunks\/|inspect\/)?[\w-]+\.js$/u, /^dist\/(src|machines)\/.+\.d\.ts$/u, /^dist\/src\/inspect\/browser\/page\.js$/u,
+  /^dist\/pkg\/(chunks\/|inspect\/)?[\w-]+\.js$/u, /^dist\/pkg\/core\.cjs$/u, /^dist\/(src|machines)\/.+\.d\.ts$/u, /^dist\/src\/inspect\/browser\/page\.js$/u,
   /^native\/(offload\/)?[a-z_]+\.(cc|h)$/u, /^binding\.gyp$/u,
-  /^scripts\/(install|node-headers)\.mjs$/u,
+  /^scripts\/(install|node-headers|code-cache)\.mjs$/u,
   /^prebuilds\/linux-(x64|arm64)\/tun-lifecycle\.napi\.glibc\.node$/u,
 ];
 const REQUIRED = [
   'package.json', 'README.md', 'LICENSE', 'docs/inspector.png', 'dist/pkg/index.js', 'dist/src/index.d.ts', 'dist/pkg/cli.js',
   'dist/pkg/inspect/index.js', 'dist/src/inspect/browser/page.js', 'dist/pkg/testing.js', 'dist/src/testing.d.ts', 'binding.gyp', 'native/addon.cc',
-  'scripts/install.mjs', 'prebuilds/linux-x64/tun-lifecycle.napi.glibc.node', 'prebuilds/linux-arm64/tun-lifecycle.napi.glibc.node',
+  'dist/pkg/core.cjs', 'dist/pkg/load.js', 'scripts/install.mjs', 'scripts/code-cache.mjs', 'prebuilds/linux-x64/tun-lifecycle.napi.glibc.node', 'prebuilds/linux-arm64/tun-lifecycle.napi.glibc.node',
 ];
 
 function treeSize(dir: string): number {
@@ -117,7 +117,7 @@ describe('package: the packed tarball installed into a fresh project, offline, w
       HOME: process.env.HOME, PATH: bareBin(work), npm_config_userconfig: userconfig, npm_config_update_notifier: 'false',
       ...(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}),
     };
-    const install = await run('npm', ['install', '--prefer-offline', '--engine-strict', '--foreground-scripts', '--no-audit', '--no-fund', tarball],
+    const install = await run('npm', ['install', '--offline', '--engine-strict', '--foreground-scripts', '--no-audit', '--no-fund', tarball],
       { cwd: app, env, maxBuffer: 16 << 20 }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
       throw new Error(`npm install of the tarball failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
     });
@@ -145,6 +145,25 @@ describe('package: the packed tarball installed into a fresh project, offline, w
     expect(existsSync(join(app, 'node_modules/tun-lifecycle/build')), 'a build/ directory: something compiled').to.equal(false);
     expect(existsSync(join(app, 'node_modules/mermaid'))).to.equal(false);
     expect(existsSync(join(app, 'node_modules/@statelyai/inspect')), 'Stately\'s inspector is an optional peer').to.equal(false);
+  });
+
+  it('makes its own code cache (the tarball ships none: a cache keeps the path it was made under): by the install step, or on the first exit', async () => {
+    const probe = async () => {
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', `
+        await import('tun-lifecycle');
+        const { codeCacheReport } = await import('./node_modules/tun-lifecycle/dist/pkg/load.js');
+        process.stdout.write(JSON.stringify(codeCacheReport()));
+      `], { cwd: app, env });
+      return JSON.parse(stdout) as Array<{ file: string; fromCache: boolean }>;
+    };
+    expect(packed.filter((path) => path.includes('code-cache/'))).to.deep.equal([]);
+    // npm runs the install step (scripts/install.mjs makes the cache) unless its allowScripts keeps it from doing so.
+    const byInstall = /tun-lifecycle: using prebuilds\//u.test(installLog);
+    expect(existsSync(join(app, 'node_modules/tun-lifecycle/dist/pkg/code-cache')), 'a cache after the install').to.equal(byInstall);
+    const first = await probe();
+    expect(first.map((entry) => entry.file)).to.include.members([join(app, 'node_modules/xstate/dist/xstate.cjs.js'), join(app, 'node_modules/tun-lifecycle/dist/pkg/core.cjs')]);
+    expect(first.filter((entry) => entry.fromCache !== byInstall)).to.deep.equal([]);
+    expect((await probe()).filter((entry) => !entry.fromCache)).to.deep.equal([]);
   });
 
   describeKernel('package: the fresh project at work', () => {
