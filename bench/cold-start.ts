@@ -9,6 +9,8 @@
 //  - process start → the first createAdapter `ready` (native binding, the
 //    bench plan: MTU, one address, up, one route), spawn → the child's
 //    "ready" line, with the child's own import and create times beside it;
+//  - the same start → ready child with the code cache off
+//    (TUN_LIFECYCLE_CODE_CACHE=0), to show what the cache saves in this run;
 //  - the five `ip` commands doing the same bring-up (ip tuntap add, ip link
 //    set mtu, ip addr add, ip link set up, ip route add), spawn to exit each.
 // Prints a markdown table of medians. COLD_ROUNDS sets the sample count (20).
@@ -52,10 +54,10 @@ function childJson(args: string[]): Record<string, number> {
 }
 
 /** Spawn → the child's "ready" line (wall), plus what the child measured itself. */
-function firstCreate(): Promise<{ wallMs: number; importMs: number; createMs: number }> {
+function firstCreate(env: NodeJS.ProcessEnv = process.env): Promise<{ wallMs: number; importMs: number; createMs: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', FIRST_CREATE], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', FIRST_CREATE], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let text = '';
     let result: { wallMs: number; importMs: number; createMs: number } | undefined;
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -87,7 +89,10 @@ export async function runColdStartBench(): Promise<string> {
   const rows = {
     node: [] as number[], xstate: [] as number[], xstateWall: [] as number[], ours: [] as number[], oursWall: [] as number[],
     startReady: [] as number[], childImport: [] as number[], childCreate: [] as number[], ip: [] as number[],
+    plainStartReady: [] as number[], plainImport: [] as number[], plainCreate: [] as number[],
   };
+  // The same child with the code cache off (src/load/code-cache.ts): what the cache saves, in this run.
+  const noCodeCache = { ...process.env, TUN_LIFECYCLE_CODE_CACHE: '0' };
   for (let round = 0; round < ROUNDS; round += 1) {
     rows.node.push(wallMs(process.execPath, ['-e', '0']));
     let t0 = performance.now();
@@ -100,6 +105,10 @@ export async function runColdStartBench(): Promise<string> {
     rows.startReady.push(first.wallMs);
     rows.childImport.push(first.importMs);
     rows.childCreate.push(first.createMs);
+    const plain = await firstCreate(noCodeCache);
+    rows.plainStartReady.push(plain.wallMs);
+    rows.plainImport.push(plain.importMs);
+    rows.plainCreate.push(plain.createMs);
     rows.ip.push(ipBringUp());
   }
   const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)])) as Record<keyof typeof rows, number>;
@@ -119,6 +128,14 @@ export async function runColdStartBench(): Promise<string> {
     table,
     '',
     `In the start → ready child: import ${fmt(m.childImport)} ms, create ${fmt(m.childCreate)} ms. Wall times of the import children: xstate ${fmt(m.xstateWall)} ms, tun-lifecycle ${fmt(m.oursWall)} ms.`,
+    '',
+    'The same start → ready child without the code cache (`TUN_LIFECYCLE_CODE_CACHE=0`: the bundle loaded as any CommonJS file), interleaved with the rows above:',
+    '',
+    markdownTable(['start → ready child', 'import', 'first create', 'start → ready'], [
+      ['with the code cache (the default)', `${fmt(m.childImport)} ms`, `${fmt(m.childCreate)} ms`, `+${fmt(m.startReady - m.node)} ms`],
+      ['without it', `${fmt(m.plainImport)} ms`, `${fmt(m.plainCreate)} ms`, `+${fmt(m.plainStartReady - m.node)} ms`],
+      ['saved by the cache', ratio(m.plainImport, m.childImport), ratio(m.plainCreate, m.childCreate), `${fmt(m.plainStartReady - m.startReady)} ms`],
+    ]),
   ].join('\n');
 }
 
