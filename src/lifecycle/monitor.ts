@@ -11,10 +11,9 @@
 // only after asking the kernel whether the link is still there (absent →
 // 'deleted').
 
-import type { LinkEvent } from '../binding/contract/types.js';
+import type { LinkEvent, MonitorBaseline } from '../binding/contract/types.js';
 import type { LifecycleActorImplementations } from '../../machines/tunLifecycle.js';
 import type { InterfaceSession } from './session.js';
-import { isGone } from './kernel-errors.js';
 import { missingRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
 
 /**
@@ -87,58 +86,33 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     // Attached off the critical path: `ready` is reported (and the caller's
     // await resumes) first; the listener and its baselines follow in the
     // next turn of the event loop. Nothing is missed meanwhile: the monitor
-    // subscribes first, then compares the kernel with the desired
-    // configuration — the link (up, MTU: one getLink, not the link dump a
-    // suspect gets, which grows with the namespace), our addresses and our
-    // routes (dumps filtered to this link by the kernel) — so a change made any time
-    // after verification's read-back is either an event after subscribing or
-    // a difference in that comparison. Queue errors are listened to at once.
+    // subscribes first and then takes its baselines (the link, our addresses
+    // and routes: one request and two dumps the kernel filters to this link,
+    // in the listener's own stream), which it hands here once (onSynced); so
+    // a change made any time after verification's read-back is either an
+    // event after subscribing or a difference in that baseline against the
+    // desired configuration. Queue errors are listened to at once.
     let monitor: { close(): void } | undefined;
+    const onSynced = (baseline: MonitorBaseline) => {
+      if (done) return;
+      const missingAddress = session.link.addresses.find((a) => !baseline.addresses.some((b) => b.address === a.address && b.prefixLength === a.prefixLength));
+      const [missingRoute] = missingRoutes(baseline.routes, session.link.routes);
+      if (!baseline.up) unlessDeleted('down');
+      else if (session.link.mtu !== undefined && baseline.mtu !== session.link.mtu) unlessDeleted(`mtu ${baseline.mtu}, desired ${session.link.mtu}`);
+      else if (missingAddress) unlessDeleted(`address-removed ${missingAddress.cidr}`);
+      else if (missingRoute) unlessDeleted(`route-removed ${missingRoute.destination} metric ${missingRoute.metric}`);
+    };
     const attach = () => {
       if (done) return;
       try {
-        monitor = session.binding.monitor(ifindex, onEvent, (error) => unlessDeleted('monitor-error', error));
+        // A baseline that cannot be read (the link gone aside) is an error here: the suspect's link dump follows.
+        monitor = session.binding.monitor(ifindex, onEvent, (error) => unlessDeleted('monitor-error', error), onSynced);
       } catch (error) {
         fault('monitor-error', error as Error);
         return;
       }
-      if (session.device?.queues.some((queue) => queue.closed)) {
-        unlessDeleted('queue-closed');
-        return;
-      }
-      session.binding.getLink(ifindex).then(
-        (link) => {
-          if (done) return;
-          if (!link.up) unlessDeleted('down');
-          else if (session.link.mtu !== undefined && link.mtu !== session.link.mtu) unlessDeleted(`mtu ${link.mtu}, desired ${session.link.mtu}`);
-          else if (session.link.addresses.length > 0 || session.link.routes.length > 0) return checkAddresses();
-          return undefined;
-        },
-        onCheckError,
-      );
+      if (session.device?.queues.some((queue) => queue.closed)) unlessDeleted('queue-closed');
     };
-    // A check that cannot read (the link gone aside) falls back to the link
-    // dump a suspect gets, so a change made before subscribing is still seen.
-    const onCheckError = (error: unknown) => { if (isGone(error)) fault('deleted', error as Error); else checkLink(); };
-    // Our addresses, then our routes (each one dump the kernel filters to this link).
-    const checkAddresses = () => session.binding.listAddresses(ifindex).then(
-      (addresses) => {
-        if (done) return undefined;
-        const missing = session.link.addresses.find((a) => !addresses.some((b) => b.address === a.address && b.prefixLength === a.prefixLength));
-        if (missing) unlessDeleted(`address-removed ${missing.cidr}`);
-        else if (session.link.routes.length > 0) return checkRoutes();
-        return undefined;
-      },
-      onCheckError,
-    );
-    const checkRoutes = () => session.binding.listRoutes(ifindex).then(
-      (routes) => {
-        if (done) return;
-        const [missing] = missingRoutes(routes, session.link.routes);
-        if (missing) unlessDeleted(`route-removed ${missing.destination} metric ${missing.metric}`);
-      },
-      onCheckError,
-    );
     const attaching = setImmediate(attach);
 
     return () => {

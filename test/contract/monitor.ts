@@ -1,7 +1,7 @@
 // The link monitor: changes made through the binding and from outside, and monitors opened and closed.
 
 import { expect } from 'chai';
-import type { LinkEvent } from '../../src/binding/contract/types.js';
+import type { AddressInfo, LinkEvent, MonitorBaseline, RouteInfo } from '../../src/binding/contract/types.js';
 import { eventually } from '../helpers/wait.js';
 import { world, binding, monitors, open, watch, seen } from './context.js';
 
@@ -24,6 +24,31 @@ export function monitorContract(): void {
         expect(e.ifindex, 'only events of the watched link').to.equal(device.ifindex);
         expect(e.name).to.equal(device.name);
       }
+    });
+
+    it('onSynced: called once, after subscribing, with the link state and what listAddresses and listRoutes list', async () => {
+      const device = await open();
+      await binding.setUp(device.ifindex, true);
+      await binding.setMtu(device.ifindex, 1420);
+      await binding.addAddress(device.ifindex, '10.86.0.1/24');
+      await binding.addRoute(device.ifindex, { destination: '10.87.0.0/16', metric: 3 });
+      const baselines: MonitorBaseline[] = [];
+      const events: LinkEvent[] = [];
+      monitors.push(binding.monitor(device.ifindex, (event) => events.push(event), undefined, (baseline) => baselines.push(baseline)));
+      expect(await eventually(() => baselines.length > 0, 3000, 5)).to.equal(true);
+      const [baseline] = baselines;
+      expect(baseline).to.include({ up: true, mtu: 1420 });
+      const cidrs = (list: AddressInfo[]) => list.map((a) => a.cidr).sort();
+      expect(cidrs(baseline!.addresses)).to.deep.equal(cidrs(await binding.listAddresses(device.ifindex)));
+      expect(cidrs(baseline!.addresses)).to.include('10.86.0.1/24');
+      const routes = (list: RouteInfo[]) => list.map((r) => `${r.destination}@${r.metric}`).sort();
+      expect(routes(baseline!.routes)).to.deep.equal(routes(await binding.listRoutes(device.ifindex)));
+      expect(routes(baseline!.routes)).to.include('10.87.0.0/16@3');
+      // Later changes are events, never a second baseline.
+      await binding.addAddress(device.ifindex, '10.86.0.2/24');
+      expect(await seen(events, (e) => e.type === 'address-added' && e.address.cidr === '10.86.0.2/24')).to.equal(true);
+      expect(baselines).to.have.length(1);
+      expect(() => binding.monitor(device.ifindex, () => {}, undefined, 'no' as never)).to.throw(TypeError, /onSynced/u);
     });
 
     it('reports changes an admin makes from outside: down, MTU, address, delete', async () => {

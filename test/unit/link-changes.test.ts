@@ -166,6 +166,39 @@ describe('link changes: what a record means to a watch', () => {
     expect(eventsOf(changes.receive([address(7, '10.0.0.2/24')]), id), 'held now').to.deep.equal([]);
   });
 
+  it('once both baselines are in, the watch is synced: its delivery carries the link state, addresses and routes it holds, once', () => {
+    const { id, requests } = changes.watch(7);
+    const linkSeq = requestOf(requests, 'link').seq;
+    const addressSeq = requestOf(requests, 'addresses').seq;
+    const routeSeq = requestOf(requests, 'routes').seq;
+    const halfway = changes.receive([link(7, IFF_UP, 1400, linkSeq), address(7, '10.0.0.1/24', addressSeq), done(addressSeq)]);
+    expect(halfway.deliveries.filter((d) => d.synced), 'not before the route dump is done').to.deep.equal([]);
+    // A notification read during the route dump counts in what it holds.
+    const out = changes.receive([route(7, '10.1.0.0/16', 0, routeSeq), route(7, '10.2.0.0/16', 5), done(routeSeq)]);
+    const synced = out.deliveries.find((d) => d.watch === id)?.synced;
+    expect(synced).to.deep.equal({
+      up: true, mtu: 1400,
+      addresses: [{ family: 4, address: '10.0.0.1', prefixLength: 24, cidr: '10.0.0.1/24' }],
+      routes: [{ family: 4, destination: '10.1.0.0/16', metric: 0 }, { family: 4, destination: '10.2.0.0/16', metric: 5 }],
+    });
+    // An overrun's fresh dumps are diffs, not a second baseline.
+    const again = changes.receive([], true);
+    const resynced = changes.receive([
+      link(7, IFF_UP, 1400, requestOf(again.requests, 'link').seq), done(requestOf(again.requests, 'addresses').seq), done(requestOf(again.requests, 'routes').seq),
+    ]);
+    expect(resynced.deliveries.filter((d) => d.synced)).to.deep.equal([]);
+  });
+
+  it('a watch whose link is gone before its baselines is never synced (its link answer is the error)', () => {
+    const { id, requests } = changes.watch(7);
+    const out = changes.receive([
+      done(requestOf(requests, 'link').seq, ENODEV), done(requestOf(requests, 'addresses').seq, ENODEV), done(requestOf(requests, 'routes').seq, ENODEV),
+    ]);
+    const delivery = out.deliveries.find((d) => d.watch === id);
+    expect(delivery?.error).to.include({ code: 'ENODEV' });
+    expect(delivery?.synced).to.equal(undefined);
+  });
+
   it("reports 'deleted' for RTM_DELLINK, and nothing after it", () => {
     const id = watched(changes, 7, ['10.0.0.1/24']);
     const out = changes.receive([link(7, 0, 1500, 0, true), link(7, IFF_UP, 1400), address(7, '10.0.0.9/24')]);

@@ -12,7 +12,9 @@
 //  - Its address and route baselines are an RTM_GETADDR and an RTM_GETROUTE
 //    dump asked for right after; what they list is taken in silently. (A
 //    socket runs one dump at a time: the listener reads the previous one off
-//    before it sends the next.)
+//    before it sends the next.) Once both are complete the watch is synced:
+//    its delivery carries what it holds then (the link's state, its
+//    addresses and routes), once.
 //  - Routes count as listRoutes counts them: main table, unicast, not made
 //    by the kernel for an address (protocol kernel); identity is destination
 //    and metric.
@@ -32,7 +34,7 @@ import { TunSystemError } from './system-error.js';
 import { formatAddress } from './validate.js';
 import { routeKey } from './route-metric.js';
 import type { AddressRecord, DoneRecord, LinkRecord, ListenerRecord, ListenerRequest, RouteRecord } from './link-records.js';
-import type { AddressInfo, LinkEvent, RouteInfo } from './types.js';
+import type { AddressInfo, LinkEvent, MonitorBaseline, RouteInfo } from './types.js';
 
 const IFF_UP = 0x1;
 const RT_TABLE_MAIN = 254;
@@ -47,6 +49,8 @@ export interface WatchDelivery {
   watch: number;
   events: LinkEvent[];
   error?: TunSystemError;
+  /** The watch's baselines are complete (once per watch): what it holds, after this delivery's events. */
+  synced?: MonitorBaseline;
 }
 
 export interface LinkChangesOutput {
@@ -68,6 +72,8 @@ interface Watch {
   held: { addresses: Map<string, AddressInfo>; routes: Map<string, RouteInfo> };
   /** Its first dump of that kind is complete: a later one is a diff. */
   baselined: { addresses: boolean; routes: boolean };
+  /** Its baseline has been handed out (WatchDelivery.synced). */
+  synced: boolean;
 }
 
 /** What a dump lists: a link's addresses or its routes. */
@@ -118,7 +124,7 @@ export class LinkChanges {
   watch(ifindex: number): { id: number; requests: ListenerRequest[] } {
     const watch: Watch = {
       id: this.#nextId++, ifindex, name: '', live: false, gone: false, flags: 0, mtu: 0,
-      held: { addresses: new Map(), routes: new Map() }, baselined: { addresses: false, routes: false },
+      held: { addresses: new Map(), routes: new Map() }, baselined: { addresses: false, routes: false }, synced: false,
     };
     this.#watches.set(watch.id, watch);
     const list = this.#byIfindex.get(ifindex);
@@ -324,7 +330,17 @@ export class LinkChanges {
         }
       }
       watch.baselined[dump.kind] = true;
+      this.#syncedIfBaselined(watch);
     }
+  }
+
+  #syncedIfBaselined(watch: Watch): void {
+    if (watch.synced || !watch.live || watch.gone || !watch.baselined.addresses || !watch.baselined.routes) return;
+    watch.synced = true;
+    this.#deliveryOf(watch).synced = {
+      up: (watch.flags & IFF_UP) !== 0, mtu: watch.mtu,
+      addresses: [...watch.held.addresses.values()], routes: [...watch.held.routes.values()],
+    };
   }
 
   // ── output ──────────────────────────────────────────────────────────────

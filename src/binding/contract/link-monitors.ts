@@ -7,13 +7,14 @@
 import { LinkChanges, type LinkChangesOutput } from './link-changes.js';
 import type { LinkListener, ListenerBurst, ListenerRecord, ListenerRequest, OpenLinkListener } from './link-records.js';
 import { TunSystemError } from './system-error.js';
-import type { LinkEvent, LinkMonitor } from './types.js';
+import type { LinkEvent, LinkMonitor, MonitorBaseline } from './types.js';
 import { InvalidArgumentTypeError, validateIfindex } from './validate.js';
 
 interface Subscriber {
   readonly ifindex: number;
   readonly onEvent: (event: LinkEvent) => void;
   readonly onError: ((err: Error) => void) | undefined;
+  readonly onSynced: ((baseline: MonitorBaseline) => void) | undefined;
   closed: boolean;
 }
 
@@ -39,10 +40,11 @@ export class LinkMonitors {
   }
 
   /** Arguments checked as every binding method checks them; throws when the listener cannot be opened or asked. */
-  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
+  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void, onSynced?: (baseline: MonitorBaseline) => void): LinkMonitor {
     validateIfindex(ifindex);
     if (typeof onEvent !== 'function') throw new InvalidArgumentTypeError('onEvent', 'a function', onEvent);
     if (onError !== undefined && typeof onError !== 'function') throw new InvalidArgumentTypeError('onError', 'a function', onError);
+    if (onSynced !== undefined && typeof onSynced !== 'function') throw new InvalidArgumentTypeError('onSynced', 'a function', onSynced);
     this.#enter();
     const listener = this.#listener ?? this.#openListener();
     const first = !this.#changes.watching(ifindex);
@@ -55,7 +57,7 @@ export class LinkMonitors {
       this.#forget(id, ifindex);
       throw error;
     }
-    const subscriber: Subscriber = { ifindex, onEvent, onError, closed: false };
+    const subscriber: Subscriber = { ifindex, onEvent, onError, onSynced, closed: false };
     this.#subscribers.set(id, subscriber);
     return {
       close: () => {
@@ -143,6 +145,7 @@ export class LinkMonitors {
         if (subscriber.closed) break;
         subscriber.onEvent(event);
       }
+      if (delivery.synced && !subscriber.closed) subscriber.onSynced?.(delivery.synced);
       if (delivery.error && !subscriber.closed) report(subscriber, delivery.error);
     }
   }

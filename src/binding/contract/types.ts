@@ -275,6 +275,18 @@ export type LinkEvent =
   | { type: 'route-added'; ifindex: number; name: string; route: RouteInfo }
   | { type: 'route-removed'; ifindex: number; name: string; route: RouteInfo };
 
+/**
+ * What a monitor's baselines found (its onSynced): the link and what it
+ * holds, as read after the monitor subscribed, so anything changed later is
+ * one of its events. Addresses and routes as listAddresses and listRoutes list them.
+ */
+export interface MonitorBaseline {
+  up: boolean;
+  mtu: number;
+  addresses: AddressInfo[];
+  routes: RouteInfo[];
+}
+
 export interface LinkMonitor {
   /** Idempotent. */
   close(): void;
@@ -328,8 +340,12 @@ export interface TunBinding {
    * namespace. Rejects as OpenOptions.netns says, before anything changes.
    */
   namespace(netns: NetnsTarget): Promise<TunBinding>;
-  /** Link and address notifications about one interface. */
-  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor;
+  /**
+   * Link, address and route notifications about one interface, changes only.
+   * onSynced, when given, is called once with what the monitor's own
+   * baselines found (not at all if the link is gone first: that is 'deleted').
+   */
+  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void, onSynced?: (baseline: MonitorBaseline) => void): LinkMonitor;
   /**
    * Apply a LinkPlan (validated whole first: a bad plan is refused before any
    * kernel call) with the same requests the single calls make, in the order

@@ -30,6 +30,7 @@ import type {
   ConfigureOptions,
   KernelView,
   LinkEvent,
+  MonitorBaseline,
   LinkInfo,
   LinkMonitor,
   LinkPlan,
@@ -287,9 +288,9 @@ export class NativeBinding implements TunBinding {
    * Every monitor of this thread shares one listener socket (see native/monitor.h);
    * a namespaced binding's monitors share one listener inside its namespace.
    */
-  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
-    if (this.#lease === undefined) return monitorsOf(this.#addon).monitor(ifindex, onEvent, onError);
-    return namespaceMonitorsOf(this.#addon, this.#lease, (monitors) => monitors.monitor(ifindex, onEvent, onError));
+  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void, onSynced?: (baseline: MonitorBaseline) => void): LinkMonitor {
+    if (this.#lease === undefined) return monitorsOf(this.#addon).monitor(ifindex, onEvent, onError, onSynced);
+    return namespaceMonitorsOf(this.#addon, this.#lease, (monitors) => monitors.monitor(ifindex, onEvent, onError, onSynced));
   }
 
   /** A binding over the same addon whose every operation runs in that namespace (src/binding/native/netns.ts). */

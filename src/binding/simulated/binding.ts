@@ -24,7 +24,7 @@ import { LinkMonitors } from '../contract/link-monitors.js';
 import { callsOfStep, planSteps, validateAlias, type PlanStep } from '../contract/link-plan.js';
 import type {
   NetnsTarget,
-  AddressInfo, ConfigureOptions, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
+  AddressInfo, ConfigureOptions, LinkEvent, LinkInfo, LinkMonitor, LinkPlan, MonitorBaseline, OpenOptions, RouteInfo, RouteSpec, TunBinding, TunDevice,
 } from '../contract/types.js';
 
 export interface SimulatedBindingOptions extends SimKernelOptions {
@@ -266,8 +266,8 @@ export class SimulatedBinding implements TunBinding {
   }
 
   /** Every monitor of this binding shares one simulated netlink socket, as the native ones share one per thread. */
-  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void): LinkMonitor {
-    return this.#monitors.monitor(ifindex, onEvent, onError);
+  monitor(ifindex: number, onEvent: (event: LinkEvent) => void, onError?: (err: Error) => void, onSynced?: (baseline: MonitorBaseline) => void): LinkMonitor {
+    return this.#monitors.monitor(ifindex, onEvent, onError, onSynced);
   }
 
   openFdCount(): number {
