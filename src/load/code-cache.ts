@@ -76,13 +76,27 @@ function readCache(file: string): Buffer | undefined {
  * when there is one; returns the module function.
  */
 export function compileCached(dir: string, filename: string, source: string, identity: string): (...args: unknown[]) => unknown {
-  const cacheFile = cacheFileFor(dir, filename, identity);
-  const cachedData = codeCacheEnabled ? readCache(cacheFile) : undefined;
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
   // No importModuleDynamically: the code imports through src/load/dynamic-import.ts.
-  const script = new Script(wrapped, { filename, ...(cachedData ? { cachedData } : {}) });
+  const compile = (cachedData: Buffer | undefined) => new Script(wrapped, { filename, ...(cachedData ? { cachedData } : {}) });
+  let cacheFile = cacheFileFor(dir, filename, identity);
+  let cachedData = codeCacheEnabled ? readCache(cacheFile) : undefined;
+  let script = compile(cachedData);
+  if (cachedData !== undefined && script.cachedDataRejected) {
+    // V8 refuses a cache made under other V8 flags (--expose-gc, --max-old-space-size …): such a process
+    // keeps a file of its own, named by its flags, rather than overwriting the one the rest use (each
+    // would then throw the other's away, and pay a save, at every start).
+    cacheFile = withFlags(cacheFile);
+    cachedData = readCache(cacheFile);
+    if (cachedData !== undefined) script = compile(cachedData);
+  }
   compiled.push({ file: filename, script, cacheFile, fromCache: cachedData !== undefined && !script.cachedDataRejected });
   return script.runInThisContext() as (...args: unknown[]) => unknown;
+}
+
+/** The cache file's name for this process's flags (its node options), for a process whose flags V8 found different. */
+function withFlags(cacheFile: string): string {
+  return cacheFile.replace(/\.v8$/u, `.${fnv1a(`${process.execArgv.join('\0')}\0${process.env.NODE_OPTIONS ?? ''}`)}.v8`);
 }
 
 /** What this process compiled and whether each came from the cache (tests, and anyone asking why a cold start is slow). */

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -86,8 +86,22 @@ describe('code cache: the package loaded through V8\'s cached data', () => {
     for (const file of [core!, xstate!]) writeFileSync(file, readFileSync(file).subarray(0, 1000));
     const cut = probe(pkg);
     expect(cut.state).to.equal('ready');
-    expect(cut.report.filter((entry) => !entry.fromCache).map((entry) => entry.cacheFile).sort()).to.deep.equal([core, xstate].sort());
+    expect(cut.report.filter((entry) => !entry.fromCache).map((entry) => entry.file).sort())
+      .to.deep.equal([join(pkg, 'core.cjs'), join(ROOT, 'node_modules/xstate/dist', basename(xstate!).split('.v')[0]!)].sort());
     expect(probe(pkg).report.filter((entry) => !entry.fromCache)).to.deep.equal([]);
+  });
+
+  it('a process under other V8 flags keeps a cache of its own, and the one the rest use stays theirs (no thrashing)', () => {
+    const pkg = copyOfPkg();
+    probe(pkg);
+    const plain = cacheFiles(pkg);
+    const flagged = probe(pkg, { NODE_OPTIONS: '--max-old-space-size=300' });
+    expect(flagged.report.find((entry) => entry.file === join(pkg, 'core.cjs'))?.fromCache, 'the plain cache is refused under other flags').to.equal(false);
+    const both = cacheFiles(pkg);
+    expect(both.length, 'a file per script for those flags, beside the plain ones').to.be.greaterThan(plain.length);
+    for (const file of plain) expect(both).to.include(file);
+    expect(probe(pkg).report.filter((entry) => !entry.fromCache), 'the plain processes still take theirs').to.deep.equal([]);
+    expect(probe(pkg, { NODE_OPTIONS: '--max-old-space-size=300' }).report.filter((entry) => !entry.fromCache), 'and the flagged one its own').to.deep.equal([]);
   });
 
   it('core.cjs edited after its cache was made: V8 rejects the cache made from the old text, and the process compiles the new one', () => {
