@@ -1,22 +1,21 @@
 #!/usr/bin/env node
 // Makes the package's code cache (dist/pkg/code-cache/, src/load/code-cache.ts)
-// for the Node running this script: a fresh process loads the package with no
-// cache of this Node's, brings an interface up and down (simulated; and
-// through the kernel, in a network namespace of its own, when root), then
-// writes the cache of everything it compiled. Run by the build
+// for the Node running this script: a fresh process loads the package, brings
+// an interface up and down (simulated; and through the kernel, in a network
+// namespace of its own, when root), then writes the cache of everything it
+// compiled in place of this Node's older files (saveCodeCacheNow). Run by the build
 // (scripts/bundle.mjs) and by the install step (scripts/install.mjs), so an
 // install by a Node other than the one that packed the package gets its own.
 // The cache only speeds a cold start up: a failure here is reported and
 // nothing else.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'dist', 'pkg');
-const cacheDir = join(pkg, 'code-cache');
 
 const warmUp = `
 const { core, saveCodeCacheNow } = await import(${JSON.stringify(join(pkg, 'load.js'))});
@@ -35,10 +34,6 @@ if (process.env.TUN_LIFECYCLE_WARM_NATIVE === '1') {
 }
 process.stdout.write(String(saveCodeCacheNow()));
 `;
-
-/** This Node's cache files (their names carry the version and arch): replaced, not added to. */
-const thisNode = `.${process.version}-${process.arch}.`;
-if (existsSync(cacheDir)) for (const file of readdirSync(cacheDir)) if (file.includes(thisNode)) rmSync(join(cacheDir, file));
 
 const native = process.getuid?.() === 0 && existsSync('/dev/net/tun') && spawnSync('unshare', ['-n', 'true']).status === 0;
 const [command, prefix] = native ? ['unshare', ['-n', process.execPath]] : [process.execPath, []];

@@ -7,11 +7,11 @@
 // compiles into build/ (`npm ci`, `npm run install` after native/ changes): a
 // developer runs what the sources say, not a prebuild of older ones.
 //
-// Then, in an installed package, the code cache for this Node when the
-// package holds none (scripts/code-cache.mjs; the build makes it in a checkout).
+// Then, in an installed package, the code cache for this Node
+// (scripts/code-cache.mjs; the build makes it in a checkout).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,13 +30,9 @@ function loadsHere() {
   }
 }
 
-/** The code cache, when this Node has none in the package (it only speeds a cold start: never fails the install). */
+/** The code cache for this Node (it only speeds a cold start: never fails the install). */
 function codeCacheForThisNode() {
-  const cacheDir = join(root, 'dist', 'pkg', 'code-cache');
-  if (!existsSync(join(root, 'dist', 'pkg', 'load.js'))) return;
-  const thisNode = `.${process.version}-${process.arch}.`;
-  if (existsSync(cacheDir) && readdirSync(cacheDir).some((file) => file.includes(thisNode))) return;
-  spawnSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { stdio: 'inherit' });
+  if (existsSync(join(root, 'dist', 'pkg', 'load.js'))) spawnSync(process.execPath, [join(root, 'scripts', 'code-cache.mjs')], { stdio: 'inherit' });
 }
 
 if (existsSync(join(root, '.git'))) {

@@ -32,7 +32,7 @@ import { createRequire } from 'node:module';
  * and this is the first code of the package a process runs.
  */
 export const nodeRequire = createRequire(import.meta.url);
-const { mkdirSync, readFileSync, renameSync, writeFileSync } = nodeRequire('node:fs') as typeof import('node:fs');
+const { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } = nodeRequire('node:fs') as typeof import('node:fs');
 const { basename, join } = nodeRequire('node:path') as typeof import('node:path');
 const { Script } = nodeRequire('node:vm') as typeof import('node:vm');
 
@@ -42,6 +42,9 @@ export const codeCacheEnabled = process.env.TUN_LIFECYCLE_CODE_CACHE !== '0';
 interface Compiled {
   file: string;
   script: import('node:vm').Script;
+  /** Where its cache is for any process of this Node (cacheFileFor). */
+  primary: string;
+  /** Where this process reads and writes it: the primary, or its flags variant (withFlags). */
   cacheFile: string;
   /** The cache this process read was there and V8 took it. */
   fromCache: boolean;
@@ -57,9 +60,12 @@ function fnv1a(text: string): string {
   return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
+/** What every cache file of this Node and arch has in its name. */
+const THIS_NODE = `.${process.version}-${process.arch}.`;
+
 /** Where the cache of `filename` made from `identity` is, for this Node and arch. */
 export function cacheFileFor(dir: string, filename: string, identity: string): string {
-  return join(dir, `${basename(filename)}.${process.version}-${process.arch}.${fnv1a(`${filename}\0${identity}`)}.v8`);
+  return join(dir, `${basename(filename)}${THIS_NODE}${fnv1a(`${filename}\0${identity}`)}.v8`);
 }
 
 function readCache(file: string): Buffer | undefined {
@@ -79,7 +85,8 @@ export function compileCached(dir: string, filename: string, source: string, ide
   const wrapped = `(function (exports, require, module, __filename, __dirname) { ${source}\n})`;
   // No importModuleDynamically: the code imports through src/load/dynamic-import.ts.
   const compile = (cachedData: Buffer | undefined) => new Script(wrapped, { filename, ...(cachedData ? { cachedData } : {}) });
-  let cacheFile = cacheFileFor(dir, filename, identity);
+  const primary = cacheFileFor(dir, filename, identity);
+  let cacheFile = primary;
   let cachedData = codeCacheEnabled ? readCache(cacheFile) : undefined;
   let script = compile(cachedData);
   if (cachedData !== undefined && script.cachedDataRejected) {
@@ -90,7 +97,7 @@ export function compileCached(dir: string, filename: string, source: string, ide
     cachedData = readCache(cacheFile);
     if (cachedData !== undefined) script = compile(cachedData);
   }
-  compiled.push({ file: filename, script, cacheFile, fromCache: cachedData !== undefined && !script.cachedDataRejected });
+  compiled.push({ file: filename, script, primary, cacheFile, fromCache: cachedData !== undefined && !script.cachedDataRejected });
   return script.runInThisContext() as (...args: unknown[]) => unknown;
 }
 
@@ -118,11 +125,15 @@ export function uncachedScripts(): number {
  */
 export function saveCodeCache(dir: string, { all = false } = {}): number {
   if (!codeCacheEnabled) return 0;
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    return 0;
+  }
   let written = 0;
   for (const entry of compiled) {
     if (entry.fromCache && !all) continue;
     try {
-      mkdirSync(dir, { recursive: true });
       const aside = `${entry.cacheFile}.${process.pid}.tmp`;
       writeFileSync(aside, entry.script.createCachedData());
       renameSync(aside, entry.cacheFile);
@@ -133,4 +144,30 @@ export function saveCodeCache(dir: string, { all = false } = {}): number {
     }
   }
   return written;
+}
+
+/**
+ * Removes this Node's cache files that no script compiled in this process
+ * names (made from an older source), keeping the flags variants of the ones
+ * it does. Other Nodes' files are theirs. Returns the number removed.
+ */
+export function pruneCodeCache(dir: string): number {
+  const current = compiled.map((entry) => basename(entry.primary).replace(/\.v8$/u, ''));
+  let removed = 0;
+  let files: string[];
+  try {
+    files = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const file of files) {
+    if (!file.includes(THIS_NODE) || current.some((name) => file.startsWith(name))) continue;
+    try {
+      rmSync(join(dir, file));
+      removed++;
+    } catch {
+      // Not ours to remove here (a read-only install): it is never read anyway, its name no source's.
+    }
+  }
+  return removed;
 }

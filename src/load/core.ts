@@ -14,7 +14,7 @@
 
 import type ModuleClass from 'node:module';
 export { codeCacheReport } from './code-cache.js';
-import { codeCacheEnabled, compileCached, nodeRequire, saveCodeCache, uncachedScripts } from './code-cache.js';
+import { codeCacheEnabled, compileCached, nodeRequire, pruneCodeCache, saveCodeCache, uncachedScripts } from './code-cache.js';
 
 const Module = nodeRequire('node:module') as typeof ModuleClass;
 const { createRequire } = Module;
@@ -90,7 +90,8 @@ function loadCore(): Record<string, unknown> {
 /** Everything the entries export, and lazy accessors for the parts a plain import does not load. */
 export const core = loadCore();
 
-/** Writes this process's code cache now (the build's warm-up run: scripts/bundle.mjs). */
+/** Writes this process's code cache now, in place of this Node's stale files (the warm-up run: scripts/code-cache.mjs). */
 export function saveCodeCacheNow(): number {
+  pruneCodeCache(CODE_CACHE_DIR);
   return saveCodeCache(CODE_CACHE_DIR, { all: true });
 }

@@ -115,6 +115,23 @@ describe('code cache: the package loaded through V8\'s cached data', () => {
     expect(report.find((entry) => entry.file.endsWith('core.cjs'))?.fromCache).to.equal(false);
   });
 
+  it('a save now (the warm-up run) replaces this Node\'s files made from older sources and leaves other Nodes\' alone', () => {
+    const pkg = copyOfPkg();
+    probe(pkg);
+    const stale = `core.cjs${thisNode}00000000.v8`;
+    const otherNode = 'core.cjs.v0.0.0-x64.00000000.v8';
+    for (const file of [stale, otherNode]) writeFileSync(join(pkg, 'code-cache', file), 'old');
+    const made = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      const { saveCodeCacheNow } = await import(${JSON.stringify(join(pkg, 'load.js'))});
+      process.stdout.write(String(saveCodeCacheNow()));
+    `], { cwd: ROOT, encoding: 'utf8' });
+    expect(Number(made.stdout), made.stderr).to.be.greaterThan(0);
+    const files = readdirSync(join(pkg, 'code-cache'));
+    expect(files).to.not.include(stale);
+    expect(files).to.include(otherNode);
+    expect(probe(pkg).report.filter((entry) => !entry.fromCache)).to.deep.equal([]);
+  });
+
   it('TUN_LIFECYCLE_CODE_CACHE=0: nothing read through the cache, nothing written, and the package works as any CommonJS file', () => {
     const pkg = copyOfPkg();
     const { report, state, sameXstate, svg } = probe(pkg, { TUN_LIFECYCLE_CODE_CACHE: '0' });
