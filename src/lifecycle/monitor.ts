@@ -14,7 +14,8 @@
 import type { LinkEvent, MonitorBaseline } from '../binding/contract/types.js';
 import type { LifecycleActorImplementations } from '../../machines/tunLifecycle.js';
 import type { InterfaceSession } from './session.js';
-import { missingRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
+import { routeKey, routeKeys } from '../binding/contract/route-metric.js';
+import { differencesOf, type Difference } from './verify.js';
 
 /**
  * `getSession` maps the invoking actor system to its adapter's session; it is
@@ -56,7 +57,7 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
           else if (suspect !== askedAbout) checkLink();
           else if (suspect) fault(suspect.reason, suspect.error);
           else if (!link.up) fault('down');
-          else if (session.link.mtu !== undefined && link.mtu !== session.link.mtu) fault(`mtu ${link.mtu}, desired ${session.link.mtu}`);
+          else if (session.link.mtu !== undefined && link.mtu !== session.link.mtu) fault(faultReason({ kind: 'mtu', mtu: link.mtu, wanted: session.link.mtu }));
         },
         () => { checking = false; if (suspect) fault(suspect.reason, suspect.error); },
       );
@@ -73,11 +74,11 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       if (event.type === 'deleted') fault('deleted');
       else if (event.type === 'admin' && !event.up) unlessDeleted('down');
       else if (event.type === 'address-removed' && session.link.addresses.some((a) => a.address === event.address.address && a.prefixLength === event.address.prefixLength)) {
-        unlessDeleted(`address-removed ${event.address.cidr}`);
+        unlessDeleted(faultReason({ kind: 'address', cidr: event.address.cidr }));
       } else if (event.type === 'route-removed' && ownRouteKeys().has(routeKey(event.route.destination, event.route.metric))) {
-        unlessDeleted(`route-removed ${event.route.destination} metric ${event.route.metric}`);
+        unlessDeleted(faultReason({ kind: 'route', destination: event.route.destination, metric: event.route.metric }));
       } else if (event.type === 'mtu' && session.link.mtu !== undefined && event.mtu !== session.link.mtu) {
-        unlessDeleted(`mtu ${event.mtu}, desired ${session.link.mtu}`);
+        unlessDeleted(faultReason({ kind: 'mtu', mtu: event.mtu, wanted: session.link.mtu }));
       }
     };
     const onQueueError = (error: Error) => unlessDeleted('queue-error', error);
@@ -95,12 +96,8 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
     let monitor: { close(): void } | undefined;
     const onSynced = (baseline: MonitorBaseline) => {
       if (done) return;
-      const missingAddress = session.link.addresses.find((a) => !baseline.addresses.some((b) => b.address === a.address && b.prefixLength === a.prefixLength));
-      const [missingRoute] = missingRoutes(baseline.routes, session.link.routes);
-      if (!baseline.up) unlessDeleted('down');
-      else if (session.link.mtu !== undefined && baseline.mtu !== session.link.mtu) unlessDeleted(`mtu ${baseline.mtu}, desired ${session.link.mtu}`);
-      else if (missingAddress) unlessDeleted(`address-removed ${missingAddress.cidr}`);
-      else if (missingRoute) unlessDeleted(`route-removed ${missingRoute.destination} metric ${missingRoute.metric}`);
+      const [first] = differencesOf(baseline, session.link);
+      if (first) unlessDeleted(faultReason(first));
     };
     const attach = () => {
       if (done) return;
@@ -122,4 +119,14 @@ export function linkMonitorActor(getSession: (system: unknown) => InterfaceSessi
       monitor?.close();
     };
   };
+}
+
+/** A difference from the desired configuration (seen in a baseline or an event), as the monitor names the fault it is. */
+function faultReason(difference: Difference): string {
+  switch (difference.kind) {
+    case 'down': return 'down';
+    case 'mtu': return `mtu ${difference.mtu}, desired ${difference.wanted}`;
+    case 'address': return `address-removed ${difference.cidr}`;
+    case 'route': return `route-removed ${difference.destination} metric ${difference.metric}`;
+  }
 }

@@ -5,7 +5,7 @@
 import { StateMismatchError } from '../errors.js';
 import type { InterfaceSession } from './session.js';
 import type { AdapterLink } from '../options.js';
-import type { KernelView } from '../binding/contract/types.js';
+import type { KernelView, MonitorBaseline } from '../binding/contract/types.js';
 import { missingRoutes, routeKey, routeKeys } from '../binding/contract/route-metric.js';
 import { isGone } from './kernel-errors.js';
 
@@ -19,18 +19,39 @@ export async function configurationDifferences(session: InterfaceSession, wanted
   return differencesIn({ link, addresses, routes }, wanted);
 }
 
-/** How one reading of the kernel differs from `wanted`. */
-export function differencesIn({ link, addresses, routes }: KernelView, wanted: AdapterLink): string[] {
-  const differences: string[] = [];
-  if (!link.up) differences.push('link is down');
-  if (wanted.mtu !== undefined && link.mtu !== wanted.mtu) differences.push(`mtu is ${link.mtu}, asked ${wanted.mtu}`);
+/** One way a reading of the link differs from the configuration wanted. */
+export type Difference =
+  | { kind: 'down' }
+  | { kind: 'mtu'; mtu: number; wanted: number }
+  | { kind: 'address'; cidr: string }
+  | { kind: 'route'; destination: string; metric: number };
+
+/**
+ * How a reading of the link (a read-back, a monitor's baseline) differs from
+ * `wanted`, in this order: down, its MTU, each address missing, each route
+ * missing. Each reader words them its own way.
+ */
+export function differencesOf({ up, mtu, addresses, routes }: MonitorBaseline, wanted: AdapterLink): Difference[] {
+  const differences: Difference[] = [];
+  if (!up) differences.push({ kind: 'down' });
+  if (wanted.mtu !== undefined && mtu !== wanted.mtu) differences.push({ kind: 'mtu', mtu, wanted: wanted.mtu });
   // Keyed: a configuration may hold thousands of routes.
   const addressSet = new Set(addresses.map((a) => a.cidr));
-  for (const address of wanted.addresses) {
-    if (!addressSet.has(address.cidr)) differences.push(`address ${address.cidr} missing`);
-  }
-  for (const route of missingRoutes(routes, wanted.routes)) differences.push(`route ${route.destination} metric ${route.metric} missing`);
+  for (const address of wanted.addresses) if (!addressSet.has(address.cidr)) differences.push({ kind: 'address', cidr: address.cidr });
+  for (const route of missingRoutes(routes, wanted.routes)) differences.push({ kind: 'route', destination: route.destination, metric: route.metric });
   return differences;
+}
+
+/** How one reading of the kernel differs from `wanted`, as verification says it. */
+export function differencesIn({ link, addresses, routes }: KernelView, wanted: AdapterLink): string[] {
+  return differencesOf({ up: link.up, mtu: link.mtu, addresses, routes }, wanted).map((difference) => {
+    switch (difference.kind) {
+      case 'down': return 'link is down';
+      case 'mtu': return `mtu is ${difference.mtu}, asked ${difference.wanted}`;
+      case 'address': return `address ${difference.cidr} missing`;
+      case 'route': return `route ${difference.destination} metric ${difference.metric} missing`;
+    }
+  });
 }
 
 /** Addresses and routes on the link that the desired configuration does not list: someone else's, left alone. */
